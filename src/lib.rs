@@ -1,0 +1,11 @@
+//! logtally: private, self-hosted web analytics from nginx, Apache and Caddy access logs.
+//!
+//! The library holds everything; the binary (`main.rs`) only parses the command line and dispatches.
+//! Tests, benches and fuzz targets reach the parsers through here.
+
+pub mod cli;
+pub mod cmd;
+pub mod exit;
+pub mod output;
+pub mod parse;
+pub mod source;

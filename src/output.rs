@@ -1,0 +1,62 @@
+//! Terminal facts checked once (is stderr a TTY, is `NO_COLOR` set) and number formatting for reports.
+
+use std::io::IsTerminal;
+
+/// What the terminal allows.
+#[derive(Clone, Copy, Debug)]
+pub struct Output {
+    /// Progress bars go to stderr only when it is a terminal (never under cron or a pipe).
+    pub progress: bool,
+    /// Colour only on a terminal and never with `NO_COLOR`.
+    pub color: bool,
+}
+
+impl Output {
+    /// Looks at the real stdout/stderr and environment.
+    pub fn detect() -> Output {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Output {
+            progress: std::io::stderr().is_terminal(),
+            color: std::io::stdout().is_terminal() && !no_color,
+        }
+    }
+}
+
+/// `1234567` -> `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Unix milliseconds as `2022-09-01 22:12:45 UTC`.
+pub fn utc_time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || format!("{ms} ms"),
+        |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(utc_time(1_662_070_365_000), "2022-09-01 22:12:45 UTC");
+    }
+}
