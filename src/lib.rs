@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod exit;
+pub mod genlog;
 pub mod output;
 pub mod parse;
 pub mod source;

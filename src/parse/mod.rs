@@ -7,6 +7,8 @@ pub mod caddy;
 pub mod combined;
 pub mod detect;
 pub mod nginx_format;
+#[cfg(test)]
+mod proptests;
 pub mod request;
 pub mod scan;
 pub mod tally;

@@ -88,19 +88,27 @@ impl Var {
 }
 
 /// One variable and the literal text that follows it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 struct Step {
     var: Var,
     /// Literal up to the next variable (may be empty).
     after: Vec<u8>,
+    /// Searcher for `after`, built once at compile time.
+    finder: memchr::memmem::Finder<'static>,
 }
 
 /// A compiled nginx `log_format`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct NginxFormat {
     source: String,
     lead: Vec<u8>,
     steps: Vec<Step>,
+}
+
+impl PartialEq for NginxFormat {
+    fn eq(&self, other: &Self) -> bool {
+        self.source == other.source
+    }
 }
 
 fn var_name(i: &[u8]) -> IResult<&[u8], &[u8]> {
@@ -138,6 +146,7 @@ impl NginxFormat {
                 steps.push(Step {
                     var: Var::from_name(name),
                     after: Vec::new(),
+                    finder: memchr::memmem::Finder::new(b"").into_owned(),
                 });
                 i = rest;
             } else {
@@ -148,6 +157,9 @@ impl NginxFormat {
         }
         if steps.is_empty() {
             return Err(Error::Empty);
+        }
+        for step in &mut steps {
+            step.finder = memchr::memmem::Finder::new(&step.after).into_owned();
         }
         if !steps
             .iter()
@@ -264,7 +276,7 @@ fn split_value<'a>(
     let quoted_context = after[0] == b'"';
     let mut from = skip;
     loop {
-        let Some(p) = memchr::memmem::find(&i[from..], after) else {
+        let Some(p) = step.finder.find(&i[from..]) else {
             // The final literal may be cut by trailing-space trimming (`"$http_user_agent" `).
             if last && i.ends_with(trim_end_spaces(after)) && !trim_end_spaces(after).is_empty() {
                 let v = &i[..i.len() - trim_end_spaces(after).len()];

@@ -1,0 +1,72 @@
+//! Shared test setup: a temp directory with an empty HOME, and the real `logtally` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// A fresh environment per test: its own directory, HOME and database path.
+pub struct Env {
+    /// The temp directory (removed on drop).
+    pub dir: TempDir,
+}
+
+impl Env {
+    /// A new empty environment.
+    pub fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// A path inside the environment.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// The database path tests use.
+    pub fn db(&self) -> PathBuf {
+        self.path("logtally.db")
+    }
+
+    /// `logtally` with HOME and XDG dirs pointed into the temp dir and no LOGTALLY_* leaking in.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::cargo_bin("logtally").expect("binary built");
+        c.env_clear()
+            .env("HOME", self.dir.path())
+            .env("XDG_DATA_HOME", self.path("data"))
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("NO_COLOR", "1")
+            .current_dir(self.dir.path());
+        c
+    }
+
+    /// Writes a file into the environment and returns its path.
+    pub fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, content).expect("write file");
+        p
+    }
+}
+
+/// Path of a committed fixture.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// Runs a command, asserts its exit code and parses its stdout as JSON.
+pub fn json(cmd: &mut Command, code: i32) -> serde_json::Value {
+    let out = cmd.output().expect("run logtally");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
