@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// Parse log files and report formats, rejects and time range, writing nothing.
     Check(cmd::check::Args),
+    /// Load historical or rotated logs (plain, .gz or stdin) into the database, exactly once.
+    Import(cmd::import::Args),
 }
 
 /// Log formats selectable with `--format`.

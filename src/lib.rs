@@ -3,10 +3,14 @@
 //! The library holds everything; the binary (`main.rs`) only parses the command line and dispatches.
 //! Tests, benches and fuzz targets reach the parsers through here.
 
+pub mod classify;
 pub mod cli;
 pub mod cmd;
 pub mod exit;
 pub mod genlog;
+pub mod ingest;
 pub mod output;
 pub mod parse;
+pub mod settings;
 pub mod source;
+pub mod store;

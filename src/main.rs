@@ -3,12 +3,15 @@
 use clap::Parser;
 
 use logtally::cli::{Cli, Command};
+use logtally::output::Output;
 use logtally::{cmd, exit};
 
 fn main() {
     let cli = Cli::parse();
+    let output = Output::detect();
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
+        Command::Import(args) => cmd::import::run(args, output),
     };
     exit::finish(result)
 }

@@ -1,3 +1,4 @@
 //! One module per subcommand, each with its clap `Args` and its `run`.
 
 pub mod check;
+pub mod import;

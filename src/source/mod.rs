@@ -1,5 +1,8 @@
-//! Reading log files: opening plain, gzip and stdin inputs, and splitting them into lines.
+//! Reading log files: opening plain, gzip and stdin inputs, splitting them into lines or chunks,
+//! and recognising a file by content.
 
+pub mod chunks;
+pub mod identity;
 pub mod input;
 pub mod lines;
 

@@ -1,0 +1,229 @@
+//! `logtally import`: load historical and rotated logs into the database, exactly once.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::classify::Salts;
+use crate::cli::FormatArgs;
+use crate::exit::{ExitCode, TempFailError};
+use crate::ingest::pipeline::{self, ParseSettings, Summary};
+use crate::output::{thousands, Output};
+use crate::settings;
+use crate::store::batch::Writer;
+use crate::store::Store;
+
+/// Arguments of `logtally import`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    logtally import /var/log/nginx/access.log /var/log/nginx/access.log.*.gz\n  \
+    logtally import --site example.com --tz Europe/Berlin access.log\n  \
+    zcat old-logs/*.gz | logtally import -\n\n\
+    Running it again on the same files adds nothing; a file that grew adds only its new lines;\n\
+    rotated copies (access.log.1, access.log.2.gz) of an imported file are recognised by content.\n\n\
+    Exit status: 0 ok, 1 a file could not be read or written (the others are still imported),\n\
+    75 the database stayed locked (retry later).")]
+pub struct Args {
+    /// Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else
+    /// $XDG_DATA_HOME/logtally/logtally.db].
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+    #[command(flatten)]
+    format: FormatArgs,
+    /// Site name for every hit (default: the host field of the log, else "default").
+    #[arg(long, value_name = "NAME")]
+    site: Option<String>,
+    /// IANA time zone of day boundaries (default: TZ, else the system's, else UTC).
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Log files (plain or gzip); `-` reads stdin.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    database: String,
+    files: usize,
+    failed_files: usize,
+    lines: u64,
+    imported: u64,
+    rejected: u64,
+    blank: u64,
+    already_imported: u64,
+    seconds: f64,
+    lines_per_second: f64,
+    per_file: &'a [Summary],
+    errors: &'a [String],
+}
+
+fn progress_bar(output: Output, total: u64) -> Option<ProgressBar> {
+    if !output.progress {
+        return None;
+    }
+    let pb = ProgressBar::new(total);
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}")
+            .expect("valid template"),
+    );
+    Some(pb)
+}
+
+/// Runs `logtally import`.
+pub fn run(args: Args, output: Output) -> Result<ExitCode> {
+    let choice = args.format.choice()?;
+    let tz = settings::time_zone(args.tz.as_deref())?;
+    let db = settings::db_path(args.db.as_deref());
+    let mut store = Store::open(&db)?;
+    let saved: Vec<(i64, [u8; 16])> = {
+        let mut stmt = store.conn.prepare("SELECT day, salt FROM salts")?;
+        let rows = stmt.query_map([], |r| {
+            let blob: Vec<u8> = r.get(1)?;
+            let mut salt = [0u8; 16];
+            salt.copy_from_slice(&blob[..16.min(blob.len())]);
+            Ok((r.get(0)?, salt))
+        })?;
+        rows.collect::<rusqlite::Result<_>>()
+            .context("reading day salts")?
+    };
+    let settings = ParseSettings {
+        choice,
+        site: args.site.clone(),
+        tz,
+        salts: Arc::new(Salts::from_saved(saved)),
+    };
+
+    let total: u64 = args
+        .files
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    let pb = progress_bar(output, total);
+    let counter = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let ticker = pb.clone().map(|pb| {
+        let (counter, done) = (counter.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                pb.set_position(counter.load(Ordering::Relaxed));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    });
+
+    let started = Instant::now();
+    let mut writer = Writer::new();
+    let mut summaries = Vec::new();
+    let mut errors = Vec::new();
+    let mut busy = None;
+    for path in &args.files {
+        if let Some(pb) = &pb {
+            pb.set_message(path.display().to_string());
+        }
+        match pipeline::import(&mut store, &mut writer, &settings, path, &counter) {
+            Ok(s) => summaries.push(s),
+            Err(e) => {
+                let locked = matches!(&e, pipeline::Error::Write { source, .. } | pipeline::Error::Lookup { source, .. }
+                    if matches!(source.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)));
+                let msg = e.to_string();
+                if let Some(pb) = &pb {
+                    pb.suspend(|| eprintln!("logtally: {msg}"));
+                } else {
+                    eprintln!("logtally: {msg}");
+                }
+                errors.push(msg);
+                if locked {
+                    busy = Some(errors.last().cloned().unwrap_or_default());
+                    break;
+                }
+            }
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    done.store(true, Ordering::Relaxed);
+    if let Some(t) = ticker {
+        let _ = t.join();
+    }
+    if let Some(pb) = &pb {
+        pb.finish_and_clear();
+    }
+
+    let sum = |f: fn(&Summary) -> u64| summaries.iter().map(f).sum::<u64>();
+    let lines = sum(|s| s.lines);
+    let report = Report {
+        database: db.display().to_string(),
+        files: args.files.len(),
+        failed_files: errors.len(),
+        lines,
+        imported: sum(|s| s.imported),
+        rejected: sum(|s| s.rejected),
+        blank: sum(|s| s.blank),
+        already_imported: sum(|s| s.already_imported),
+        seconds,
+        lines_per_second: if seconds > 0.0 {
+            (lines as f64 / seconds).round()
+        } else {
+            0.0
+        },
+        per_file: &summaries,
+        errors: &errors,
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        for s in &summaries {
+            let mut line = format!(
+                "{}: {} lines ({}), {} imported, {} rejected, {} already imported",
+                s.file,
+                thousands(s.lines),
+                if s.format.is_empty() { "-" } else { &s.format },
+                thousands(s.imported),
+                thousands(s.rejected),
+                thousands(s.already_imported)
+            );
+            if s.held_back_bytes > 0 {
+                line.push_str(&format!(
+                    ", {} bytes of an unfinished last line left for the next run",
+                    s.held_back_bytes
+                ));
+            }
+            writeln!(out, "{line}")?;
+        }
+        writeln!(
+            out,
+            "{} files, {} lines, {} imported, {} rejected, {} already imported in {seconds:.2} s ({} lines/s) into {}",
+            report.files,
+            thousands(report.lines),
+            thousands(report.imported),
+            thousands(report.rejected),
+            thousands(report.already_imported),
+            thousands(report.lines_per_second as u64),
+            report.database
+        )?;
+    }
+    out.flush()?;
+    if let Some(msg) = busy {
+        return Err(TempFailError(format!(
+            "the database stayed locked; run the import again later ({msg})"
+        ))
+        .into());
+    }
+    Ok(if errors.is_empty() {
+        ExitCode::Success
+    } else {
+        ExitCode::Failure
+    })
+}

@@ -1,0 +1,417 @@
+//! Importing one input: recognise it, skip what is already in the database, then read chunks on a
+//! producer thread, parse them in parallel with rayon, and commit them in order on this thread.
+
+use std::fs::File;
+use std::io::{self, Cursor, Read, Seek, SeekFrom};
+use std::os::unix::fs::{FileExt, MetadataExt};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::chunk_parser::ChunkParser;
+use super::rows::ParsedChunk;
+use crate::parse::{detect, Format, FormatChoice};
+use crate::source::chunks::ChunkReader;
+use crate::source::identity::{self, MARKER_BYTES};
+use crate::source::input::{self, is_stdin};
+use crate::store::batch::{Progress, Writer};
+use crate::store::files::{self, FileRecord};
+use crate::store::Store;
+
+/// Chunks parsed per rayon round: enough to keep every core busy while the writer commits.
+const CHUNKS_PER_ROUND: usize = 4;
+/// Rounds waiting for the writer; with the round being parsed this bounds memory.
+const ROUNDS_IN_FLIGHT: usize = 1;
+
+/// Why an input could not be imported.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Opening or reading failed.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The input.
+        path: String,
+        /// Why.
+        source: io::Error,
+    },
+    /// A database write failed; nothing past the last commit was recorded.
+    #[error("cannot write {path}'s lines to the database (the next run resumes after line {committed_line}): {source}")]
+    Write {
+        /// The input.
+        path: String,
+        /// Last line committed.
+        committed_line: u64,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// Looking up the file's identity failed.
+    #[error("cannot look up {path} in the database: {source}")]
+    Lookup {
+        /// The input.
+        path: String,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// `--format auto` found no format that reads the first lines.
+    #[error("cannot tell the log format of {path}: no known format reads its first lines; pass --format or --log-format (try `logtally check` on it)")]
+    Undetected {
+        /// The input.
+        path: String,
+    },
+    /// Standard input repeats the first line of an imported file but not its content.
+    #[error("{path}: starts like a file imported before ({previous}) but differs from it; import it from a file instead of stdin")]
+    AmbiguousStdin {
+        /// The input.
+        path: String,
+        /// The record's path.
+        previous: String,
+    },
+}
+
+/// The outcome for one input.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Summary {
+    /// The input's name.
+    pub file: String,
+    /// The format read (empty when nothing was read).
+    pub format: String,
+    /// Lines read in this run (hits, rejects and blanks).
+    pub lines: u64,
+    /// Hits written.
+    pub imported: u64,
+    /// Lines rejected.
+    pub rejected: u64,
+    /// Blank lines.
+    pub blank: u64,
+    /// Lines skipped because an earlier run committed them.
+    pub already_imported: u64,
+    /// Bytes of an unterminated last line left for the next run.
+    pub held_back_bytes: u64,
+}
+
+/// Counts bytes read from the underlying file (compressed bytes for gzip), for progress bars.
+pub type ByteCounter = Arc<AtomicU64>;
+
+struct Counting<R> {
+    inner: R,
+    count: ByteCounter,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Bytes read ahead for the fingerprint and format detection.
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// Reads the start of the input (at most [`HEAD_BYTES`]) without losing it.
+fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
+    let mut head = vec![0u8; HEAD_BYTES];
+    let mut len = 0;
+    while len < HEAD_BYTES {
+        match reader.read(&mut head[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    head.truncate(len);
+    Ok(head)
+}
+
+/// The format for an input: the one given, or the one its first lines read as.
+fn resolve_format(choice: &FormatChoice, head: &[u8]) -> Option<Format> {
+    match choice {
+        FormatChoice::Fixed(f) => Some(f.clone()),
+        FormatChoice::Auto => {
+            // Leave out a last line cut by the head window.
+            let whole = memchr::memrchr(b'\n', head).map_or(head, |p| &head[..p]);
+            detect(whole.split(|c| *c == b'\n'))
+        }
+    }
+}
+
+/// What every input is parsed with, but the format (chosen per input).
+pub struct ParseSettings {
+    /// `--format` / `--log-format`.
+    pub choice: FormatChoice,
+    /// `--site`.
+    pub site: Option<String>,
+    /// Day boundaries.
+    pub tz: chrono_tz::Tz,
+    /// Day salts.
+    pub salts: Arc<crate::classify::Salts>,
+}
+
+/// Where to start reading an input.
+enum Start {
+    /// Everything is already in the database (`lines` of them skipped).
+    Done { lines: u64 },
+    /// Resume `record` at its offset; the stream is positioned there.
+    Resume { record: FileRecord },
+    /// A file never seen: read from 0.
+    New,
+}
+
+/// Checks a plain file against the records sharing its fingerprint.
+fn start_for_file(file: &File, size: u64, candidates: Vec<FileRecord>) -> io::Result<Start> {
+    for c in candidates {
+        if size < c.offset {
+            // A shorter copy of what was read: already all in the database.
+            return Ok(Start::Done {
+                lines: count_lines_upto(file, size)?,
+            });
+        }
+        let mut tail = vec![0u8; c.marker_len as usize];
+        file.read_exact_at(&mut tail, c.offset - c.marker_len as u64)?;
+        if identity::marker(&tail) == (c.marker_len, c.marker) {
+            return Ok(Start::Resume { record: c });
+        }
+    }
+    Ok(Start::New)
+}
+
+fn count_lines_upto(file: &File, size: u64) -> io::Result<u64> {
+    let mut r = file.try_clone()?;
+    r.seek(SeekFrom::Start(0))?;
+    count_lines(&mut r.take(size))
+}
+
+fn count_lines(r: &mut dyn Read) -> io::Result<u64> {
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut n = 0;
+    loop {
+        let got = r.read(&mut buf)?;
+        if got == 0 {
+            return Ok(n);
+        }
+        n += memchr::memchr_iter(b'\n', &buf[..got]).count() as u64;
+    }
+}
+
+/// Checks a stream (gzip or stdin) against the record read furthest, consuming it up to that offset.
+fn start_for_stream(
+    reader: &mut dyn Read,
+    candidate: Option<FileRecord>,
+) -> io::Result<(Start, bool)> {
+    let Some(c) = candidate else {
+        return Ok((Start::New, true));
+    };
+    let mut tail: Vec<u8> = Vec::with_capacity(2 * MARKER_BYTES);
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut pos = 0u64;
+    let mut lines = 0u64;
+    while pos < c.offset {
+        let want = (c.offset - pos).min(buf.len() as u64) as usize;
+        let got = reader.read(&mut buf[..want])?;
+        if got == 0 {
+            // Ends before the committed offset: a shorter copy, already imported.
+            return Ok((
+                Start::Done {
+                    lines: lines + u64::from(!tail.is_empty() && !tail.ends_with(b"\n")),
+                },
+                true,
+            ));
+        }
+        lines += memchr::memchr_iter(b'\n', &buf[..got]).count() as u64;
+        tail.extend_from_slice(&buf[..got]);
+        if tail.len() > MARKER_BYTES {
+            tail.drain(..tail.len() - MARKER_BYTES);
+        }
+        pos += got as u64;
+    }
+    let m = identity::marker(&tail[tail.len() - (c.marker_len as usize).min(tail.len())..]);
+    if m == (c.marker_len, c.marker) {
+        Ok((Start::Resume { record: c }, true))
+    } else {
+        // Consumed and not a match: the caller must reopen (or give up on stdin).
+        Ok((Start::New, false))
+    }
+}
+
+/// Imports one input (a path, or `-` for stdin). `counter` receives the bytes read from disk.
+pub fn import(
+    store: &mut Store,
+    writer: &mut Writer,
+    settings: &ParseSettings,
+    path: &Path,
+    counter: &ByteCounter,
+) -> Result<Summary, Error> {
+    let display = input::display_path(path).display().to_string();
+    let read_err = |source: io::Error| Error::Read {
+        path: display.clone(),
+        source,
+    };
+    let lookup_err = |source: rusqlite::Error| Error::Lookup {
+        path: display.clone(),
+        source,
+    };
+    let mut summary = Summary {
+        file: display.clone(),
+        ..Default::default()
+    };
+
+    let opened = input::open(path).map_err(read_err)?;
+    let gzip = opened.gzip;
+    let stream = is_stdin(path) || gzip;
+    let plain = opened
+        .file
+        .as_ref()
+        .filter(|_| !gzip)
+        .map(|f| f.try_clone())
+        .transpose()
+        .map_err(read_err)?;
+    let dev_ino = opened
+        .file
+        .as_ref()
+        .and_then(|f| f.metadata().ok())
+        .map(|m| (m.dev(), m.ino()));
+    let mut reader: Box<dyn Read + Send> = Box::new(Counting {
+        inner: opened.reader,
+        count: counter.clone(),
+    });
+
+    let head = read_head(&mut reader).map_err(read_err)?;
+    let fingerprint = match identity::fingerprint(&head) {
+        Some(f) => f,
+        None if head.is_empty() => return Ok(summary),
+        // A finished stream whose only line lacks a newline: fingerprint what there is.
+        None if stream => identity::marker(&head).1,
+        None => {
+            summary.held_back_bytes = head.len() as u64;
+            return Ok(summary);
+        }
+    };
+    let format = resolve_format(&settings.choice, &head).ok_or_else(|| Error::Undetected {
+        path: display.clone(),
+    })?;
+    summary.format = format.name().to_string();
+    let parser = ChunkParser {
+        format,
+        site: settings.site.clone(),
+        tz: settings.tz,
+        salts: settings.salts.clone(),
+    };
+    let parser = &parser;
+    let candidates = files::candidates(&store.conn, fingerprint).map_err(lookup_err)?;
+
+    let (start, mut reader): (Start, Box<dyn Read + Send>) = if let Some(file) = &plain {
+        let size = file.metadata().map_err(read_err)?.len();
+        match start_for_file(file, size, candidates).map_err(read_err)? {
+            Start::Resume { record } => {
+                let mut f = file.try_clone().map_err(read_err)?;
+                f.seek(SeekFrom::Start(record.offset)).map_err(read_err)?;
+                counter.fetch_add(
+                    record.offset.saturating_sub(head.len() as u64),
+                    Ordering::Relaxed,
+                );
+                (
+                    Start::Resume { record },
+                    Box::new(Counting {
+                        inner: f,
+                        count: counter.clone(),
+                    }),
+                )
+            }
+            other => (other, Box::new(Cursor::new(head).chain(reader))),
+        }
+    } else {
+        let mut chained: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(reader));
+        let best = candidates.into_iter().next();
+        let previous = best.as_ref().map(|b| b.path.clone()).unwrap_or_default();
+        match start_for_stream(&mut chained, best).map_err(read_err)? {
+            (start, true) => (start, chained),
+            (_, false) if is_stdin(path) => {
+                return Err(Error::AmbiguousStdin {
+                    path: display,
+                    previous,
+                })
+            }
+            (_, false) => {
+                let reopened = input::open(path).map_err(read_err)?;
+                (Start::New, Box::new(reopened.reader))
+            }
+        }
+    };
+
+    let record = match start {
+        Start::Done { lines } => {
+            summary.already_imported = lines;
+            return Ok(summary);
+        }
+        Start::Resume { record } => {
+            summary.already_imported = record.lines;
+            record
+        }
+        Start::New => files::create(
+            &store.conn,
+            &display,
+            fingerprint,
+            dev_ino.filter(|_| !stream),
+            gzip,
+        )
+        .map_err(lookup_err)?,
+    };
+
+    let chunks = ChunkReader::new(&mut reader, record.offset, record.lines + 1, stream);
+    let progress = Progress {
+        file_id: record.id,
+        path: &display,
+    };
+    let mut committed_line = record.lines;
+    let result: Result<u64, Error> = std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<Vec<ParsedChunk>>(ROUNDS_IN_FLIGHT);
+        let producer = scope.spawn(move || -> io::Result<u64> {
+            let mut chunks = chunks;
+            loop {
+                let mut round = Vec::with_capacity(CHUNKS_PER_ROUND);
+                while round.len() < CHUNKS_PER_ROUND {
+                    match chunks.next_chunk()? {
+                        Some(c) => round.push(c),
+                        None => break,
+                    }
+                }
+                if round.is_empty() {
+                    return Ok(chunks.held_back());
+                }
+                let parsed: Vec<ParsedChunk> = round.par_iter().map(|c| parser.parse(c)).collect();
+                if tx.send(parsed).is_err() {
+                    return Ok(0); // the writer stopped; its error is reported
+                }
+            }
+        });
+        for round in rx {
+            for chunk in &round {
+                writer
+                    .commit(&mut store.conn, chunk, &progress, &parser.salts)
+                    .map_err(|source| Error::Write {
+                        path: display.clone(),
+                        committed_line,
+                        source,
+                    })?;
+                committed_line = chunk.last_line;
+                summary.lines += chunk.lines;
+                summary.imported += chunk.rows.len() as u64;
+                summary.rejected += chunk.tally.rejected;
+                summary.blank += chunk.tally.blank;
+            }
+        }
+        producer
+            .join()
+            .expect("reader thread")
+            .map_err(|source| Error::Read {
+                path: display.clone(),
+                source,
+            })
+    });
+    summary.held_back_bytes = result?;
+    Ok(summary)
+}

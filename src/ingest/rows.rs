@@ -1,0 +1,99 @@
+//! Compact rows for the writer: integers only, with strings interned per chunk, so the single
+//! writer thread resolves each distinct path or agent once per chunk instead of once per row.
+
+use crate::parse::Tally;
+
+/// "No value" for an interned id.
+pub const NONE: u32 = u32::MAX;
+
+/// Strings of one chunk, each stored once; rows refer to them by index.
+#[derive(Debug, Default)]
+pub struct LocalDict {
+    /// The strings, by local id.
+    pub items: Vec<String>,
+    index: foldhash::HashMap<String, u32>,
+}
+
+impl LocalDict {
+    /// The local id of `s`, adding it on first sight.
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(id) = self.index.get(s) {
+            return *id;
+        }
+        let id = self.items.len() as u32;
+        self.items.push(s.to_owned());
+        self.index.insert(s.to_owned(), id);
+        id
+    }
+}
+
+/// One hit ready to insert, with ids local to its chunk.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Row {
+    /// Unix ms, UTC.
+    pub ts: i64,
+    /// Local site id.
+    pub site: u32,
+    /// Local path id or [`NONE`].
+    pub path: u32,
+    /// Local referrer id (into `referrers`, keyed `host \0 source`) or [`NONE`] for direct.
+    pub referrer: u32,
+    /// Local agent id or [`NONE`].
+    pub agent: u32,
+    /// Visitor hash.
+    pub visitor: i64,
+    /// HTTP status.
+    pub status: u16,
+    /// Method code (`classify::Method`).
+    pub method: u8,
+    /// Kind code (`classify::Kind`).
+    pub kind: u8,
+    /// Bot reason code, 0 for human.
+    pub bot: u8,
+    /// Response bytes, -1 for none.
+    pub bytes: i64,
+    /// Duration in microseconds, -1 for none.
+    pub duration_us: i64,
+}
+
+/// A parsed chunk: rows, their strings, the parse tally, and where the chunk ends.
+#[derive(Debug, Default)]
+pub struct ParsedChunk {
+    /// Hits, in line order.
+    pub rows: Vec<Row>,
+    /// Site names.
+    pub sites: LocalDict,
+    /// Normalised paths.
+    pub paths: LocalDict,
+    /// `host \0 source` pairs.
+    pub referrers: LocalDict,
+    /// User agents.
+    pub agents: LocalDict,
+    /// Counts and reject samples (addresses redacted).
+    pub tally: Tally,
+    /// Stream offset just past the chunk.
+    pub end_offset: u64,
+    /// Number of the chunk's last line.
+    pub last_line: u64,
+    /// Lines in the chunk.
+    pub lines: u64,
+    /// Marker of the bytes just before `end_offset` (see `source::identity`).
+    pub marker: (u32, i64),
+}
+
+/// Splits an interned referrer key back into (host, source).
+pub fn split_referrer(key: &str) -> (&str, &str) {
+    key.split_once('\0').unwrap_or((key, ""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interning_is_stable() {
+        let mut d = LocalDict::default();
+        assert_eq!((d.intern("/a"), d.intern("/b"), d.intern("/a")), (0, 1, 0));
+        assert_eq!(d.items, vec!["/a".to_string(), "/b".into()]);
+    }
+}

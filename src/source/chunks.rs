@@ -1,0 +1,262 @@
+//! Cuts a stream into chunks of whole lines for parallel parsing.
+//!
+//! Each chunk ends at a newline, knows its byte range and first line number, and is small enough
+//! (about 2 MiB) that a handful in flight keep memory bounded whatever the file size. A line longer
+//! than the line limit is never buffered whole: it becomes a [`Chunk`] with `too_long` set.
+
+use std::io::{self, Read};
+
+use super::MAX_LINE_BYTES;
+
+/// Target size of a chunk in bytes.
+pub const CHUNK_BYTES: usize = 2 << 20;
+
+/// A run of whole lines.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    /// The lines, each ending in `\n` (the last one may lack it at the end of a finished stream).
+    pub data: Vec<u8>,
+    /// Stream offset of `data[0]`.
+    pub start_offset: u64,
+    /// Stream offset just past the chunk.
+    pub end_offset: u64,
+    /// Number of the first line.
+    pub first_line: u64,
+    /// Number of lines in the chunk.
+    pub lines: u64,
+    /// Set when the chunk stands for one over-long line (its length); `data` is then empty.
+    pub too_long: Option<u64>,
+}
+
+/// Reads chunks from a stream.
+pub struct ChunkReader<R> {
+    inner: R,
+    carry: Vec<u8>,
+    offset: u64,
+    next_line: u64,
+    take_partial: bool,
+    held_back: u64,
+    eof: bool,
+    chunk_bytes: usize,
+    max_line: usize,
+}
+
+impl<R: Read> ChunkReader<R> {
+    /// Chunks of `inner`, whose first byte is at `offset` and first line is `first_line`.
+    /// `take_partial`: whether a last line without `\n` is read (finished streams) or held back
+    /// (a file that may still be written).
+    pub fn new(inner: R, offset: u64, first_line: u64, take_partial: bool) -> Self {
+        ChunkReader {
+            inner,
+            carry: Vec::new(),
+            offset,
+            next_line: first_line,
+            take_partial,
+            held_back: 0,
+            eof: false,
+            chunk_bytes: CHUNK_BYTES,
+            max_line: MAX_LINE_BYTES,
+        }
+    }
+
+    /// Sets the chunk size and line limit (tests use small ones).
+    pub fn with_sizes(mut self, chunk_bytes: usize, max_line: usize) -> Self {
+        self.chunk_bytes = chunk_bytes.max(1);
+        self.max_line = max_line.max(1);
+        self
+    }
+
+    /// Bytes of an unterminated last line that were not read.
+    pub fn held_back(&self) -> u64 {
+        self.held_back
+    }
+
+    fn read_more(&mut self, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
+        let start = buf.len();
+        buf.resize(start + want, 0);
+        let n = loop {
+            match self.inner.read(&mut buf[start..]) {
+                Ok(n) => break n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    buf.truncate(start);
+                    return Err(e);
+                }
+            }
+        };
+        buf.truncate(start + n);
+        if n == 0 {
+            self.eof = true;
+        }
+        Ok(n)
+    }
+
+    fn emit(&mut self, mut data: Vec<u8>, len: usize) -> Chunk {
+        self.carry = data.split_off(len);
+        let lines =
+            memchr::memchr_iter(b'\n', &data).count() as u64 + u64::from(!data.ends_with(b"\n"));
+        let chunk = Chunk {
+            start_offset: self.offset,
+            end_offset: self.offset + data.len() as u64,
+            first_line: self.next_line,
+            lines,
+            data,
+            too_long: None,
+        };
+        self.offset = chunk.end_offset;
+        self.next_line += lines;
+        chunk
+    }
+
+    /// The next chunk, or `None` at the end.
+    pub fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
+        let mut buf = std::mem::take(&mut self.carry);
+        buf.reserve(self.chunk_bytes);
+        while buf.len() < self.chunk_bytes && !self.eof {
+            let want = self.chunk_bytes - buf.len();
+            self.read_more(&mut buf, want)?;
+        }
+        if let Some(last_nl) = memchr::memrchr(b'\n', &buf) {
+            return Ok(Some(self.emit(buf, last_nl + 1)));
+        }
+        // No newline in the buffer.
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        if self.eof {
+            if self.take_partial {
+                let len = buf.len();
+                return Ok(Some(self.emit(buf, len)));
+            }
+            self.held_back = buf.len() as u64;
+            self.carry = buf;
+            return Ok(None);
+        }
+        // More than a chunk without a newline: read on until one, up to the line limit.
+        while !self.eof && buf.len() <= self.max_line {
+            let before = buf.len();
+            let want = (self.max_line + 1 - buf.len()).min(256 * 1024);
+            self.read_more(&mut buf, want)?;
+            if let Some(p) = memchr::memchr(b'\n', &buf[before..]) {
+                let end = before + p + 1;
+                return Ok(Some(self.emit(buf, end)));
+            }
+        }
+        if self.eof && buf.len() <= self.max_line {
+            return self.next_at_eof(buf);
+        }
+        self.skip_long_line(buf).map(Some)
+    }
+
+    fn next_at_eof(&mut self, buf: Vec<u8>) -> io::Result<Option<Chunk>> {
+        if self.take_partial {
+            let len = buf.len();
+            return Ok(Some(self.emit(buf, len)));
+        }
+        self.held_back = buf.len() as u64;
+        self.carry = buf;
+        Ok(None)
+    }
+
+    /// Discards an over-long line up to its newline; returns it as a `too_long` chunk.
+    fn skip_long_line(&mut self, mut buf: Vec<u8>) -> io::Result<Chunk> {
+        let mut len = buf.len() as u64;
+        loop {
+            buf.clear();
+            if self.read_more(&mut buf, 256 * 1024)? == 0 {
+                // Unterminated at the end: counted as one over-long line in every mode, since
+                // holding back an over-limit line could never help it parse.
+                let chunk = Chunk {
+                    start_offset: self.offset,
+                    end_offset: self.offset + len,
+                    first_line: self.next_line,
+                    lines: 1,
+                    data: Vec::new(),
+                    too_long: Some(len),
+                };
+                self.offset = chunk.end_offset;
+                self.next_line += 1;
+                return Ok(chunk);
+            }
+            if let Some(p) = memchr::memchr(b'\n', &buf) {
+                len += p as u64;
+                self.carry = buf.split_off(p + 1);
+                let chunk = Chunk {
+                    start_offset: self.offset,
+                    end_offset: self.offset + len + 1,
+                    first_line: self.next_line,
+                    lines: 1,
+                    data: Vec::new(),
+                    too_long: Some(len),
+                };
+                self.offset = chunk.end_offset;
+                self.next_line += 1;
+                return Ok(chunk);
+            }
+            len += buf.len() as u64;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(data: &[u8], chunk: usize, max: usize, partial: bool) -> (Vec<Chunk>, u64) {
+        let mut r = ChunkReader::new(data, 100, 1, partial).with_sizes(chunk, max);
+        let mut out = vec![];
+        while let Some(c) = r.next_chunk().unwrap() {
+            out.push(c);
+        }
+        (out, r.held_back())
+    }
+
+    #[test]
+    fn chunks_cover_every_byte_and_line_once() {
+        let data: Vec<u8> = (0..1000)
+            .flat_map(|i| format!("line number {i}\n").into_bytes())
+            .collect();
+        let (chunks, held) = all(&data, 1000, 10_000, false);
+        assert_eq!(held, 0);
+        assert!(chunks.len() > 10);
+        let joined: Vec<u8> = chunks.iter().flat_map(|c| c.data.clone()).collect();
+        assert_eq!(joined, data);
+        let mut offset = 100;
+        let mut line = 1;
+        for c in &chunks {
+            assert_eq!((c.start_offset, c.first_line), (offset, line));
+            assert!(c.data.ends_with(b"\n"));
+            offset = c.end_offset;
+            line += c.lines;
+        }
+        assert_eq!((offset, line), (100 + data.len() as u64, 1001));
+    }
+
+    #[test]
+    fn partial_last_line_is_held_back_or_taken() {
+        let (chunks, held) = all(b"a\nb\npartial", 1000, 1000, false);
+        assert_eq!(
+            (chunks.len(), chunks[0].data.as_slice(), held),
+            (1, &b"a\nb\n"[..], 7)
+        );
+        let (chunks, held) = all(b"a\nb\npartial", 1000, 1000, true);
+        let total: u64 = chunks.iter().map(|c| c.lines).sum();
+        assert_eq!((total, held), (3, 0));
+    }
+
+    #[test]
+    fn over_long_line_becomes_its_own_chunk() {
+        let mut data = b"ok\n".to_vec();
+        data.extend(std::iter::repeat_n(b'x', 50_000));
+        data.extend_from_slice(b"\nafter\n");
+        let (chunks, _) = all(&data, 100, 1000, true);
+        let long: Vec<_> = chunks.iter().filter(|c| c.too_long.is_some()).collect();
+        assert_eq!(long.len(), 1);
+        assert_eq!((long[0].too_long, long[0].first_line), (Some(50_000), 2));
+        let last = chunks.last().unwrap();
+        assert_eq!(
+            (last.data.as_slice(), last.first_line, last.end_offset),
+            (&b"after\n"[..], 3, 100 + data.len() as u64)
+        );
+    }
+}

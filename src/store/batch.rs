@@ -1,0 +1,231 @@
+//! The batch writer: one transaction per parsed chunk, holding its events, new dictionary strings,
+//! new day salts, reject counts and the file's new offset, so a crash at any point leaves the
+//! database either before or after the whole chunk: never a line lost, never one counted twice.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::dict::{DictCache, Table};
+use super::files;
+use crate::classify::Salts;
+use crate::ingest::rows::{ParsedChunk, Row, NONE};
+
+/// Rows per multi-row `INSERT` statement (12 parameters each, well under SQLite's limit).
+const ROWS_PER_INSERT: usize = 64;
+/// Reject samples kept per file and reason.
+pub const SAMPLES_PER_FILE_REASON: i64 = 10;
+
+const COLUMNS: &str = "INSERT INTO events (ts, site, path, referrer, agent, visitor, status, bytes, method, duration_us, kind, bot) VALUES ";
+
+fn insert_sql(rows: usize) -> String {
+    let mut sql = String::with_capacity(COLUMNS.len() + rows * 26);
+    sql.push_str(COLUMNS);
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?,?,?,?,?,?,?,?,?)");
+    }
+    sql
+}
+
+/// Where the file stands after a chunk.
+#[derive(Clone, Debug)]
+pub struct Progress<'a> {
+    /// `files.id`.
+    pub file_id: i64,
+    /// Path to record.
+    pub path: &'a str,
+}
+
+/// Writes parsed chunks.
+#[derive(Default)]
+pub struct Writer {
+    cache: DictCache,
+    multi_sql: String,
+}
+
+fn opt_id(map: &[i64], local: u32) -> Option<i64> {
+    (local != NONE).then(|| map[local as usize])
+}
+
+impl Writer {
+    /// A writer with an empty cache.
+    pub fn new() -> Writer {
+        Writer {
+            cache: DictCache::default(),
+            multi_sql: insert_sql(ROWS_PER_INSERT),
+        }
+    }
+
+    fn resolve(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        table: Table,
+        items: &[String],
+    ) -> rusqlite::Result<Vec<i64>> {
+        items.iter().map(|s| self.cache.id(tx, table, s)).collect()
+    }
+
+    /// Commits one chunk and the file's progress, in one `BEGIN IMMEDIATE` transaction.
+    pub fn commit(
+        &mut self,
+        conn: &mut Connection,
+        chunk: &ParsedChunk,
+        progress: &Progress<'_>,
+        salts: &Salts,
+    ) -> rusqlite::Result<()> {
+        let result = self.write(conn, chunk, progress, salts);
+        match &result {
+            Ok(days) => {
+                self.cache.committed();
+                salts.saved(days);
+            }
+            Err(_) => self.cache.rolled_back(),
+        }
+        result.map(|_| ())
+    }
+
+    fn write(
+        &mut self,
+        conn: &mut Connection,
+        chunk: &ParsedChunk,
+        progress: &Progress<'_>,
+        salts: &Salts,
+    ) -> rusqlite::Result<Vec<i64>> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let unsaved = salts.unsaved();
+        {
+            let mut stmt =
+                tx.prepare_cached("INSERT OR IGNORE INTO salts (day, salt) VALUES (?1, ?2)")?;
+            for (day, salt) in &unsaved {
+                stmt.execute((day, &salt[..]))?;
+            }
+        }
+        let sites = self.resolve(&tx, Table::Sites, &chunk.sites.items)?;
+        let paths = self.resolve(&tx, Table::Paths, &chunk.paths.items)?;
+        let referrers = self.resolve(&tx, Table::Referrers, &chunk.referrers.items)?;
+        let agents = self.resolve(&tx, Table::Agents, &chunk.agents.items)?;
+
+        let bind = |stmt: &mut rusqlite::CachedStatement<'_>,
+                    base: usize,
+                    r: &Row|
+         -> rusqlite::Result<()> {
+            stmt.raw_bind_parameter(base + 1, r.ts)?;
+            stmt.raw_bind_parameter(base + 2, sites[r.site as usize])?;
+            stmt.raw_bind_parameter(base + 3, opt_id(&paths, r.path))?;
+            stmt.raw_bind_parameter(base + 4, opt_id(&referrers, r.referrer))?;
+            stmt.raw_bind_parameter(base + 5, opt_id(&agents, r.agent))?;
+            stmt.raw_bind_parameter(base + 6, r.visitor)?;
+            stmt.raw_bind_parameter(base + 7, r.status)?;
+            stmt.raw_bind_parameter(base + 8, (r.bytes >= 0).then_some(r.bytes))?;
+            stmt.raw_bind_parameter(base + 9, r.method)?;
+            stmt.raw_bind_parameter(base + 10, (r.duration_us >= 0).then_some(r.duration_us))?;
+            stmt.raw_bind_parameter(base + 11, r.kind)?;
+            stmt.raw_bind_parameter(base + 12, r.bot)?;
+            Ok(())
+        };
+        let mut groups = chunk.rows.chunks_exact(ROWS_PER_INSERT);
+        {
+            let mut multi = tx.prepare_cached(&self.multi_sql)?;
+            for group in &mut groups {
+                for (i, r) in group.iter().enumerate() {
+                    bind(&mut multi, i * 12, r)?;
+                }
+                multi.raw_execute()?;
+            }
+        }
+        {
+            let mut single = tx.prepare_cached(&insert_sql(1))?;
+            for r in groups.remainder() {
+                bind(&mut single, 0, r)?;
+                single.raw_execute()?;
+            }
+        }
+
+        for (reason, t) in &chunk.tally.reasons {
+            tx.prepare_cached(
+                "INSERT INTO rejects (file, reason, count) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (file, reason) DO UPDATE SET count = count + excluded.count",
+            )?
+            .execute((progress.file_id, reason.code(), t.count as i64))?;
+            for s in &t.samples {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO reject_samples (file, reason, line, sample)
+                     SELECT ?1, ?2, ?3, ?4
+                     WHERE (SELECT count(*) FROM reject_samples WHERE file = ?1 AND reason = ?2) < ?5",
+                )?
+                .execute((progress.file_id, reason.code(), s.line as i64, &s.text, SAMPLES_PER_FILE_REASON))?;
+            }
+        }
+        files::advance(
+            &tx,
+            progress.file_id,
+            progress.path,
+            chunk.end_offset,
+            chunk.last_line,
+            chunk.marker,
+        )?;
+        tx.commit()?;
+        Ok(unsaved.into_iter().map(|(d, _)| d).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::ChunkParser;
+    use crate::parse::Format;
+    use crate::source::chunks::Chunk;
+    use crate::store::Store;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_chunk_lands_with_its_offset_salts_and_rejects() {
+        let mut store = Store::open_in_memory().unwrap();
+        let salts = Arc::new(Salts::default());
+        let parser = ChunkParser {
+            format: Format::Combined,
+            site: None,
+            tz: chrono_tz::UTC,
+            salts: salts.clone(),
+        };
+        let mut text = String::new();
+        for i in 0..150 {
+            text.push_str(&format!("10.0.0.{} - - [01/Sep/2022:22:12:45 +0000] \"GET /p{} HTTP/1.1\" 200 5 \"-\" \"UA\"\n", i % 7, i % 3));
+        }
+        text.push_str("broken line\n");
+        let chunk = Chunk {
+            first_line: 1,
+            lines: 151,
+            end_offset: text.len() as u64,
+            data: text.into_bytes(),
+            ..Default::default()
+        };
+        let parsed = parser.parse(&chunk);
+        let file = files::create(&store.conn, "a.log", 1, None, false).unwrap();
+        let mut w = Writer::new();
+        w.commit(
+            &mut store.conn,
+            &parsed,
+            &Progress {
+                file_id: file.id,
+                path: "a.log",
+            },
+            &salts,
+        )
+        .unwrap();
+
+        let q = |sql: &str| -> i64 { store.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(q("SELECT count(*) FROM events"), 150);
+        assert_eq!(q("SELECT count(DISTINCT visitor) FROM events"), 7);
+        assert_eq!(q("SELECT count(*) FROM paths"), 3);
+        assert_eq!(q("SELECT count(*) FROM salts"), 1);
+        assert_eq!(
+            q("SELECT count FROM rejects WHERE reason = 'no-timestamp'"),
+            1
+        );
+        let rec = files::get(&store.conn, file.id).unwrap().unwrap();
+        assert_eq!((rec.offset, rec.lines), (chunk.end_offset, 151));
+        assert!(salts.unsaved().is_empty());
+    }
+}

@@ -1,0 +1,110 @@
+//! The `files` table: each log file read, by content identity, with its committed offset.
+
+use rusqlite::{Connection, OptionalExtension};
+
+/// What the database knows of a file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileRecord {
+    /// Row id.
+    pub id: i64,
+    /// Where it was last seen.
+    pub path: String,
+    /// Fingerprint of its first line.
+    pub fingerprint: i64,
+    /// Bytes committed.
+    pub offset: u64,
+    /// Lines committed.
+    pub lines: u64,
+    /// Bytes covered by the marker.
+    pub marker_len: u32,
+    /// Hash of the bytes before `offset`.
+    pub marker: i64,
+}
+
+/// Files with this fingerprint, furthest read first.
+pub fn candidates(conn: &Connection, fingerprint: i64) -> rusqlite::Result<Vec<FileRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, path, fingerprint, offset, lines, marker_len, marker FROM files
+         WHERE fingerprint = ?1 ORDER BY offset DESC, id",
+    )?;
+    let rows = stmt.query_map([fingerprint], |r| {
+        Ok(FileRecord {
+            id: r.get(0)?,
+            path: r.get(1)?,
+            fingerprint: r.get(2)?,
+            offset: r.get::<_, i64>(3)? as u64,
+            lines: r.get::<_, i64>(4)? as u64,
+            marker_len: r.get::<_, i64>(5)? as u32,
+            marker: r.get(6)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Adds a file read from its start; returns its record.
+pub fn create(
+    conn: &Connection,
+    path: &str,
+    fingerprint: i64,
+    dev_ino: Option<(u64, u64)>,
+    gzip: bool,
+) -> rusqlite::Result<FileRecord> {
+    conn.execute(
+        "INSERT INTO files (path, fingerprint, dev, ino, gzip, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        (path, fingerprint, dev_ino.map(|d| d.0 as i64), dev_ino.map(|d| d.1 as i64), gzip, now_ms()),
+    )?;
+    Ok(FileRecord {
+        id: conn.last_insert_rowid(),
+        path: path.into(),
+        fingerprint,
+        offset: 0,
+        lines: 0,
+        marker_len: 0,
+        marker: 0,
+    })
+}
+
+/// Records progress inside the transaction that inserted the events read up to `offset`.
+pub fn advance(
+    conn: &Connection,
+    id: i64,
+    path: &str,
+    offset: u64,
+    lines: u64,
+    marker: (u32, i64),
+) -> rusqlite::Result<()> {
+    let n = conn.prepare_cached(
+        "UPDATE files SET path = ?2, offset = ?3, lines = ?4, marker_len = ?5, marker = ?6, updated_at = ?7 WHERE id = ?1",
+    )?
+    .execute((id, path, offset as i64, lines as i64, marker.0 as i64, marker.1, now_ms()))?;
+    if n != 1 {
+        return Err(rusqlite::Error::QueryReturnedNoRows);
+    }
+    Ok(())
+}
+
+/// A record by id.
+pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<FileRecord>> {
+    conn.query_row(
+        "SELECT id, path, fingerprint, offset, lines, marker_len, marker FROM files WHERE id = ?1",
+        [id],
+        |r| {
+            Ok(FileRecord {
+                id: r.get(0)?,
+                path: r.get(1)?,
+                fingerprint: r.get(2)?,
+                offset: r.get::<_, i64>(3)? as u64,
+                lines: r.get::<_, i64>(4)? as u64,
+                marker_len: r.get::<_, i64>(5)? as u32,
+                marker: r.get(6)?,
+            })
+        },
+    )
+    .optional()
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

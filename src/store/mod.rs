@@ -1,0 +1,174 @@
+//! The SQLite store: opening with the right pragmas, migrations, dictionary caches, batch writes.
+//!
+//! One [`Store`] owns one connection. Every connection gets WAL, `synchronous=NORMAL` and a 5 s
+//! `busy_timeout`, so readers never block the writer and a second writer waits instead of failing.
+
+pub mod batch;
+pub mod dict;
+pub mod files;
+pub mod migrate;
+
+use std::fs::{self, OpenOptions};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+/// How long a connection waits for a lock before failing with `SQLITE_BUSY`.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Mode of a database file logtally creates: owner read/write, group read (the web or stats user).
+pub const DB_FILE_MODE: u32 = 0o640;
+
+/// Why the store could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The folder for the database could not be created.
+    #[error("cannot create the database folder {path}: {source}")]
+    CreateDir {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file could not be created or opened.
+    #[error("cannot open the database {path}: {source}; check the path and its permissions, or pass --db")]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// Creating the file with its mode failed.
+    #[error("cannot create the database {path}: {source}")]
+    Create {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Migrating the schema failed.
+    #[error("cannot prepare the database {path}: {source}")]
+    Migrate {
+        /// The database file.
+        path: PathBuf,
+        /// Why.
+        source: migrate::Error,
+    },
+    /// Any other SQLite failure.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// The database.
+pub struct Store {
+    /// The connection; public for the query modules and tests.
+    pub conn: Connection,
+    path: PathBuf,
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Must precede table creation to take effect on a new file; harmless afterwards.
+    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "cache_size", -32_000)?; // 32 MB
+    Ok(())
+}
+
+impl Store {
+    /// Opens (creating if needed, with its folder and mode 0640) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, Error> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(|source| Error::CreateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        if !path.exists() {
+            let created = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(DB_FILE_MODE)
+                .open(path);
+            match created {
+                Ok(f) => f
+                    .set_permissions(fs::Permissions::from_mode(DB_FILE_MODE))
+                    .map_err(|source| Error::Create {
+                        path: path.to_path_buf(),
+                        source,
+                    })?,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(source) => {
+                    return Err(Error::Create {
+                        path: path.to_path_buf(),
+                        source,
+                    })
+                }
+            }
+        }
+        let mut conn = Connection::open(path).map_err(|source| Error::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        configure(&conn).map_err(|source| Error::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        migrate::migrate(&mut conn).map_err(|source| Error::Migrate {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// An in-memory store for tests.
+    pub fn open_in_memory() -> Result<Store, Error> {
+        let mut conn = Connection::open_in_memory()?;
+        configure(&conn)?;
+        migrate::migrate(&mut conn).map_err(|source| Error::Migrate {
+            path: ":memory:".into(),
+            source,
+        })?;
+        Ok(Store {
+            conn,
+            path: PathBuf::from(":memory:"),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_folder_file_mode_and_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a/b/logtally.db");
+        let store = Store::open(&path).unwrap();
+        let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, DB_FILE_MODE);
+        let jm: String = store
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(jm, "wal");
+        let av: i64 = store
+            .conn
+            .query_row("PRAGMA auto_vacuum", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(av, 2, "incremental auto-vacuum, for cleanup --vacuum");
+        drop(store);
+        Store::open(&path).expect("reopens an existing database");
+    }
+}
