@@ -27,58 +27,143 @@ pub struct ChunkParser {
     pub salts: Arc<Salts>,
 }
 
-/// Per-chunk state: the day clock and the last salt, so most rows skip the shared lock.
-struct Cursor {
+/// A raw (query, referrer) pair as it appears in the log.
+type RawReferrer<'c> = (&'c [u8], &'c [u8]);
+
+/// Per-chunk state: the day clock, the last salt (so most rows skip the shared lock), and memos
+/// from raw field bytes to local ids, so each distinct path, agent, referrer and host is decoded,
+/// normalised and classified once per chunk rather than once per row.
+struct Cursor<'c> {
     clock: DayClock,
     day: i64,
     salt: classify::visitor::Salt,
+    sites: foldhash::HashMap<&'c [u8], u32>,
+    paths: foldhash::HashMap<&'c [u8], u32>,
+    agents: foldhash::HashMap<&'c [u8], u32>,
+    referrers: foldhash::HashMap<RawReferrer<'c>, (u32, u32)>,
 }
 
 impl ChunkParser {
-    fn site_name<'h>(&'h self, hit: &'h Hit<'_>) -> Cow<'h, str> {
+    fn site_id<'c>(&self, hit: &Hit<'c>, out: &mut ParsedChunk, cur: &mut Cursor<'c>) -> u32 {
         if let Some(s) = &self.site {
-            return Cow::Borrowed(s);
+            return out.sites.intern(s);
         }
-        match &hit.host {
-            Some(h) if !h.is_empty() => Cow::Owned(String::from_utf8_lossy(h).to_ascii_lowercase()),
-            _ => Cow::Borrowed(DEFAULT_SITE),
-        }
+        let raw: &'c [u8] = match &hit.host {
+            Some(Cow::Borrowed(h)) if !h.is_empty() => h,
+            Some(Cow::Owned(h)) if !h.is_empty() => {
+                return out
+                    .sites
+                    .intern(&String::from_utf8_lossy(h).to_ascii_lowercase());
+            }
+            _ => b"",
+        };
+        *cur.sites.entry(raw).or_insert_with(|| {
+            let name = if raw.is_empty() {
+                DEFAULT_SITE.to_string()
+            } else {
+                String::from_utf8_lossy(raw).to_ascii_lowercase()
+            };
+            out.sites.intern(&name)
+        })
     }
 
-    fn row(&self, hit: &Hit<'_>, out: &mut ParsedChunk, cur: &mut Cursor) -> Row {
-        let site_name = self.site_name(hit);
-        let site = out.sites.intern(&site_name);
-        let method = Method::from_bytes(hit.method.as_deref());
-        let kind = kind::kind(method, hit.status, hit.path.as_deref());
-        let path = hit
-            .path
-            .as_deref()
-            .map_or(NONE, |p| out.paths.intern(&path::normalise(p)));
-
-        let campaign = hit.query.as_deref().and_then(path::campaign_source);
-        let ref_host = hit.referrer.as_deref().and_then(referrer::host);
-        let referrer = match (campaign, ref_host) {
+    /// Local referrer id for a (query, referrer) pair, or NONE for direct.
+    fn referrer_id(&self, query: &[u8], referrer: &[u8], site: u32, out: &mut ParsedChunk) -> u32 {
+        let campaign = if query.is_empty() {
+            None
+        } else {
+            path::campaign_source(query)
+        };
+        let host = if referrer.is_empty() {
+            None
+        } else {
+            referrer::host(referrer)
+        };
+        match (campaign, host) {
             (Some(src), host) => out
                 .referrers
                 .intern(&format!("{}\0{src}", host.unwrap_or_default())),
             (None, Some(host)) => {
+                let site_name = &out.sites.items[site as usize];
                 let own = if site_name == DEFAULT_SITE {
                     None
                 } else {
-                    Some(site_name.as_ref())
+                    Some(site_name.as_str())
                 };
                 let src = referrer::source_of_host(&host, own);
                 out.referrers.intern(&format!("{host}\0{src}"))
             }
             (None, None) => NONE,
-        };
-        let agent_bytes: &[u8] = hit.user_agent.as_deref().unwrap_or(b"");
-        let agent = if agent_bytes.is_empty() {
-            NONE
-        } else {
-            out.agents.intern(&String::from_utf8_lossy(agent_bytes))
+        }
+    }
+
+    fn row<'c>(&self, hit: &Hit<'c>, out: &mut ParsedChunk, cur: &mut Cursor<'c>) -> Row {
+        let site = self.site_id(hit, out, cur);
+        let method = Method::from_bytes(hit.method.as_deref());
+        let kind = kind::kind(method, hit.status, hit.path.as_deref());
+        let path = match &hit.path {
+            Some(Cow::Borrowed(p)) => *cur
+                .paths
+                .entry(p)
+                .or_insert_with(|| out.paths.intern(&path::normalise(p))),
+            Some(Cow::Owned(p)) => out.paths.intern(&path::normalise(p)),
+            None => NONE,
         };
 
+        // Only utm_source/ref in the query matter; most queries have neither.
+        let query: &'c [u8] = match &hit.query {
+            Some(Cow::Borrowed(q))
+                if memchr::memmem::find(q, b"utm_source=").is_some()
+                    || memchr::memmem::find(q, b"ref=").is_some() =>
+            {
+                q
+            }
+            Some(Cow::Owned(q)) => {
+                let id = self.referrer_id(q, hit.referrer.as_deref().unwrap_or(b""), site, out);
+                return self.finish(hit, out, cur, site, path, id, method, kind);
+            }
+            _ => b"",
+        };
+        let referrer = match &hit.referrer {
+            Some(Cow::Borrowed(r)) => {
+                let key = (query, *r);
+                match cur.referrers.get(&key) {
+                    Some((for_site, id)) if *for_site == site => *id,
+                    _ => {
+                        let id = self.referrer_id(query, r, site, out);
+                        cur.referrers.insert(key, (site, id));
+                        id
+                    }
+                }
+            }
+            Some(Cow::Owned(r)) => self.referrer_id(query, r, site, out),
+            None if !query.is_empty() => self.referrer_id(query, b"", site, out),
+            None => NONE,
+        };
+        self.finish(hit, out, cur, site, path, referrer, method, kind)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish<'c>(
+        &self,
+        hit: &Hit<'c>,
+        out: &mut ParsedChunk,
+        cur: &mut Cursor<'c>,
+        site: u32,
+        path: u32,
+        referrer: u32,
+        method: Method,
+        kind: classify::Kind,
+    ) -> Row {
+        let agent_bytes: &[u8] = hit.user_agent.as_deref().unwrap_or(b"");
+        let agent = match &hit.user_agent {
+            Some(Cow::Borrowed(a)) if !a.is_empty() => *cur
+                .agents
+                .entry(a)
+                .or_insert_with(|| out.agents.intern(&String::from_utf8_lossy(a))),
+            Some(a) if !a.is_empty() => out.agents.intern(&String::from_utf8_lossy(a)),
+            _ => NONE,
+        };
         let day = cur.clock.day(hit.ts_ms);
         if day != cur.day {
             cur.day = day;
@@ -120,6 +205,10 @@ impl ChunkParser {
             clock: DayClock::new(self.tz),
             day: i64::MIN,
             salt: [0; 16],
+            sites: Default::default(),
+            paths: Default::default(),
+            agents: Default::default(),
+            referrers: Default::default(),
         };
         let mut line_no = chunk.first_line;
         let mut rest: &[u8] = &chunk.data;

@@ -383,6 +383,9 @@ pub fn import(
                     return Ok(chunks.held_back());
                 }
                 let parsed: Vec<ParsedChunk> = round.par_iter().map(|c| parser.parse(c)).collect();
+                for c in round {
+                    chunks.recycle(c.data);
+                }
                 if tx.send(parsed).is_err() {
                     return Ok(0); // the writer stopped; its error is reported
                 }

@@ -39,6 +39,7 @@ pub struct ChunkReader<R> {
     eof: bool,
     chunk_bytes: usize,
     max_line: usize,
+    spare: Vec<Vec<u8>>,
 }
 
 impl<R: Read> ChunkReader<R> {
@@ -56,6 +57,7 @@ impl<R: Read> ChunkReader<R> {
             eof: false,
             chunk_bytes: CHUNK_BYTES,
             max_line: MAX_LINE_BYTES,
+            spare: Vec::new(),
         }
     }
 
@@ -91,8 +93,18 @@ impl<R: Read> ChunkReader<R> {
         Ok(n)
     }
 
+    /// Gives back a chunk's buffer once parsed, so the next chunk reuses its memory.
+    pub fn recycle(&mut self, mut buf: Vec<u8>) {
+        if self.spare.len() < 8 && buf.capacity() >= self.chunk_bytes {
+            buf.clear();
+            self.spare.push(buf);
+        }
+    }
+
     fn emit(&mut self, mut data: Vec<u8>, len: usize) -> Chunk {
-        self.carry = data.split_off(len);
+        self.carry.clear();
+        self.carry.extend_from_slice(&data[len..]);
+        data.truncate(len);
         let lines =
             memchr::memchr_iter(b'\n', &data).count() as u64 + u64::from(!data.ends_with(b"\n"));
         let chunk = Chunk {
@@ -110,8 +122,10 @@ impl<R: Read> ChunkReader<R> {
 
     /// The next chunk, or `None` at the end.
     pub fn next_chunk(&mut self) -> io::Result<Option<Chunk>> {
-        let mut buf = std::mem::take(&mut self.carry);
-        buf.reserve(self.chunk_bytes);
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.extend_from_slice(&self.carry);
+        self.carry.clear();
+        buf.reserve(self.chunk_bytes.saturating_sub(buf.len()));
         while buf.len() < self.chunk_bytes && !self.eof {
             let want = self.chunk_bytes - buf.len();
             self.read_more(&mut buf, want)?;
