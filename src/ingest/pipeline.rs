@@ -108,6 +108,24 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
+/// The parsing threads: one per core but one, which the writer needs to itself (SQLite inserts
+/// are the bottleneck of an import; sharing their core with parsers costs more than it gains).
+fn parse_pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(cores.saturating_sub(1).max(1));
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("logtally-parse-{i}"))
+            .build()
+            .expect("starting parse threads")
+    })
+}
+
 /// Bytes read ahead for the fingerprint and format detection.
 const HEAD_BYTES: usize = 64 * 1024;
 
@@ -382,7 +400,8 @@ pub fn import(
                 if round.is_empty() {
                     return Ok(chunks.held_back());
                 }
-                let parsed: Vec<ParsedChunk> = round.par_iter().map(|c| parser.parse(c)).collect();
+                let parsed: Vec<ParsedChunk> =
+                    parse_pool().install(|| round.par_iter().map(|c| parser.parse(c)).collect());
                 for c in round {
                     chunks.recycle(c.data);
                 }

@@ -10,7 +10,7 @@ use crate::classify::Salts;
 use crate::ingest::rows::{ParsedChunk, Row, NONE};
 
 /// Rows per multi-row `INSERT` statement (12 parameters each, well under SQLite's limit).
-const ROWS_PER_INSERT: usize = 64;
+const ROWS_PER_INSERT: usize = 256;
 /// Reject samples kept per file and reason.
 pub const SAMPLES_PER_FILE_REASON: i64 = 10;
 
