@@ -434,3 +434,68 @@ fn running_as_root() -> bool {
         .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
         .unwrap_or(false)
 }
+
+#[test]
+fn a_full_disk_is_a_clear_error_and_the_next_run_resumes_exactly() {
+    use std::os::unix::process::CommandExt;
+    let env = Env::new();
+    let log = env.path("big.log");
+    let mut out = Vec::new();
+    generate(
+        &Config {
+            lines: 60_000,
+            seed: 3,
+            ..Config::default()
+        },
+        &mut out,
+        None,
+    )
+    .unwrap();
+    std::fs::write(&log, &out).unwrap();
+    import(&env, &[&fixture("apache-combined-ipv6.log")], 0); // the database exists and is small
+
+    // A 1 MiB file-size limit makes SQLite's writes fail as on a full disk.
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("logtally"));
+    cmd.args(["import", "--db"]).arg(env.db()).arg(&log);
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 1 << 20,
+                rlim_max: 1 << 20,
+            };
+            libc::setrlimit(libc::RLIMIT_FSIZE, &limit);
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let failed = cmd.output().unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        stderr.contains("cannot write") && stderr.contains("big.log"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("check free space") || stderr.contains("disk is full"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the next run resumes there"), "{stderr}");
+    let partial = count(&env.db(), "SELECT count(*) FROM events") - 101;
+    assert!(
+        partial < 60_000,
+        "the limit stopped the import part-way ({partial} rows)"
+    );
+
+    let v = import(&env, &[&log], 0);
+    assert_eq!(
+        v["already_imported"].as_u64().unwrap() + v["lines"].as_u64().unwrap(),
+        60_000
+    );
+    let mut expected = parsed_times(&std::fs::read(fixture("apache-combined-ipv6.log")).unwrap());
+    expected.extend(parsed_times(&out));
+    assert_eq!(
+        stored_times(&env.db()),
+        expected,
+        "every line exactly once after the failure"
+    );
+}

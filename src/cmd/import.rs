@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::classify::Salts;
 use crate::cli::FormatArgs;
 use crate::exit::{ExitCode, TempFailError};
-use crate::ingest::pipeline::{self, ParseSettings, Summary};
+use crate::ingest::pipeline::{self, Counters, ParseSettings, Summary};
 use crate::output::{thousands, Output};
 use crate::settings;
 use crate::store::batch::Writer;
@@ -72,7 +72,7 @@ fn progress_bar(output: Output, total: u64) -> Option<ProgressBar> {
     }
     let pb = ProgressBar::new(total);
     pb.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} ETA {eta} {msg}")
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {prefix} ETA {eta} {msg}")
             .expect("valid template"),
     );
     Some(pb)
@@ -109,13 +109,17 @@ pub fn run(args: Args, output: Output) -> Result<ExitCode> {
         .map(|m| m.len())
         .sum();
     let pb = progress_bar(output, total);
-    let counter = Arc::new(AtomicU64::new(0));
+    let counter = Arc::new(Counters::default());
     let done = Arc::new(AtomicBool::new(false));
     let ticker = pb.clone().map(|pb| {
         let (counter, done) = (counter.clone(), done.clone());
         std::thread::spawn(move || {
+            let started = Instant::now();
             while !done.load(Ordering::Relaxed) {
-                pb.set_position(counter.load(Ordering::Relaxed));
+                pb.set_position(counter.bytes.load(Ordering::Relaxed));
+                let rate = counter.lines.load(Ordering::Relaxed) as f64
+                    / started.elapsed().as_secs_f64().max(0.001);
+                pb.set_prefix(format!("{} lines/s", thousands(rate as u64)));
                 std::thread::sleep(Duration::from_millis(100));
             }
         })

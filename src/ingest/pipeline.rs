@@ -38,7 +38,7 @@ pub enum Error {
         source: io::Error,
     },
     /// A database write failed; nothing past the last commit was recorded.
-    #[error("cannot write {path}'s lines to the database (the next run resumes after line {committed_line}): {source}")]
+    #[error("cannot write {path}'s lines to the database: {source}; {hint} (nothing after line {committed_line} was recorded, so the next run resumes there)", hint = crate::store::write_hint(source))]
     Write {
         /// The input.
         path: String,
@@ -92,18 +92,25 @@ pub struct Summary {
     pub held_back_bytes: u64,
 }
 
-/// Counts bytes read from the underlying file (compressed bytes for gzip), for progress bars.
-pub type ByteCounter = Arc<AtomicU64>;
+/// Progress shared with a progress bar: bytes read from disk (compressed bytes for gzip) and
+/// lines committed.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Bytes read from the files.
+    pub bytes: AtomicU64,
+    /// Lines committed.
+    pub lines: AtomicU64,
+}
 
 struct Counting<R> {
     inner: R,
-    count: ByteCounter,
+    count: Arc<Counters>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        self.count.bytes.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -255,13 +262,13 @@ fn start_for_stream(
     }
 }
 
-/// Imports one input (a path, or `-` for stdin). `counter` receives the bytes read from disk.
+/// Imports one input (a path, or `-` for stdin), reporting progress to `counter`.
 pub fn import(
     store: &mut Store,
     writer: &mut Writer,
     settings: &ParseSettings,
     path: &Path,
-    counter: &ByteCounter,
+    counter: &Arc<Counters>,
 ) -> Result<Summary, Error> {
     let display = input::display_path(path).display().to_string();
     let read_err = |source: io::Error| Error::Read {
@@ -327,7 +334,7 @@ pub fn import(
             Start::Resume { record } => {
                 let mut f = file.try_clone().map_err(read_err)?;
                 f.seek(SeekFrom::Start(record.offset)).map_err(read_err)?;
-                counter.fetch_add(
+                counter.bytes.fetch_add(
                     record.offset.saturating_sub(head.len() as u64),
                     Ordering::Relaxed,
                 );
@@ -420,6 +427,7 @@ pub fn import(
                         source,
                     })?;
                 committed_line = chunk.last_line;
+                counter.lines.fetch_add(chunk.lines, Ordering::Relaxed);
                 summary.lines += chunk.lines;
                 summary.imported += chunk.rows.len() as u64;
                 summary.rejected += chunk.tally.rejected;
