@@ -23,6 +23,8 @@ pub enum Command {
     Check(cmd::check::Args),
     /// Load historical or rotated logs (plain, .gz or stdin) into the database, exactly once.
     Import(cmd::import::Args),
+    /// Compute daily rollups (visitors, page views, sources...) from raw events; run from cron.
+    Rollup(cmd::rollup::Args),
 }
 
 /// Log formats selectable with `--format`.

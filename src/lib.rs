@@ -11,6 +11,7 @@ pub mod genlog;
 pub mod ingest;
 pub mod output;
 pub mod parse;
+pub mod rollup;
 pub mod settings;
 pub mod source;
 pub mod store;

@@ -12,6 +12,7 @@ fn main() {
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::Import(args) => cmd::import::run(args, output),
+        Command::Rollup(args) => cmd::rollup::run(args),
     };
     exit::finish(result)
 }

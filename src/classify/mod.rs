@@ -1,6 +1,7 @@
 //! What a hit means for analytics: its kind (page, asset, other), method code, normalised path and
 //! source, referrer, and the visitor it belongs to. Pure functions over a [`crate::parse::Hit`].
 
+pub mod agent;
 pub mod kind;
 pub mod path;
 pub mod redact;

@@ -37,11 +37,28 @@ pub struct Progress<'a> {
     pub path: &'a str,
 }
 
+/// Milliseconds per `event_spans` bucket.
+pub const BUCKET_MS: i64 = 900_000;
+
 /// Writes parsed chunks.
 #[derive(Default)]
 pub struct Writer {
     cache: DictCache,
     multi_sql: String,
+    generation: Option<i64>,
+}
+
+/// Per bucket of a chunk's rows: (bucket, first row index, last row index, rows), in row order.
+/// Rows are in time order within a log, so runs are long; a bucket may recur (late lines).
+fn bucket_runs(rows: &[Row]) -> foldhash::HashMap<i64, (usize, usize, i64)> {
+    let mut out: foldhash::HashMap<i64, (usize, usize, i64)> = Default::default();
+    for (i, r) in rows.iter().enumerate() {
+        let b = r.ts.div_euclid(BUCKET_MS);
+        let e = out.entry(b).or_insert((i, i, 0));
+        e.1 = i;
+        e.2 += 1;
+    }
+    out
 }
 
 fn opt_id(map: &[i64], local: u32) -> Option<i64> {
@@ -54,6 +71,7 @@ impl Writer {
         Writer {
             cache: DictCache::default(),
             multi_sql: insert_sql(ROWS_PER_INSERT),
+            generation: None,
         }
     }
 
@@ -93,6 +111,14 @@ impl Writer {
         salts: &Salts,
     ) -> rusqlite::Result<Vec<i64>> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Cleanup may have deleted dictionary rows since our ids were cached.
+        let generation: i64 = tx
+            .prepare_cached("SELECT value FROM meta WHERE key = 'dict_generation'")?
+            .query_row([], |r| r.get(0))?;
+        if self.generation != Some(generation) {
+            self.cache = DictCache::default();
+            self.generation = Some(generation);
+        }
         let unsaved = salts.unsaved();
         {
             let mut stmt =
@@ -124,6 +150,10 @@ impl Writer {
             stmt.raw_bind_parameter(base + 12, r.bot)?;
             Ok(())
         };
+        // Ids are max+1 upward: we hold the write lock, so the chunk's rows get consecutive ids.
+        let first_id: i64 = tx
+            .prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM events")?
+            .query_row([], |r| r.get(0))?;
         let mut groups = chunk.rows.chunks_exact(ROWS_PER_INSERT);
         {
             let mut multi = tx.prepare_cached(&self.multi_sql)?;
@@ -142,6 +172,19 @@ impl Writer {
             }
         }
 
+        {
+            let mut span = tx.prepare_cached(
+                "INSERT INTO event_spans (bucket, min_id, max_id, rows) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (bucket, (first, last, rows)) in bucket_runs(&chunk.rows) {
+                span.execute((
+                    bucket,
+                    first_id + first as i64,
+                    first_id + last as i64,
+                    rows,
+                ))?;
+            }
+        }
         for (reason, t) in &chunk.tally.reasons {
             tx.prepare_cached(
                 "INSERT INTO rejects (file, reason, count) VALUES (?1, ?2, ?3)
@@ -227,5 +270,18 @@ mod tests {
         let rec = files::get(&store.conn, file.id).unwrap().unwrap();
         assert_eq!((rec.offset, rec.lines), (chunk.end_offset, 151));
         assert!(salts.unsaved().is_empty());
+        let (min, max, rows): (i64, i64, i64) = store
+            .conn
+            .query_row(
+                "SELECT min(min_id), max(max_id), sum(rows) FROM event_spans",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (min, max, rows),
+            (1, 150, 150),
+            "the time index covers every row"
+        );
     }
 }

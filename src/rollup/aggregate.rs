@@ -1,0 +1,377 @@
+//! Aggregates one local day of events into its rollup rows. Pure: events and names in, rows out.
+//!
+//! Definitions (DESIGN.md): a page view is a human hit of kind page; a visit is a visitor's page
+//! views with gaps under 30 minutes; a bounce is a visit of one page view; a visit's source and
+//! entry page are those of its first page view. Hits, bytes and status counts include bots.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::classify::referrer::{DIRECT, INTERNAL};
+use crate::classify::Kind;
+
+/// A visit ends after this long without a page view.
+pub const VISIT_GAP_MS: i64 = 30 * 60 * 1000;
+
+/// One event as rollup reads it, with its names resolved.
+#[derive(Clone, Debug)]
+pub struct Event<'n> {
+    /// Unix ms.
+    pub ts: i64,
+    /// Site name.
+    pub site: &'n str,
+    /// Path, if the request had one.
+    pub path: Option<&'n str>,
+    /// Source (utm/ref or referrer host name), `None` for direct.
+    pub source: Option<&'n str>,
+    /// Browser, OS and device of the agent.
+    pub browser: &'n str,
+    /// OS family.
+    pub os: &'n str,
+    /// Device class.
+    pub device: &'n str,
+    /// Visitor hash.
+    pub visitor: i64,
+    /// HTTP status.
+    pub status: u16,
+    /// Response bytes.
+    pub bytes: i64,
+    /// `classify::Kind` code.
+    pub kind: u8,
+    /// Bot reason, 0 for human.
+    pub bot: u8,
+}
+
+/// Totals of one site on one day.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub pageviews: u64,
+    pub visitors: u64,
+    pub visits: u64,
+    pub bounces: u64,
+    pub duration_s: u64,
+    pub hits: u64,
+    pub bytes: u64,
+    pub bot_hits: u64,
+    pub status_4xx: u64,
+    pub status_5xx: u64,
+}
+
+/// Visitors and page views under one key (a page, browser, OS, device...).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    pub visitors: u64,
+    pub pageviews: u64,
+}
+
+/// Visits started under one key (an entry page or a source).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Entries {
+    pub visits: u64,
+    pub bounces: u64,
+    pub visitors: u64,
+    pub pageviews: u64,
+}
+
+/// Everything rolled up for one site on one day.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SiteDay {
+    pub totals: Totals,
+    pub pages: HashMap<String, Reach>,
+    pub entry_pages: HashMap<String, Entries>,
+    pub sources: HashMap<String, Entries>,
+    pub browsers: HashMap<String, Reach>,
+    pub os: HashMap<String, Reach>,
+    pub devices: HashMap<String, Reach>,
+    pub status: HashMap<u16, u64>,
+    /// 404 path -> (hits, of which bots).
+    pub not_found: HashMap<String, (u64, u64)>,
+    /// Bot reason -> (hits, visitors).
+    pub bots: HashMap<u8, (u64, u64)>,
+    /// Hour from local midnight -> (page views, visitors, hits).
+    pub hourly: HashMap<u32, (u64, u64, u64)>,
+}
+
+/// A human page view, kept per visitor to build visits.
+struct View<'n> {
+    ts: i64,
+    path: &'n str,
+    source: Option<&'n str>,
+}
+
+#[derive(Default)]
+struct Work<'n> {
+    day: SiteDay,
+    views: HashMap<i64, Vec<View<'n>>>,
+    agent_of: HashMap<i64, (&'n str, &'n str, &'n str)>,
+    page_visitors: HashMap<&'n str, HashSet<i64>>,
+    bot_visitors: HashMap<u8, HashSet<i64>>,
+    hour_visitors: HashMap<u32, HashSet<i64>>,
+}
+
+/// Rolls up one day of events (any order) whose local day starts at `day_start_ms`.
+pub fn aggregate<'n>(events: &[Event<'n>], day_start_ms: i64) -> HashMap<String, SiteDay> {
+    let mut sites: HashMap<&'n str, Work<'n>> = HashMap::new();
+    for e in events {
+        let w = sites.entry(e.site).or_default();
+        let t = &mut w.day.totals;
+        t.hits += 1;
+        t.bytes += e.bytes.max(0) as u64;
+        match e.status {
+            400..=499 => t.status_4xx += 1,
+            500..=599 => t.status_5xx += 1,
+            _ => {}
+        }
+        *w.day.status.entry(e.status).or_default() += 1;
+        let hour = ((e.ts - day_start_ms).max(0) / 3_600_000) as u32;
+        w.day.hourly.entry(hour).or_default().2 += 1;
+        if e.status == 404 {
+            if let Some(p) = e.path {
+                let nf = w.day.not_found.entry(p.to_string()).or_default();
+                nf.0 += 1;
+                nf.1 += u64::from(e.bot != 0);
+            }
+        }
+        if e.bot != 0 {
+            t.bot_hits += 1;
+            w.day.bots.entry(e.bot).or_default().0 += 1;
+            w.bot_visitors.entry(e.bot).or_default().insert(e.visitor);
+            continue;
+        }
+        if e.kind != Kind::Page as u8 {
+            continue;
+        }
+        let path = e.path.unwrap_or("/");
+        t.pageviews += 1;
+        w.day.pages.entry(path.to_string()).or_default().pageviews += 1;
+        w.page_visitors.entry(path).or_default().insert(e.visitor);
+        w.day.hourly.entry(hour).or_default().0 += 1;
+        w.hour_visitors.entry(hour).or_default().insert(e.visitor);
+        w.views.entry(e.visitor).or_default().push(View {
+            ts: e.ts,
+            path,
+            source: e.source,
+        });
+        w.agent_of
+            .entry(e.visitor)
+            .or_insert((e.browser, e.os, e.device));
+    }
+
+    sites
+        .into_iter()
+        .map(|(site, mut w)| {
+            finish_visits(&mut w);
+            for (path, set) in w.page_visitors {
+                w.day.pages.get_mut(path).expect("page seen").visitors = set.len() as u64;
+            }
+            for (reason, set) in w.bot_visitors {
+                w.day.bots.get_mut(&reason).expect("reason seen").1 = set.len() as u64;
+            }
+            for (hour, set) in w.hour_visitors {
+                w.day.hourly.get_mut(&hour).expect("hour seen").1 = set.len() as u64;
+            }
+            (site.to_string(), w.day)
+        })
+        .collect()
+}
+
+/// Splits each visitor's page views into visits and counts visits, bounces, durations, entry
+/// pages, sources, and visitors per browser, OS and device.
+fn finish_visits(w: &mut Work<'_>) {
+    let day = &mut w.day;
+    day.totals.visitors = w.views.len() as u64;
+    for (visitor, views) in &mut w.views {
+        views.sort_by_key(|v| v.ts);
+        let (browser, os, device) = w.agent_of[visitor];
+        for (map, key) in [
+            (&mut day.browsers, browser),
+            (&mut day.os, os),
+            (&mut day.devices, device),
+        ] {
+            let r = map.entry(key.to_string()).or_default();
+            r.visitors += 1;
+            r.pageviews += views.len() as u64;
+        }
+        let mut sources_seen: HashSet<&str> = HashSet::new();
+        let mut start = 0;
+        for i in 1..=views.len() {
+            if i < views.len() && views[i].ts - views[i - 1].ts < VISIT_GAP_MS {
+                continue;
+            }
+            let visit = &views[start..i];
+            start = i;
+            let pageviews = visit.len() as u64;
+            let bounce = u64::from(pageviews == 1);
+            day.totals.visits += 1;
+            day.totals.bounces += bounce;
+            day.totals.duration_s += ((visit[visit.len() - 1].ts - visit[0].ts) / 1000) as u64;
+            let entry = day
+                .entry_pages
+                .entry(visit[0].path.to_string())
+                .or_default();
+            entry.visits += 1;
+            entry.bounces += bounce;
+            let source = match visit[0].source {
+                None => DIRECT,
+                Some(s) if s == INTERNAL => DIRECT,
+                Some(s) => s,
+            };
+            let src = day.sources.entry(source.to_string()).or_default();
+            src.visits += 1;
+            src.bounces += bounce;
+            src.pageviews += pageviews;
+            if sources_seen.insert(source) {
+                src.visitors += 1;
+            }
+        }
+    }
+    for entry in day.entry_pages.values_mut() {
+        entry.visitors = 0; // not kept for entry pages
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = 60_000;
+
+    fn ev(ts_min: i64, visitor: i64, path: &'static str) -> Event<'static> {
+        Event {
+            ts: ts_min * MIN,
+            site: "s",
+            path: Some(path),
+            source: None,
+            browser: "Firefox",
+            os: "Linux",
+            device: "Desktop",
+            visitor,
+            status: 200,
+            bytes: 100,
+            kind: Kind::Page as u8,
+            bot: 0,
+        }
+    }
+
+    #[test]
+    fn visits_split_at_a_30_minute_gap() {
+        // Visitor 1: views at 0, 10, then 41 (31 minutes later): two visits, the second a bounce.
+        // Visitor 2: views at 0 and 30 exactly: a 30-minute gap also splits.
+        let events = vec![
+            ev(0, 1, "/a"),
+            ev(10, 1, "/b"),
+            ev(41, 1, "/c"),
+            ev(0, 2, "/a"),
+            ev(30, 2, "/a"),
+        ];
+        let day = &aggregate(&events, 0)["s"];
+        let t = &day.totals;
+        assert_eq!(
+            (t.pageviews, t.visitors, t.visits, t.bounces, t.duration_s),
+            (5, 2, 4, 3, 600)
+        );
+        assert_eq!(
+            day.entry_pages["/a"],
+            Entries {
+                visits: 3,
+                bounces: 2,
+                visitors: 0,
+                pageviews: 0
+            }
+        );
+        assert_eq!(day.entry_pages["/c"].visits, 1);
+        assert_eq!(
+            day.pages["/a"],
+            Reach {
+                visitors: 2,
+                pageviews: 3
+            }
+        );
+        assert_eq!(day.sources["Direct"].visits, 4);
+        assert_eq!(day.sources["Direct"].visitors, 2);
+        assert_eq!(
+            day.browsers["Firefox"],
+            Reach {
+                visitors: 2,
+                pageviews: 5
+            }
+        );
+    }
+
+    #[test]
+    fn bots_assets_and_errors_count_as_hits_not_views() {
+        let mut bot = ev(1, 3, "/wp-login.php");
+        bot.bot = 7;
+        bot.status = 404;
+        bot.kind = Kind::Other as u8;
+        let mut asset = ev(2, 1, "/app.js");
+        asset.kind = Kind::Asset as u8;
+        let mut err = ev(3, 1, "/x");
+        err.status = 500;
+        err.kind = Kind::Other as u8;
+        let events = vec![ev(0, 1, "/"), bot, asset, err];
+        let day = &aggregate(&events, 0)["s"];
+        let t = &day.totals;
+        assert_eq!(
+            (
+                t.hits,
+                t.pageviews,
+                t.visitors,
+                t.bot_hits,
+                t.status_4xx,
+                t.status_5xx,
+                t.bytes
+            ),
+            (4, 1, 1, 1, 1, 1, 400)
+        );
+        assert_eq!(day.bots[&7], (1, 1));
+        assert_eq!(day.not_found["/wp-login.php"], (1, 1));
+        assert_eq!(day.status[&200], 2);
+        assert!(!day.pages.contains_key("/wp-login.php"));
+    }
+
+    #[test]
+    fn sources_come_from_the_first_view_and_internal_means_direct() {
+        let mut a = ev(0, 1, "/");
+        a.source = Some("Google");
+        let mut b = ev(5, 1, "/b");
+        b.source = Some(INTERNAL);
+        let mut c = ev(100, 1, "/c");
+        c.source = Some(INTERNAL);
+        let day = &aggregate(&[a, b, c], 0)["s"];
+        assert_eq!(
+            day.sources["Google"],
+            Entries {
+                visits: 1,
+                bounces: 0,
+                visitors: 1,
+                pageviews: 2
+            }
+        );
+        assert_eq!(
+            day.sources["Direct"],
+            Entries {
+                visits: 1,
+                bounces: 1,
+                visitors: 1,
+                pageviews: 1
+            }
+        );
+    }
+
+    #[test]
+    fn hours_count_from_local_midnight() {
+        let day = &aggregate(&[ev(60 * 24 + 30, 1, "/")], 24 * 60 * MIN)["s"];
+        assert_eq!(day.hourly[&0], (1, 1, 1));
+    }
+
+    #[test]
+    fn sites_are_kept_apart() {
+        let mut other = ev(0, 1, "/");
+        other.site = "t";
+        let days = aggregate(&[ev(0, 1, "/"), other], 0);
+        assert_eq!(
+            (days["s"].totals.pageviews, days["t"].totals.pageviews),
+            (1, 1)
+        );
+    }
+}

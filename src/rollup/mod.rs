@@ -1,0 +1,302 @@
+//! `rollup`: turns raw events into the daily rollup tables that reports read.
+//!
+//! Incremental and idempotent: `rollup_state` holds, per local day, the highest event id rolled
+//! up; a run recomputes only days whose spans (see `event_spans`) reach past it, late lines
+//! included, and replaces each such day's rows wholesale in one short transaction. Running it twice
+//! changes nothing. `--rebuild` recomputes every day whose raw events are all still there.
+
+pub mod aggregate;
+pub mod days;
+pub mod write;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use crate::classify::agent;
+use crate::store::batch::BUCKET_MS;
+use aggregate::Event;
+
+/// What to roll up.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Day boundaries.
+    pub tz: Tz,
+    /// Only days on or after this date.
+    pub since: Option<NaiveDate>,
+    /// Recompute every day whose raw events are all still there.
+    pub rebuild: bool,
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Report {
+    /// Days recomputed.
+    pub days: Vec<String>,
+    /// Events read.
+    pub events: u64,
+    /// User agents classified for the first time.
+    pub agents_classified: u64,
+    /// Days left alone because cleanup already removed raw events (with `--rebuild`).
+    pub final_days_skipped: u64,
+    /// Seconds taken.
+    pub seconds: f64,
+}
+
+/// Rollup failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQLite failed (a busy database included: the caller maps it to exit 75).
+    #[error("rollup of {day} failed: {source}")]
+    Day {
+        /// The day being rolled up.
+        day: String,
+        /// Why.
+        source: rusqlite::Error,
+    },
+    /// SQLite failed outside a day.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// Decides browser, OS and device of agents seen for the first time (once per distinct agent).
+fn classify_new_agents(conn: &mut Connection) -> rusqlite::Result<u64> {
+    let pending: Vec<(i64, String)> = conn
+        .prepare("SELECT id, agent FROM agents WHERE browser IS NULL")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for batch in pending.chunks(2_000) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "UPDATE agents SET browser = ?2, os = ?3, device = ?4 WHERE id = ?1",
+            )?;
+            for (id, ua) in batch {
+                let info = agent::classify(ua);
+                stmt.execute((id, &info.browser, &info.os, &info.device))?;
+            }
+        }
+        tx.commit()?;
+    }
+    Ok(pending.len() as u64)
+}
+
+/// Per local day: the highest event id in its spans.
+fn span_days(conn: &Connection, tz: Tz) -> rusqlite::Result<BTreeMap<NaiveDate, i64>> {
+    let mut out = BTreeMap::new();
+    let mut stmt = conn.prepare("SELECT bucket, max(max_id) FROM event_spans GROUP BY bucket")?;
+    let mut rows = stmt.query([])?;
+    while let Some(r) = rows.next()? {
+        let (bucket, max_id): (i64, i64) = (r.get(0)?, r.get(1)?);
+        let day = days::bucket_date(tz, bucket);
+        let e = out.entry(day).or_insert(max_id);
+        *e = (*e).max(max_id);
+    }
+    Ok(out)
+}
+
+/// Names for dictionary ids, loaded as needed and kept for the run.
+#[derive(Default)]
+struct Names {
+    sites: HashMap<i64, String>,
+    paths: HashMap<i64, String>,
+    sources: HashMap<i64, String>,
+    agents: HashMap<i64, (String, String, String)>,
+}
+
+impl Names {
+    fn load(&mut self, conn: &Connection, events: &[RawEvent]) -> rusqlite::Result<()> {
+        for e in events {
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.sites.entry(e.site) {
+                let name = conn
+                    .query_row("SELECT name FROM sites WHERE id = ?1", [e.site], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                slot.insert(name.unwrap_or_else(|| "unknown".into()));
+            }
+            if let Some(p) = e.path.filter(|p| !self.paths.contains_key(p)) {
+                let path = conn
+                    .query_row("SELECT path FROM paths WHERE id = ?1", [p], |r| r.get(0))
+                    .optional()?;
+                self.paths.insert(p, path.unwrap_or_else(|| "/".into()));
+            }
+            if let Some(rf) = e.referrer.filter(|r| !self.sources.contains_key(r)) {
+                let src = conn
+                    .query_row("SELECT source FROM referrers WHERE id = ?1", [rf], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                self.sources
+                    .insert(rf, src.unwrap_or_else(|| "unknown".into()));
+            }
+            if let Some(a) = e.agent.filter(|a| !self.agents.contains_key(a)) {
+                let info = conn
+                    .query_row("SELECT coalesce(browser, 'Other'), coalesce(os, 'Other'), coalesce(device, 'Other') FROM agents WHERE id = ?1", [a], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })
+                    .optional()?;
+                self.agents.insert(
+                    a,
+                    info.unwrap_or_else(|| ("Other".into(), "Other".into(), "Other".into())),
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+struct RawEvent {
+    id: i64,
+    ts: i64,
+    site: i64,
+    path: Option<i64>,
+    referrer: Option<i64>,
+    agent: Option<i64>,
+    visitor: i64,
+    status: u16,
+    bytes: Option<i64>,
+    kind: u8,
+    bot: u8,
+}
+
+/// Merged rowid ranges holding the events of `[start, end)`.
+fn id_ranges(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Vec<(i64, i64)>> {
+    let mut spans: Vec<(i64, i64)> = conn
+        .prepare_cached("SELECT min_id, max_id FROM event_spans WHERE bucket >= ?1 AND bucket < ?2 ORDER BY min_id")?
+        .query_map([start.div_euclid(BUCKET_MS), (end + BUCKET_MS - 1).div_euclid(BUCKET_MS)], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    spans.sort_unstable();
+    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(spans.len());
+    for (a, b) in spans {
+        match merged.last_mut() {
+            Some(last) if a <= last.1 + 1 => last.1 = last.1.max(b),
+            _ => merged.push((a, b)),
+        }
+    }
+    Ok(merged)
+}
+
+fn load_day(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Vec<RawEvent>> {
+    let mut out = Vec::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, ts, site, path, referrer, agent, visitor, status, bytes, kind, bot FROM events
+         WHERE id BETWEEN ?1 AND ?2 AND ts >= ?3 AND ts < ?4",
+    )?;
+    for (lo, hi) in id_ranges(conn, start, end)? {
+        let mut rows = stmt.query((lo, hi, start, end))?;
+        while let Some(r) = rows.next()? {
+            out.push(RawEvent {
+                id: r.get(0)?,
+                ts: r.get(1)?,
+                site: r.get(2)?,
+                path: r.get(3)?,
+                referrer: r.get(4)?,
+                agent: r.get(5)?,
+                visitor: r.get(6)?,
+                status: r.get(7)?,
+                bytes: r.get(8)?,
+                kind: r.get(9)?,
+                bot: r.get(10)?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Rolls up one day; returns the number of events read.
+fn roll_day(
+    conn: &mut Connection,
+    tz: Tz,
+    day: NaiveDate,
+    span_max: i64,
+    names: &mut Names,
+) -> rusqlite::Result<u64> {
+    let (start, end) = days::day_bounds(tz, day);
+    // One read snapshot for the spans and events of the day.
+    let raw = {
+        let tx = conn.transaction()?;
+        let raw = load_day(&tx, start, end)?;
+        names.load(&tx, &raw)?;
+        tx.commit()?;
+        raw
+    };
+    let max_id = raw.iter().map(|e| e.id).max().unwrap_or(0).max(span_max);
+    let events: Vec<Event> = raw
+        .iter()
+        .map(|e| {
+            let (browser, os, device) = match e.agent {
+                Some(a) => {
+                    let (b, o, d) = &names.agents[&a];
+                    (b.as_str(), o.as_str(), d.as_str())
+                }
+                None => ("Other", "Other", "Other"),
+            };
+            Event {
+                ts: e.ts,
+                site: &names.sites[&e.site],
+                path: e.path.map(|p| names.paths[&p].as_str()),
+                source: e.referrer.map(|r| names.sources[&r].as_str()),
+                browser,
+                os,
+                device,
+                visitor: e.visitor,
+                status: e.status,
+                bytes: e.bytes.unwrap_or(0),
+                kind: e.kind,
+                bot: e.bot,
+            }
+        })
+        .collect();
+    let rolled = aggregate::aggregate(&events, start);
+    write::replace_day(conn, &days::day_key(day), tz, max_id, &rolled)?;
+    Ok(raw.len() as u64)
+}
+
+/// Runs a rollup.
+pub fn run(conn: &mut Connection, opts: &Options) -> Result<Report, Error> {
+    let started = Instant::now();
+    let mut report = Report {
+        agents_classified: classify_new_agents(conn)?,
+        ..Default::default()
+    };
+    let spans = span_days(conn, opts.tz)?;
+    let state: HashMap<String, (i64, bool)> = conn
+        .prepare("SELECT day, max_id, thinned FROM rollup_state")?
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                (r.get::<_, i64>(1)?, r.get::<_, bool>(2)?),
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut names = Names::default();
+    for (day, span_max) in spans {
+        if opts.since.is_some_and(|s| day < s) {
+            continue;
+        }
+        let key = days::day_key(day);
+        let due = match state.get(&key) {
+            None => true,
+            Some((_, true)) if opts.rebuild => {
+                report.final_days_skipped += 1;
+                false
+            }
+            Some((rolled, _)) => opts.rebuild || span_max > *rolled,
+        };
+        if !due {
+            continue;
+        }
+        report.events +=
+            roll_day(conn, opts.tz, day, span_max, &mut names).map_err(|source| Error::Day {
+                day: key.clone(),
+                source,
+            })?;
+        report.days.push(key);
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}

@@ -1,0 +1,103 @@
+//! Replaces one day's rollup rows in a single transaction, so readers see the old day or the new
+//! one, never a mix, and a key that dropped to zero disappears.
+
+use std::collections::HashMap;
+
+use chrono_tz::Tz;
+use rusqlite::{params, Connection, TransactionBehavior};
+
+use super::aggregate::SiteDay;
+
+/// Tables holding one row per (day, site, key).
+pub const TABLES: &[&str] = &[
+    "daily_totals",
+    "daily_pages",
+    "daily_entry_pages",
+    "daily_referrers",
+    "daily_browsers",
+    "daily_os",
+    "daily_devices",
+    "daily_countries",
+    "daily_status",
+    "daily_not_found",
+    "daily_bots",
+    "hourly_totals",
+];
+
+/// Writes `rolled` as the whole of `day` and records `max_id` in `rollup_state`.
+pub fn replace_day(
+    conn: &mut Connection,
+    day: &str,
+    tz: Tz,
+    max_id: i64,
+    rolled: &HashMap<String, SiteDay>,
+) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for t in TABLES {
+        tx.prepare_cached(&format!("DELETE FROM {t} WHERE day = ?1"))?
+            .execute([day])?;
+    }
+    for (site, d) in rolled {
+        let t = &d.totals;
+        tx.prepare_cached(
+            "INSERT INTO daily_totals (day, site, pageviews, visitors, visits, bounces, duration_s, hits, bytes, bot_hits, status_4xx, status_5xx)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?
+        .execute(params![day, site, t.pageviews, t.visitors, t.visits, t.bounces, t.duration_s, t.hits, t.bytes, t.bot_hits, t.status_4xx, t.status_5xx])?;
+        for (sql, rows) in [
+            ("INSERT INTO daily_pages (day, site, path, visitors, pageviews) VALUES (?1, ?2, ?3, ?4, ?5)", &d.pages),
+            ("INSERT INTO daily_browsers (day, site, browser, visitors, pageviews) VALUES (?1, ?2, ?3, ?4, ?5)", &d.browsers),
+            ("INSERT INTO daily_os (day, site, os, visitors, pageviews) VALUES (?1, ?2, ?3, ?4, ?5)", &d.os),
+            ("INSERT INTO daily_devices (day, site, device, visitors, pageviews) VALUES (?1, ?2, ?3, ?4, ?5)", &d.devices),
+        ] {
+            let mut stmt = tx.prepare_cached(sql)?;
+            for (key, r) in rows {
+                stmt.execute(params![day, site, key, r.visitors, r.pageviews])?;
+            }
+        }
+        let mut stmt = tx.prepare_cached("INSERT INTO daily_entry_pages (day, site, path, visits, bounces) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for (path, e) in &d.entry_pages {
+            stmt.execute(params![day, site, path, e.visits, e.bounces])?;
+        }
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO daily_referrers (day, site, source, visits, visitors, pageviews) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for (source, e) in &d.sources {
+            stmt.execute(params![
+                day,
+                site,
+                source,
+                e.visits,
+                e.visitors,
+                e.pageviews
+            ])?;
+        }
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO daily_status (day, site, status, hits) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (status, hits) in &d.status {
+            stmt.execute(params![day, site, status, hits])?;
+        }
+        let mut stmt = tx.prepare_cached("INSERT INTO daily_not_found (day, site, path, hits, bot_hits) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for (path, (hits, bots)) in &d.not_found {
+            stmt.execute(params![day, site, path, hits, bots])?;
+        }
+        let mut stmt = tx.prepare_cached("INSERT INTO daily_bots (day, site, reason, hits, visitors) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for (reason, (hits, visitors)) in &d.bots {
+            stmt.execute(params![day, site, reason, hits, visitors])?;
+        }
+        let mut stmt = tx.prepare_cached("INSERT INTO hourly_totals (day, site, hour, pageviews, visitors, hits) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
+        for (hour, (pv, visitors, hits)) in &d.hourly {
+            stmt.execute(params![day, site, hour, pv, visitors, hits])?;
+        }
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    tx.prepare_cached(
+        "INSERT INTO rollup_state (day, max_id, thinned, tz, rolled_at) VALUES (?1, ?2, 0, ?3, ?4)
+         ON CONFLICT (day) DO UPDATE SET max_id = excluded.max_id, tz = excluded.tz, rolled_at = excluded.rolled_at",
+    )?
+    .execute(params![day, max_id, tz.name(), now])?;
+    tx.commit()
+}

@@ -1,0 +1,339 @@
+//! End-to-end tests of `logtally rollup` on real databases built by `logtally import`.
+
+mod common;
+
+use std::path::Path;
+
+use chrono::{TimeZone, Utc};
+use common::{json, Env};
+use logtally::genlog::{generate, Config};
+use rusqlite::Connection;
+use serde_json::Value;
+
+fn import(env: &Env, file: &Path, tz: &str) {
+    env.cmd()
+        .args(["import", "--tz", tz, "--db"])
+        .arg(env.db())
+        .arg(file)
+        .assert()
+        .success();
+}
+
+fn rollup(env: &Env, args: &[&str]) -> Value {
+    json(
+        env.cmd()
+            .args(["rollup", "--json", "--db"])
+            .arg(env.db())
+            .args(args),
+        0,
+    )
+}
+
+/// A combined line at a UTC time.
+fn line(ts: chrono::DateTime<Utc>, ip: &str, path: &str) -> String {
+    format!(
+        "{ip} - - [{}] \"GET {path} HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:144.0) Gecko/20100101 Firefox/144.0\"\n",
+        ts.format("%d/%b/%Y:%H:%M:%S +0000")
+    )
+}
+
+fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+}
+
+/// All rollup tables as sorted text, to compare runs.
+fn dump(db: &Path) -> Vec<String> {
+    let c = Connection::open(db).unwrap();
+    let mut out = Vec::new();
+    for t in logtally::rollup::write::TABLES {
+        let mut stmt = c.prepare(&format!("SELECT * FROM {t}")).unwrap();
+        let n = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                let cols: Vec<String> = (0..n)
+                    .map(|i| match r.get_ref(i).unwrap() {
+                        rusqlite::types::ValueRef::Text(b) => {
+                            String::from_utf8_lossy(b).into_owned()
+                        }
+                        other => format!("{other:?}"),
+                    })
+                    .collect();
+                Ok(format!("{t}|{}", cols.join("|")))
+            })
+            .unwrap();
+        out.extend(rows.map(Result::unwrap));
+    }
+    out.sort();
+    out
+}
+
+fn totals(db: &Path, day: &str) -> (i64, i64, i64, i64) {
+    Connection::open(db)
+        .unwrap()
+        .query_row(
+            "SELECT pageviews, visitors, visits, bounces FROM daily_totals WHERE day = ?1",
+            [day],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap()
+}
+
+/// (day, page views, visitors, hits, bytes, 4xx, 5xx, visits, bounces).
+type DayFigures = (String, i64, i64, i64, i64, i64, i64, i64, i64);
+
+#[test]
+fn rollup_totals_equal_a_plain_recomputation_and_a_second_run_changes_nothing() {
+    let env = Env::new();
+    let log = env.path("gen.log");
+    let mut out = Vec::new();
+    generate(
+        &Config {
+            lines: 60_000,
+            days: 6,
+            seed: 5,
+            ..Config::default()
+        },
+        &mut out,
+        None,
+    )
+    .unwrap();
+    std::fs::write(&log, &out).unwrap();
+    import(&env, &log, "UTC");
+    let v = rollup(&env, &["--tz", "UTC"]);
+    assert!(v["days"].as_array().unwrap().len() >= 6);
+    let stored: i64 = Connection::open(env.db())
+        .unwrap()
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(v["events"], stored, "every stored event was read once");
+
+    // The reference: the same figures written as one SQL query over the raw events.
+    let c = Connection::open(env.db()).unwrap();
+    let reference = "
+        WITH e AS (SELECT date(ts / 1000, 'unixepoch') AS day, * FROM events),
+        views AS (SELECT day, visitor, ts,
+                         ts - lag(ts) OVER (PARTITION BY day, visitor ORDER BY ts) AS gap
+                  FROM e WHERE kind = 0 AND bot = 0),
+        starts AS (SELECT day, visitor, ts, sum(gap IS NULL OR gap >= 1800000) OVER (PARTITION BY day, visitor ORDER BY ts) AS visit FROM views),
+        visits AS (SELECT day, visitor, visit, count(*) AS n FROM starts GROUP BY day, visitor, visit)
+        SELECT e.day, sum(kind = 0 AND bot = 0), count(DISTINCT CASE WHEN kind = 0 AND bot = 0 THEN visitor END),
+               count(*), sum(coalesce(bytes, 0)), sum(status BETWEEN 400 AND 499), sum(status >= 500),
+               (SELECT count(*) FROM visits v WHERE v.day = e.day), (SELECT count(*) FROM visits v WHERE v.day = e.day AND n = 1)
+        FROM e GROUP BY e.day ORDER BY e.day";
+    let expected: Vec<DayFigures> = c
+        .prepare(reference)
+        .unwrap()
+        .query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+            ))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let rolled: Vec<DayFigures> = c
+        .prepare("SELECT day, pageviews, visitors, hits, bytes, status_4xx, status_5xx, visits, bounces FROM daily_totals ORDER BY day")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rolled, expected);
+    let pages: i64 = c
+        .query_row("SELECT sum(pageviews) FROM daily_pages", [], |r| r.get(0))
+        .unwrap();
+    let views: i64 = c
+        .query_row(
+            "SELECT count(*) FROM events WHERE kind = 0 AND bot = 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(pages, views);
+    let entries: i64 = c
+        .query_row("SELECT sum(visits) FROM daily_entry_pages", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let sources: i64 = c
+        .query_row("SELECT sum(visits) FROM daily_referrers", [], |r| r.get(0))
+        .unwrap();
+    let visits: i64 = c
+        .query_row("SELECT sum(visits) FROM daily_totals", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!((entries, sources), (visits, visits));
+
+    let before = dump(&env.db());
+    let v = rollup(&env, &["--tz", "UTC"]);
+    assert_eq!(
+        v["days"].as_array().unwrap().len(),
+        0,
+        "nothing new: nothing recomputed"
+    );
+    rollup(&env, &["--tz", "UTC", "--rebuild"]);
+    assert_eq!(dump(&env.db()), before, "a rebuild gives identical tables");
+}
+
+#[test]
+fn late_events_for_an_old_day_update_only_that_day() {
+    let env = Env::new();
+    let mut text = String::new();
+    for day in 1..=4 {
+        for i in 0..5 {
+            text.push_str(&line(
+                utc(2026, 3, day, 10, i),
+                &format!("10.0.{day}.{i}"),
+                "/",
+            ));
+        }
+    }
+    import(&env, &env.write("a.log", &text), "UTC");
+    rollup(&env, &["--tz", "UTC"]);
+    let before = dump(&env.db());
+
+    // A rotated file from another server arrives late with lines of March 2.
+    let late: String = (0..3)
+        .map(|i| line(utc(2026, 3, 2, 18, i), &format!("10.9.9.{i}"), "/late"))
+        .collect();
+    import(&env, &env.write("late.log", &late), "UTC");
+    let v = rollup(&env, &["--tz", "UTC"]);
+    assert_eq!(v["days"], serde_json::json!(["2026-03-02"]));
+    assert_eq!(totals(&env.db(), "2026-03-02").0, 8);
+    let after = dump(&env.db());
+    let changed: Vec<&String> = after.iter().filter(|r| !before.contains(r)).collect();
+    assert!(
+        changed.iter().all(|r| r.contains("2026-03-02")),
+        "{changed:?}"
+    );
+}
+
+#[test]
+fn a_dst_day_keeps_every_hour_and_a_visitor_crossing_midnight_counts_on_both_days() {
+    let env = Env::new();
+    // Europe/Berlin leaves summer time on 2026-10-25: that local day has 25 hours,
+    // from 2026-10-24T22:00Z to 2026-10-25T23:00Z.
+    let text = [
+        line(utc(2026, 10, 24, 21, 59), "10.1.1.1", "/before"), // Oct 24, 23:59 local
+        line(utc(2026, 10, 24, 22, 10), "10.1.1.1", "/after"), // Oct 25, 00:10 local: same person, next day
+        line(utc(2026, 10, 25, 0, 30), "10.1.1.2", "/a"),      // 02:30 CEST
+        line(utc(2026, 10, 25, 1, 30), "10.1.1.3", "/b"),      // 02:30 CET, the repeated hour
+        line(utc(2026, 10, 25, 22, 59), "10.1.1.4", "/late"),  // 23:59 CET, the 25th hour
+    ]
+    .concat();
+    import(&env, &env.write("dst.log", &text), "Europe/Berlin");
+    rollup(&env, &["--tz", "Europe/Berlin"]);
+    assert_eq!(totals(&env.db(), "2026-10-24"), (1, 1, 1, 1));
+    assert_eq!(totals(&env.db(), "2026-10-25"), (4, 4, 4, 4));
+    let hours: Vec<i64> = Connection::open(env.db())
+        .unwrap()
+        .prepare("SELECT hour FROM hourly_totals WHERE day = '2026-10-25' ORDER BY hour")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        hours,
+        [0, 2, 3, 24],
+        "the repeated hour and the 25th hour are kept apart"
+    );
+}
+
+#[test]
+fn a_31_minute_gap_splits_a_visit_and_a_29_minute_gap_does_not() {
+    let env = Env::new();
+    let text = [
+        line(utc(2026, 5, 1, 10, 0), "10.2.2.1", "/a"),
+        line(utc(2026, 5, 1, 10, 31), "10.2.2.1", "/b"), // 31 minutes: a new visit
+        line(utc(2026, 5, 1, 12, 0), "10.2.2.2", "/a"),
+        line(utc(2026, 5, 1, 12, 29), "10.2.2.2", "/b"), // 29 minutes: same visit
+    ]
+    .concat();
+    import(&env, &env.write("gap.log", &text), "UTC");
+    rollup(&env, &["--tz", "UTC"]);
+    let (pv, visitors, visits, bounces) = totals(&env.db(), "2026-05-01");
+    assert_eq!((pv, visitors, visits, bounces), (4, 2, 3, 2));
+    let duration: i64 = Connection::open(env.db())
+        .unwrap()
+        .query_row("SELECT duration_s FROM daily_totals", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(duration, 29 * 60);
+}
+
+#[test]
+fn rollup_runs_while_an_import_writes_and_misses_nothing() {
+    let env = Env::new();
+    let mut logs = Vec::new();
+    for seed in 0..4u64 {
+        let mut out = Vec::new();
+        generate(
+            &Config {
+                lines: 30_000,
+                days: 3,
+                seed: 100 + seed,
+                ..Config::default()
+            },
+            &mut out,
+            None,
+        )
+        .unwrap();
+        logs.push(env.write(&format!("part{seed}.log"), out));
+    }
+    let db = env.db();
+    import(&env, &logs[0], "UTC");
+    let writer = {
+        let logs = logs[1..].to_vec();
+        let cmd_env = Env {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let db = db.clone();
+        std::thread::spawn(move || {
+            for log in logs {
+                cmd_env
+                    .cmd()
+                    .args(["import", "--tz", "UTC", "--db"])
+                    .arg(&db)
+                    .arg(&log)
+                    .assert()
+                    .success();
+            }
+        })
+    };
+    while !writer.is_finished() {
+        rollup(&env, &["--tz", "UTC"]); // exit 0 asserted: no lock error escapes
+    }
+    writer.join().unwrap();
+    rollup(&env, &["--tz", "UTC"]);
+    let c = Connection::open(&db).unwrap();
+    let (rolled, events): (i64, i64) = c
+        .query_row(
+            "SELECT (SELECT sum(hits) FROM daily_totals), (SELECT count(*) FROM events)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(rolled, events);
+}
+
+#[test]
+fn a_bad_date_or_zone_is_a_usage_error() {
+    let env = Env::new();
+    env.cmd()
+        .args(["rollup", "--since", "yesterday", "--db"])
+        .arg(env.db())
+        .assert()
+        .code(2);
+    env.cmd()
+        .args(["rollup", "--tz", "Nowhere/City", "--db"])
+        .arg(env.db())
+        .assert()
+        .code(2);
+}
