@@ -25,6 +25,8 @@ pub enum Command {
     Import(cmd::import::Args),
     /// Compute daily rollups (visitors, page views, sources...) from raw events; run from cron.
     Rollup(cmd::rollup::Args),
+    /// Delete raw events past retention, never a day that is not rolled up; run from cron.
+    Cleanup(cmd::cleanup::Args),
 }
 
 /// Log formats selectable with `--format`.

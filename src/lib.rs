@@ -4,6 +4,7 @@
 //! Tests, benches and fuzz targets reach the parsers through here.
 
 pub mod classify;
+pub mod cleanup;
 pub mod cli;
 pub mod cmd;
 pub mod exit;

@@ -13,6 +13,7 @@ fn main() {
         Command::Check(args) => cmd::check::run(args),
         Command::Import(args) => cmd::import::run(args, output),
         Command::Rollup(args) => cmd::rollup::run(args),
+        Command::Cleanup(args) => cmd::cleanup::run(args),
     };
     exit::finish(result)
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand, each with its clap `Args` and its `run`.
 
 pub mod check;
+pub mod cleanup;
 pub mod import;
 pub mod rollup;

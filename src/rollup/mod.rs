@@ -40,7 +40,8 @@ pub struct Report {
     pub events: u64,
     /// User agents classified for the first time.
     pub agents_classified: u64,
-    /// Days left alone because cleanup already removed raw events (with `--rebuild`).
+    /// Days left alone because cleanup already removed their raw events (their rollups are final,
+    /// and lines arriving for them later are not counted).
     pub final_days_skipped: u64,
     /// Seconds taken.
     pub seconds: f64,
@@ -85,7 +86,7 @@ fn classify_new_agents(conn: &mut Connection) -> rusqlite::Result<u64> {
 }
 
 /// Per local day: the highest event id in its spans.
-fn span_days(conn: &Connection, tz: Tz) -> rusqlite::Result<BTreeMap<NaiveDate, i64>> {
+pub fn span_days(conn: &Connection, tz: Tz) -> rusqlite::Result<BTreeMap<NaiveDate, i64>> {
     let mut out = BTreeMap::new();
     let mut stmt = conn.prepare("SELECT bucket, max(max_id) FROM event_spans GROUP BY bucket")?;
     let mut rows = stmt.query([])?;
@@ -164,7 +165,7 @@ struct RawEvent {
 }
 
 /// Merged rowid ranges holding the events of `[start, end)`.
-fn id_ranges(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Vec<(i64, i64)>> {
+pub fn id_ranges(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Vec<(i64, i64)>> {
     let mut spans: Vec<(i64, i64)> = conn
         .prepare_cached("SELECT min_id, max_id FROM event_spans WHERE bucket >= ?1 AND bucket < ?2 ORDER BY min_id")?
         .query_map([start.div_euclid(BUCKET_MS), (end + BUCKET_MS - 1).div_euclid(BUCKET_MS)], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -281,11 +282,14 @@ pub fn run(conn: &mut Connection, opts: &Options) -> Result<Report, Error> {
         let key = days::day_key(day);
         let due = match state.get(&key) {
             None => true,
-            Some((_, true)) if opts.rebuild => {
-                report.final_days_skipped += 1;
+            // Cleanup removed this day's raw events: its rollups are final.
+            Some((rolled, true)) => {
+                if opts.rebuild || span_max > *rolled {
+                    report.final_days_skipped += 1;
+                }
                 false
             }
-            Some((rolled, _)) => opts.rebuild || span_max > *rolled,
+            Some((rolled, false)) => opts.rebuild || span_max > *rolled,
         };
         if !due {
             continue;

@@ -1,0 +1,357 @@
+//! `cleanup`: retention that never loses a day. Raw events older than the retention are deleted
+//! in short transactions, but only for days fully rolled up; then salts of rolled-up days (after a
+//! grace period for late lines), and dictionary rows no event references any more.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::rollup::{self, days};
+use crate::store::batch::BUCKET_MS;
+
+/// Ids deleted per transaction (about as many rows), so a running `tail` is never blocked long.
+pub const DELETE_IDS_PER_TX: i64 = 10_000;
+/// Days a salt outlives its day, for lines that arrive late.
+pub const SALT_GRACE_DAYS: i64 = 2;
+/// Pages returned to the file system per incremental-vacuum step.
+const VACUUM_PAGES_PER_STEP: i64 = 2_000;
+
+/// What to clean.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Raw events of the last `keep_days` days are kept.
+    pub keep_days: u32,
+    /// Day boundaries (use the rollup's).
+    pub tz: Tz,
+    /// Today's date in `tz` (a parameter so tests can move it).
+    pub today: NaiveDate,
+    /// Return freed pages to the file system.
+    pub vacuum: bool,
+}
+
+/// A day whose raw events were kept although old enough to go.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct KeptDay {
+    /// The day.
+    pub day: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Report {
+    /// Raw events deleted.
+    pub events_deleted: u64,
+    /// Days whose raw events were deleted.
+    pub days_cleaned: Vec<String>,
+    /// Days kept, with the reason.
+    pub days_kept: Vec<KeptDay>,
+    /// Salts deleted.
+    pub salts_deleted: u64,
+    /// Dictionary rows deleted (paths, referrers, agents).
+    pub dictionary_rows_deleted: u64,
+    /// Pages returned to the file system by `--vacuum`.
+    pub pages_vacuumed: u64,
+    /// The longest write transaction, in milliseconds.
+    pub longest_transaction_ms: f64,
+    /// Seconds taken.
+    pub seconds: f64,
+}
+
+/// Runs write transactions and keeps the longest duration.
+struct Timed<'c> {
+    conn: &'c mut Connection,
+    longest: Duration,
+}
+
+impl Timed<'_> {
+    fn write<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        let start = Instant::now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        self.longest = self.longest.max(start.elapsed());
+        Ok(out)
+    }
+}
+
+fn state(conn: &Connection) -> rusqlite::Result<HashMap<String, (i64, bool)>> {
+    conn.prepare("SELECT day, max_id, thinned FROM rollup_state")?
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?
+        .collect()
+}
+
+/// Deletes one day's raw events and spans; returns the events deleted.
+fn clean_day(t: &mut Timed<'_>, tz: Tz, day: NaiveDate, span_max: i64) -> rusqlite::Result<u64> {
+    let (start, end) = days::day_bounds(tz, day);
+    let ranges = rollup::id_ranges(t.conn, start, end)?;
+    let mut deleted = 0;
+    for (lo, hi) in ranges {
+        let mut a = lo;
+        while a <= hi {
+            let b = (a + DELETE_IDS_PER_TX - 1).min(hi);
+            deleted += t.write(|tx| {
+                tx.prepare_cached(
+                    "DELETE FROM events WHERE id BETWEEN ?1 AND ?2 AND ts >= ?3 AND ts < ?4",
+                )?
+                .execute((a, b, start, end))
+            })? as u64;
+            a = b + 1;
+        }
+    }
+    let key = days::day_key(day);
+    t.write(|tx| {
+        // Spans written after we looked (max_id > span_max) stay, with their events.
+        tx.prepare_cached(
+            "DELETE FROM event_spans WHERE bucket >= ?1 AND bucket < ?2 AND max_id <= ?3",
+        )?
+        .execute((
+            start.div_euclid(BUCKET_MS),
+            (end + BUCKET_MS - 1).div_euclid(BUCKET_MS),
+            span_max,
+        ))?;
+        tx.prepare_cached("UPDATE rollup_state SET thinned = 1 WHERE day = ?1")?
+            .execute([&key])?;
+        Ok(())
+    })?;
+    Ok(deleted)
+}
+
+/// Deletes salts whose day is rolled up (or has no events) and past the grace period.
+fn clean_salts(
+    t: &mut Timed<'_>,
+    opts: &Options,
+    spans: &std::collections::BTreeMap<NaiveDate, i64>,
+) -> rusqlite::Result<u64> {
+    let state = state(t.conn)?;
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
+    let today = (opts.today - epoch).num_days();
+    let salt_days: Vec<i64> = t
+        .conn
+        .prepare("SELECT day FROM salts WHERE day < ?1")?
+        .query_map([today - SALT_GRACE_DAYS], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut gone = Vec::new();
+    for d in salt_days {
+        let date = epoch + chrono::Duration::days(d);
+        let rolled = match (spans.get(&date), state.get(&days::day_key(date))) {
+            (None, _) => true, // no events left for that day
+            (Some(_), Some((_, true))) => true,
+            (Some(max), Some((rolled, false))) => rolled >= max,
+            (Some(_), None) => false,
+        };
+        if rolled {
+            gone.push(d);
+        }
+    }
+    t.write(|tx| {
+        let mut stmt = tx.prepare_cached("DELETE FROM salts WHERE day = ?1")?;
+        for d in &gone {
+            stmt.execute([d])?;
+        }
+        Ok(())
+    })?;
+    Ok(gone.len() as u64)
+}
+
+/// Deletes dictionary rows no event references. The scan is a read; the deletes re-check the
+/// events written since, under the write lock, and bump `dict_generation` so writers that cached
+/// a deleted id look it up again.
+fn clean_dictionaries(t: &mut Timed<'_>) -> rusqlite::Result<u64> {
+    let (mut paths, mut referrers, mut agents) = (HashSet::new(), HashSet::new(), HashSet::new());
+    let scanned_to: i64 = {
+        let tx = t.conn.transaction()?;
+        let max: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))?;
+        let mut stmt = tx.prepare("SELECT path, referrer, agent FROM events WHERE id <= ?1")?;
+        let mut rows = stmt.query([max])?;
+        while let Some(r) = rows.next()? {
+            if let Some(p) = r.get::<_, Option<i64>>(0)? {
+                paths.insert(p);
+            }
+            if let Some(x) = r.get::<_, Option<i64>>(1)? {
+                referrers.insert(x);
+            }
+            if let Some(a) = r.get::<_, Option<i64>>(2)? {
+                agents.insert(a);
+            }
+        }
+        drop(rows);
+        drop(stmt);
+        tx.commit()?;
+        max
+    };
+    let mut deleted = 0;
+    for (table, column, used) in [
+        ("paths", "path", &mut paths),
+        ("referrers", "referrer", &mut referrers),
+        ("agents", "agent", &mut agents),
+    ] {
+        let unused: Vec<i64> = t
+            .conn
+            .prepare(&format!("SELECT id FROM {table}"))?
+            .query_map([], |r| r.get(0))?
+            .filter_map(|id| id.ok().filter(|id| !used.contains(id)))
+            .collect();
+        for batch in unused.chunks(5_000) {
+            deleted += t.write(|tx| {
+                let fresh: HashSet<i64> = tx
+                    .prepare_cached(&format!("SELECT DISTINCT {column} FROM events WHERE id > ?1 AND {column} IS NOT NULL"))?
+                    .query_map([scanned_to], |r| r.get(0))?
+                    .collect::<rusqlite::Result<_>>()?;
+                let mut stmt = tx.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))?;
+                let mut n = 0;
+                for id in batch.iter().filter(|id| !fresh.contains(id)) {
+                    n += stmt.execute([id])? as u64;
+                }
+                tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'dict_generation'", [])?;
+                Ok(n)
+            })?;
+        }
+    }
+    Ok(deleted)
+}
+
+/// Runs a cleanup.
+pub fn run(conn: &mut Connection, opts: &Options) -> rusqlite::Result<Report> {
+    let started = Instant::now();
+    let mut report = Report::default();
+    let cutoff = opts.today - chrono::Duration::days(opts.keep_days as i64);
+    let spans = rollup::span_days(conn, opts.tz)?;
+    let state = state(conn)?;
+    let mut t = Timed {
+        conn,
+        longest: Duration::ZERO,
+    };
+    for (&day, &span_max) in spans.range(..cutoff) {
+        let key = days::day_key(day);
+        let reason = match state.get(&key) {
+            Some((_, true)) => None,
+            Some((rolled, false)) if *rolled >= span_max => None,
+            Some(_) => Some("has events newer than its rollup: run `logtally rollup` first"),
+            None => Some("not rolled up yet: run `logtally rollup` first"),
+        };
+        if let Some(reason) = reason {
+            report.days_kept.push(KeptDay {
+                day: key,
+                reason: reason.into(),
+            });
+            continue;
+        }
+        report.events_deleted += clean_day(&mut t, opts.tz, day, span_max)?;
+        report.days_cleaned.push(key);
+    }
+    let spans = rollup::span_days(t.conn, opts.tz)?;
+    report.salts_deleted = clean_salts(&mut t, opts, &spans)?;
+    if report.events_deleted > 0 {
+        report.dictionary_rows_deleted = clean_dictionaries(&mut t)?;
+    }
+    if opts.vacuum {
+        loop {
+            let free: i64 = t
+                .conn
+                .query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+            if free == 0 {
+                break;
+            }
+            let step = Instant::now();
+            // The pragma frees one page per step of its statement: run it to completion.
+            let mut stmt = t.conn.prepare_cached(&format!(
+                "PRAGMA incremental_vacuum({VACUUM_PAGES_PER_STEP})"
+            ))?;
+            let mut rows = stmt.query([])?;
+            while rows.next()?.is_some() {}
+            drop(rows);
+            drop(stmt);
+            t.longest = t.longest.max(step.elapsed());
+            let after: i64 = t
+                .conn
+                .query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+            if after >= free {
+                break; // nothing more can be returned
+            }
+            report.pages_vacuumed += (free - after) as u64;
+        }
+    }
+    report.longest_transaction_ms = t.longest.as_secs_f64() * 1000.0;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::Salts;
+    use crate::ingest::ChunkParser;
+    use crate::parse::Format;
+    use crate::source::chunks::Chunk;
+    use crate::store::batch::{Progress, Writer};
+    use crate::store::{files, Store};
+    use std::sync::Arc;
+
+    #[test]
+    fn a_writer_with_cached_ids_looks_them_up_again_after_dictionary_cleanup() {
+        let mut store = Store::open_in_memory().unwrap();
+        let salts = Arc::new(Salts::default());
+        let parser = ChunkParser {
+            format: Format::Combined,
+            site: None,
+            tz: chrono_tz::UTC,
+            salts: salts.clone(),
+        };
+        let chunk = |text: &str| {
+            parser.parse(&Chunk {
+                data: text.as_bytes().to_vec(),
+                first_line: 1,
+                lines: 1,
+                end_offset: text.len() as u64,
+                ..Default::default()
+            })
+        };
+        let line =
+            "1.2.3.4 - - [01/Jun/2020:10:00:00 +0000] \"GET /kept HTTP/1.1\" 200 5 \"-\" \"UA\"\n";
+        let file = files::create(&store.conn, "a.log", 1, None, false).unwrap();
+        let mut writer = Writer::new();
+        let progress = Progress {
+            file_id: file.id,
+            path: "a.log",
+        };
+        writer
+            .commit(&mut store.conn, &chunk(line), &progress, &salts)
+            .unwrap();
+
+        // Retention removes the only event using /kept, and then the path itself.
+        let mut t = Timed {
+            conn: &mut store.conn,
+            longest: Duration::ZERO,
+        };
+        t.write(|tx| tx.execute("DELETE FROM events", [])).unwrap();
+        assert_eq!(
+            clean_dictionaries(&mut t).unwrap(),
+            2,
+            "the path and the agent (the line has no referrer)"
+        );
+
+        // The writer still has /kept cached; its next commit must not use the deleted id.
+        writer
+            .commit(&mut store.conn, &chunk(line), &progress, &salts)
+            .unwrap();
+        let joined: i64 = store
+            .conn
+            .query_row(
+                "SELECT count(*) FROM events e JOIN paths p ON p.id = e.path AND p.path = '/kept'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(joined, 1);
+    }
+}

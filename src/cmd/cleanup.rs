@@ -1,0 +1,88 @@
+//! `logtally cleanup`: delete raw events past retention, never a day that is not rolled up.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use chrono::TimeZone;
+
+use crate::cleanup::{self, Options};
+use crate::exit::ExitCode;
+use crate::output::thousands;
+use crate::settings;
+use crate::store::Store;
+
+/// Arguments of `logtally cleanup`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    logtally cleanup                  # keep 30 days of raw events\n  \
+    logtally cleanup --keep-days 7 --vacuum\n\n\
+    Rollups are never deleted: they are the permanent record. A day that is not fully rolled up\n\
+    keeps its raw events, and the run says so on stderr. Otherwise silent unless --verbose/--json.\n\n\
+    Exit status: 0 ok, 1 error, 75 the database stayed locked (cron may retry).")]
+pub struct Args {
+    /// Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else
+    /// $XDG_DATA_HOME/logtally/logtally.db].
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Keep raw events of this many recent days.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    keep_days: u32,
+    /// IANA time zone of day boundaries (use the rollup's; default: TZ, else the system's, else UTC).
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
+    /// Return the freed space to the file system (incremental vacuum, in small steps).
+    #[arg(long)]
+    vacuum: bool,
+    /// Print a summary line.
+    #[arg(long, short)]
+    verbose: bool,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs `logtally cleanup`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let tz = settings::time_zone(args.tz.as_deref())?;
+    let today = tz
+        .from_utc_datetime(&chrono::Utc::now().naive_utc())
+        .date_naive();
+    let db = settings::db_path(args.db.as_deref());
+    let mut store = Store::open(&db)?;
+    let report = cleanup::run(
+        &mut store.conn,
+        &Options {
+            keep_days: args.keep_days,
+            tz,
+            today,
+            vacuum: args.vacuum,
+        },
+    )
+    .with_context(|| format!("cleaning up {}", db.display()))?;
+    for kept in &report.days_kept {
+        eprintln!(
+            "logtally: kept the raw events of {}: {}",
+            kept.day, kept.reason
+        );
+    }
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else if args.verbose {
+        writeln!(
+            out,
+            "deleted {} events of {} days, {} salts, {} dictionary rows; kept {} days; vacuumed {} pages; longest transaction {:.0} ms; {:.2} s",
+            thousands(report.events_deleted),
+            report.days_cleaned.len(),
+            report.salts_deleted,
+            thousands(report.dictionary_rows_deleted),
+            report.days_kept.len(),
+            thousands(report.pages_vacuumed),
+            report.longest_transaction_ms,
+            report.seconds
+        )?;
+    }
+    Ok(ExitCode::Success)
+}
