@@ -61,6 +61,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut store = Store::open(&db)?;
     let report = rollup::run(
         &mut store.conn,
+        Some(&db),
         &Options {
             tz,
             since,

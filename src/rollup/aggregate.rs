@@ -4,7 +4,7 @@
 //! views with gaps under 30 minutes; a bounce is a visit of one page view; a visit's source and
 //! entry page are those of its first page view. Hits, bytes and status counts include bots.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use crate::classify::referrer::{DIRECT, INTERNAL};
 use crate::classify::Kind;

@@ -10,6 +10,7 @@ pub mod days;
 pub mod write;
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::time::Instant;
 
 use chrono::NaiveDate;
@@ -208,23 +209,28 @@ fn load_day(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Vec<Raw
     Ok(out)
 }
 
-/// Rolls up one day; returns the number of events read.
-fn roll_day(
-    conn: &mut Connection,
+/// One day, computed and ready to write.
+struct RolledDay {
+    day: NaiveDate,
+    max_id: i64,
+    events: u64,
+    sites: foldhash::HashMap<String, aggregate::SiteDay>,
+}
+
+/// Reads and aggregates one day (reads only: runs on any thread with its own connection).
+fn compute_day(
+    conn: &Connection,
     tz: Tz,
     day: NaiveDate,
     span_max: i64,
     names: &mut Names,
-) -> rusqlite::Result<u64> {
+) -> rusqlite::Result<RolledDay> {
     let (start, end) = days::day_bounds(tz, day);
     // One read snapshot for the spans and events of the day.
-    let raw = {
-        let tx = conn.transaction()?;
-        let raw = load_day(&tx, start, end)?;
-        names.load(&tx, &raw)?;
-        tx.commit()?;
-        raw
-    };
+    conn.execute_batch("BEGIN")?;
+    let loaded = load_day(conn, start, end).and_then(|raw| names.load(conn, &raw).map(|()| raw));
+    conn.execute_batch("COMMIT")?;
+    let raw = loaded?;
     let max_id = raw.iter().map(|e| e.id).max().unwrap_or(0).max(span_max);
     let events: Vec<Event> = raw
         .iter()
@@ -252,13 +258,23 @@ fn roll_day(
             }
         })
         .collect();
-    let rolled = aggregate::aggregate(&events, start);
-    write::replace_day(conn, &days::day_key(day), tz, max_id, &rolled)?;
-    Ok(raw.len() as u64)
+    let sites = aggregate::aggregate(&events, start);
+    Ok(RolledDay {
+        day,
+        max_id,
+        events: raw.len() as u64,
+        sites,
+    })
 }
 
-/// Runs a rollup.
-pub fn run(conn: &mut Connection, opts: &Options) -> Result<Report, Error> {
+/// Days computed at once: as many as threads, so memory holds a few days of events at most.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Runs a rollup. Days are read and aggregated in parallel, each thread with its own read-only
+/// connection to `db` (in-memory databases run on one thread); this connection writes them.
+pub fn run(conn: &mut Connection, db: Option<&Path>, opts: &Options) -> Result<Report, Error> {
     let started = Instant::now();
     let mut report = Report {
         agents_classified: classify_new_agents(conn)?,
@@ -274,7 +290,7 @@ pub fn run(conn: &mut Connection, opts: &Options) -> Result<Report, Error> {
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let mut names = Names::default();
+    let mut due_days = Vec::new();
     for (day, span_max) in spans {
         if opts.since.is_some_and(|s| day < s) {
             continue;
@@ -291,15 +307,66 @@ pub fn run(conn: &mut Connection, opts: &Options) -> Result<Report, Error> {
             }
             Some((rolled, false)) => opts.rebuild || span_max > *rolled,
         };
-        if !due {
-            continue;
+        if due {
+            due_days.push((day, span_max));
         }
-        report.events +=
-            roll_day(conn, opts.tz, day, span_max, &mut names).map_err(|source| Error::Day {
-                day: key.clone(),
-                source,
-            })?;
-        report.days.push(key);
+    }
+
+    let workers = if db.is_some() { threads() } else { 1 };
+    let mut names: Vec<Names> = (0..workers).map(|_| Names::default()).collect();
+    let mut readers: Vec<Connection> = match db {
+        Some(path) => (0..workers)
+            .map(|_| {
+                let c = Connection::open_with_flags(
+                    path,
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                c.busy_timeout(crate::store::BUSY_TIMEOUT)?;
+                Ok(c)
+            })
+            .collect::<rusqlite::Result<_>>()?,
+        None => Vec::new(),
+    };
+    let day_err = |day: NaiveDate| {
+        move |source| Error::Day {
+            day: days::day_key(day),
+            source,
+        }
+    };
+    for batch in due_days.chunks(workers) {
+        let computed: Vec<Result<RolledDay, Error>> = if readers.is_empty() {
+            batch
+                .iter()
+                .map(|&(day, max)| {
+                    compute_day(conn, opts.tz, day, max, &mut names[0]).map_err(day_err(day))
+                })
+                .collect()
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = batch
+                    .iter()
+                    .zip(readers.iter_mut().zip(names.iter_mut()))
+                    .map(|(&(day, max), (reader, names))| {
+                        scope.spawn(move || {
+                            compute_day(&*reader, opts.tz, day, max, names).map_err(day_err(day))
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("rollup thread"))
+                    .collect()
+            })
+        };
+        for rolled in computed {
+            let rolled = rolled?;
+            let key = days::day_key(rolled.day);
+            write::replace_day(conn, &key, opts.tz, rolled.max_id, &rolled.sites)
+                .map_err(day_err(rolled.day))?;
+            report.events += rolled.events;
+            report.days.push(key);
+        }
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)

@@ -1,8 +1,6 @@
 //! Replaces one day's rollup rows in a single transaction, so readers see the old day or the new
 //! one, never a mix, and a key that dropped to zero disappears.
 
-use std::collections::HashMap;
-
 use chrono_tz::Tz;
 use rusqlite::{params, Connection, TransactionBehavior};
 
@@ -30,7 +28,7 @@ pub fn replace_day(
     day: &str,
     tz: Tz,
     max_id: i64,
-    rolled: &HashMap<String, SiteDay>,
+    rolled: &foldhash::HashMap<String, SiteDay>,
 ) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for t in TABLES {
