@@ -306,6 +306,7 @@ mod tests {
             site: None,
             tz: chrono_tz::UTC,
             salts: salts.clone(),
+            geoip: None,
         };
         let chunk = |text: &str| {
             parser.parse(&Chunk {

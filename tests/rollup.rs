@@ -7,6 +7,7 @@ use std::path::Path;
 use chrono::{TimeZone, Utc};
 use common::{json, Env};
 use logtally::genlog::{generate, Config};
+use predicates::prelude::*;
 use rusqlite::Connection;
 use serde_json::Value;
 
@@ -336,4 +337,57 @@ fn a_bad_date_or_zone_is_a_usage_error() {
         .arg(env.db())
         .assert()
         .code(2);
+}
+
+#[test]
+fn countries_come_from_a_geoip_database_given_at_import() {
+    let env = Env::new();
+    let db_file = env.write(
+        "countries.mmdb",
+        common::mmdb::country_db(&[("10.1.0.0", 16, "DE"), ("10.2.0.0", 16, "FR")]),
+    );
+    let at = |m| utc(2026, 4, 1, 10, m);
+    let text = [
+        line(at(0), "10.1.0.5", "/"),
+        line(at(1), "10.1.0.5", "/about"),
+        line(at(2), "10.1.9.9", "/"),
+        line(at(3), "10.2.3.4", "/"),
+        line(at(4), "10.3.0.1", "/"), // in no network: no country
+    ]
+    .concat();
+    let log = env.write("geo.log", &text);
+    env.cmd()
+        .args(["import", "--tz", "UTC", "--geoip"])
+        .arg(&db_file)
+        .arg("--db")
+        .arg(env.db())
+        .arg(&log)
+        .assert()
+        .success();
+    rollup(&env, &["--tz", "UTC"]);
+    let c = Connection::open(env.db()).unwrap();
+    let rows: Vec<(String, i64, i64)> = c
+        .prepare("SELECT country, visitors, pageviews FROM daily_countries ORDER BY country")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        rows,
+        vec![("DE".to_string(), 2, 3), ("FR".to_string(), 1, 1)]
+    );
+
+    env.cmd()
+        .args(["import", "--geoip"])
+        .arg(env.path("missing.mmdb"))
+        .arg("--db")
+        .arg(env.db())
+        .arg(&log)
+        .assert()
+        .code(1)
+        .stderr(
+            predicates::str::contains("cannot open the GeoIP database")
+                .and(predicates::str::contains("missing.mmdb")),
+        );
 }

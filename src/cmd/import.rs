@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
+use crate::classify::geo::GeoIp;
 use crate::classify::Salts;
 use crate::cli::FormatArgs;
 use crate::exit::{ExitCode, TempFailError};
@@ -42,6 +43,10 @@ pub struct Args {
     /// IANA time zone of day boundaries (default: TZ, else the system's, else UTC).
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
+    /// A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit's country;
+    /// it must be given at import, since addresses are never stored.
+    #[arg(long, value_name = "FILE.mmdb")]
+    geoip: Option<PathBuf>,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -95,11 +100,16 @@ pub fn run(args: Args, output: Output) -> Result<ExitCode> {
         rows.collect::<rusqlite::Result<_>>()
             .context("reading day salts")?
     };
+    let geoip = match &args.geoip {
+        Some(path) => Some(Arc::new(GeoIp::open(path)?)),
+        None => None,
+    };
     let settings = ParseSettings {
         choice,
         site: args.site.clone(),
         tz,
         salts: Arc::new(Salts::from_saved(saved)),
+        geoip,
     };
 
     let total: u64 = args

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 
 use super::rows::{ParsedChunk, Row, NONE};
+use crate::classify::geo::GeoIp;
 use crate::classify::{self, kind, path, redact, referrer, DayClock, Method, Salts};
 use crate::parse::{Format, Hit, Tally};
 use crate::source::chunks::Chunk;
@@ -25,6 +26,8 @@ pub struct ChunkParser {
     pub tz: Tz,
     /// Day salts shared with the writer.
     pub salts: Arc<Salts>,
+    /// Country lookups, when a GeoIP database was given.
+    pub geoip: Option<Arc<GeoIp>>,
 }
 
 /// A raw (query, referrer) pair as it appears in the log.
@@ -41,6 +44,7 @@ struct Cursor<'c> {
     paths: foldhash::HashMap<&'c [u8], u32>,
     agents: foldhash::HashMap<&'c [u8], u32>,
     referrers: foldhash::HashMap<RawReferrer<'c>, (u32, u32)>,
+    countries: foldhash::HashMap<&'c [u8], u16>,
 }
 
 impl ChunkParser {
@@ -169,6 +173,14 @@ impl ChunkParser {
             cur.day = day;
             cur.salt = self.salts.get(day);
         }
+        let country = match (&self.geoip, &hit.addr) {
+            (None, _) => 0,
+            (Some(geo), Cow::Borrowed(a)) => *cur
+                .countries
+                .entry(a)
+                .or_insert_with(|| geo.country(a).unwrap_or(0)),
+            (Some(geo), Cow::Owned(a)) => geo.country(a).unwrap_or(0),
+        };
         Row {
             ts: hit.ts_ms,
             site,
@@ -184,6 +196,7 @@ impl ChunkParser {
             duration_us: hit
                 .request_time_us
                 .map_or(-1, |d| d.min(i64::MAX as u64) as i64),
+            country,
         }
     }
 
@@ -209,6 +222,7 @@ impl ChunkParser {
             paths: Default::default(),
             agents: Default::default(),
             referrers: Default::default(),
+            countries: Default::default(),
         };
         let mut line_no = chunk.first_line;
         let mut rest: &[u8] = &chunk.data;
@@ -254,6 +268,7 @@ mod tests {
             site: site.map(String::from),
             tz: chrono_tz::UTC,
             salts: Arc::new(Salts::default()),
+            geoip: None,
         }
     }
 

@@ -174,6 +174,8 @@ pub struct ParseSettings {
     pub tz: chrono_tz::Tz,
     /// Day salts.
     pub salts: Arc<crate::classify::Salts>,
+    /// Country lookups (`--geoip`).
+    pub geoip: Option<Arc<crate::classify::geo::GeoIp>>,
 }
 
 /// Where to start reading an input.
@@ -324,6 +326,7 @@ pub fn import(
         site: settings.site.clone(),
         tz: settings.tz,
         salts: settings.salts.clone(),
+        geoip: settings.geoip.clone(),
     };
     let parser = &parser;
     let candidates = files::candidates(&store.conn, fingerprint).map_err(lookup_err)?;

@@ -54,6 +54,8 @@ pub struct Row {
     pub bytes: i64,
     /// Duration in microseconds, -1 for none.
     pub duration_us: i64,
+    /// Country code (`classify::geo::pack`), 0 for unknown.
+    pub country: u16,
 }
 
 /// A parsed chunk: rows, their strings, the parse tally, and where the chunk ends.

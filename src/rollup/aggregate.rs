@@ -29,6 +29,8 @@ pub struct Event<'n> {
     pub os: &'n str,
     /// Device class.
     pub device: &'n str,
+    /// Country code (`DE`), when a GeoIP database was used at ingest.
+    pub country: Option<&'n str>,
     /// Visitor hash.
     pub visitor: i64,
     /// HTTP status.
@@ -82,6 +84,7 @@ pub struct SiteDay {
     pub browsers: HashMap<String, Reach>,
     pub os: HashMap<String, Reach>,
     pub devices: HashMap<String, Reach>,
+    pub countries: HashMap<String, Reach>,
     pub status: HashMap<u16, u64>,
     /// 404 path -> (hits, of which bots).
     pub not_found: HashMap<String, (u64, u64)>,
@@ -103,6 +106,7 @@ struct Work<'n> {
     day: SiteDay,
     views: HashMap<i64, Vec<View<'n>>>,
     agent_of: HashMap<i64, (&'n str, &'n str, &'n str)>,
+    country_of: HashMap<i64, &'n str>,
     page_visitors: HashMap<&'n str, HashSet<i64>>,
     bot_visitors: HashMap<u8, HashSet<i64>>,
     hour_visitors: HashMap<u32, HashSet<i64>>,
@@ -154,6 +158,9 @@ pub fn aggregate<'n>(events: &[Event<'n>], day_start_ms: i64) -> HashMap<String,
         w.agent_of
             .entry(e.visitor)
             .or_insert((e.browser, e.os, e.device));
+        if let Some(c) = e.country {
+            w.country_of.entry(e.visitor).or_insert(c);
+        }
     }
 
     sites
@@ -188,6 +195,11 @@ fn finish_visits(w: &mut Work<'_>) {
             (&mut day.devices, device),
         ] {
             let r = map.entry(key.to_string()).or_default();
+            r.visitors += 1;
+            r.pageviews += views.len() as u64;
+        }
+        if let Some(c) = w.country_of.get(visitor) {
+            let r = day.countries.entry((*c).to_string()).or_default();
             r.visitors += 1;
             r.pageviews += views.len() as u64;
         }
@@ -244,6 +256,7 @@ mod tests {
             browser: "Firefox",
             os: "Linux",
             device: "Desktop",
+            country: None,
             visitor,
             status: 200,
             bytes: 100,

@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use crate::classify::agent;
+use crate::classify::{agent, geo};
 use crate::store::batch::BUCKET_MS;
 use aggregate::Event;
 
@@ -107,11 +107,15 @@ struct Names {
     paths: HashMap<i64, String>,
     sources: HashMap<i64, String>,
     agents: HashMap<i64, (String, String, String)>,
+    countries: HashMap<i64, Option<String>>,
 }
 
 impl Names {
     fn load(&mut self, conn: &Connection, events: &[RawEvent]) -> rusqlite::Result<()> {
         for e in events {
+            if let Some(c) = e.country {
+                self.countries.entry(c).or_insert_with(|| geo::unpack(c));
+            }
             if let std::collections::hash_map::Entry::Vacant(slot) = self.sites.entry(e.site) {
                 let name = conn
                     .query_row("SELECT name FROM sites WHERE id = ?1", [e.site], |r| {
@@ -163,6 +167,7 @@ struct RawEvent {
     bytes: Option<i64>,
     kind: u8,
     bot: u8,
+    country: Option<i64>,
 }
 
 /// Merged rowid ranges holding the events of `[start, end)`.
@@ -185,7 +190,7 @@ pub fn id_ranges(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Ve
 fn load_day(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Vec<RawEvent>> {
     let mut out = Vec::new();
     let mut stmt = conn.prepare_cached(
-        "SELECT id, ts, site, path, referrer, agent, visitor, status, bytes, kind, bot FROM events
+        "SELECT id, ts, site, path, referrer, agent, visitor, status, bytes, kind, bot, country FROM events
          WHERE id BETWEEN ?1 AND ?2 AND ts >= ?3 AND ts < ?4",
     )?;
     for (lo, hi) in id_ranges(conn, start, end)? {
@@ -203,6 +208,7 @@ fn load_day(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Vec<Raw
                 bytes: r.get(8)?,
                 kind: r.get(9)?,
                 bot: r.get(10)?,
+                country: r.get(11)?,
             });
         }
     }
@@ -250,6 +256,7 @@ fn compute_day(
                 browser,
                 os,
                 device,
+                country: e.country.and_then(|c| names.countries[&c].as_deref()),
                 visitor: e.visitor,
                 status: e.status,
                 bytes: e.bytes.unwrap_or(0),

@@ -47,6 +47,7 @@ pub fn replace_day(
             ("INSERT INTO daily_browsers (day, site, browser, visitors, pageviews) VALUES (?1, ?2, ?3, ?4, ?5)", &d.browsers),
             ("INSERT INTO daily_os (day, site, os, visitors, pageviews) VALUES (?1, ?2, ?3, ?4, ?5)", &d.os),
             ("INSERT INTO daily_devices (day, site, device, visitors, pageviews) VALUES (?1, ?2, ?3, ?4, ?5)", &d.devices),
+            ("INSERT INTO daily_countries (day, site, country, visitors, pageviews) VALUES (?1, ?2, ?3, ?4, ?5)", &d.countries),
         ] {
             let mut stmt = tx.prepare_cached(sql)?;
             for (key, r) in rows {

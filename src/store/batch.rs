@@ -9,12 +9,14 @@ use super::files;
 use crate::classify::Salts;
 use crate::ingest::rows::{ParsedChunk, Row, NONE};
 
-/// Rows per multi-row `INSERT` statement (12 parameters each, well under SQLite's limit).
+/// Rows per multi-row `INSERT` statement (13 parameters each, well under SQLite's limit).
 const ROWS_PER_INSERT: usize = 256;
 /// Reject samples kept per file and reason.
 pub const SAMPLES_PER_FILE_REASON: i64 = 10;
 
-const COLUMNS: &str = "INSERT INTO events (ts, site, path, referrer, agent, visitor, status, bytes, method, duration_us, kind, bot) VALUES ";
+const COLUMNS: &str = "INSERT INTO events (ts, site, path, referrer, agent, visitor, status, bytes, method, duration_us, kind, bot, country) VALUES ";
+/// Parameters per row.
+const PARAMS: usize = 13;
 
 fn insert_sql(rows: usize) -> String {
     let mut sql = String::with_capacity(COLUMNS.len() + rows * 26);
@@ -23,7 +25,7 @@ fn insert_sql(rows: usize) -> String {
         if i > 0 {
             sql.push(',');
         }
-        sql.push_str("(?,?,?,?,?,?,?,?,?,?,?,?)");
+        sql.push_str("(?,?,?,?,?,?,?,?,?,?,?,?,?)");
     }
     sql
 }
@@ -148,6 +150,7 @@ impl Writer {
             stmt.raw_bind_parameter(base + 10, (r.duration_us >= 0).then_some(r.duration_us))?;
             stmt.raw_bind_parameter(base + 11, r.kind)?;
             stmt.raw_bind_parameter(base + 12, r.bot)?;
+            stmt.raw_bind_parameter(base + 13, (r.country != 0).then_some(r.country))?;
             Ok(())
         };
         // Ids are max+1 upward: we hold the write lock, so the chunk's rows get consecutive ids.
@@ -159,7 +162,7 @@ impl Writer {
             let mut multi = tx.prepare_cached(&self.multi_sql)?;
             for group in &mut groups {
                 for (i, r) in group.iter().enumerate() {
-                    bind(&mut multi, i * 12, r)?;
+                    bind(&mut multi, i * PARAMS, r)?;
                 }
                 multi.raw_execute()?;
             }
@@ -231,6 +234,7 @@ mod tests {
             site: None,
             tz: chrono_tz::UTC,
             salts: salts.clone(),
+            geoip: None,
         };
         let mut text = String::new();
         for i in 0..150 {

@@ -6,6 +6,7 @@ use rusqlite::Connection;
 pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_rollups.sql"),
+    include_str!("migrations/0003_country.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -1,6 +1,8 @@
 //! Shared test setup: a temp directory with an empty HOME, and the real `logtally` binary.
 #![allow(dead_code)]
 
+pub mod mmdb;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
