@@ -220,8 +220,12 @@ fn clean_dictionaries(t: &mut Timed<'_>) -> rusqlite::Result<u64> {
     Ok(deleted)
 }
 
-/// Runs a cleanup.
-pub fn run(conn: &mut Connection, opts: &Options) -> rusqlite::Result<Report> {
+/// Runs a cleanup; `progress(done, total)` is called after each old day is handled.
+pub fn run(
+    conn: &mut Connection,
+    opts: &Options,
+    progress: &mut dyn FnMut(usize, usize),
+) -> rusqlite::Result<Report> {
     let started = Instant::now();
     let mut report = Report::default();
     let cutoff = opts.today - chrono::Duration::days(opts.keep_days as i64);
@@ -231,7 +235,9 @@ pub fn run(conn: &mut Connection, opts: &Options) -> rusqlite::Result<Report> {
         conn,
         longest: Duration::ZERO,
     };
-    for (&day, &span_max) in spans.range(..cutoff) {
+    let old_days = spans.range(..cutoff).count();
+    for (n, (&day, &span_max)) in spans.range(..cutoff).enumerate() {
+        progress(n, old_days);
         let key = days::day_key(day);
         let reason = match state.get(&key) {
             Some((_, true)) => None,

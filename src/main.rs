@@ -12,8 +12,8 @@ fn main() {
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::Import(args) => cmd::import::run(args, output),
-        Command::Rollup(args) => cmd::rollup::run(args),
-        Command::Cleanup(args) => cmd::cleanup::run(args),
+        Command::Rollup(args) => cmd::rollup::run(args, output),
+        Command::Cleanup(args) => cmd::cleanup::run(args, output),
     };
     exit::finish(result)
 }

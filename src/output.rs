@@ -22,6 +22,30 @@ impl Output {
     }
 }
 
+/// A bar counting `unit` (days, files...) on stderr, or nothing when stderr is not a terminal.
+pub fn step_bar(output: Output, unit: &'static str) -> Option<indicatif::ProgressBar> {
+    output.progress.then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(&format!(
+                "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {unit} ETA {{eta}}"
+            ))
+            .expect("valid template"),
+        );
+        bar
+    })
+}
+
+/// A progress callback feeding `bar` (a no-op without one).
+pub fn step_callback(bar: &Option<indicatif::ProgressBar>) -> impl FnMut(usize, usize) + '_ {
+    move |done, total| {
+        if let Some(b) = bar {
+            b.set_length(total as u64);
+            b.set_position(done as u64);
+        }
+    }
+}
+
 /// `1234567` -> `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

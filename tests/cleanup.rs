@@ -305,3 +305,32 @@ fn vacuum_returns_space_and_verbose_prints_one_line() {
         "{size_before} -> {size_after}"
     );
 }
+
+#[test]
+fn a_locked_database_makes_rollup_and_cleanup_exit_75() {
+    let env = Env::new();
+    import(
+        &env,
+        &env.write(
+            "a.log",
+            line(
+                Utc.with_ymd_and_hms(2020, 6, 1, 9, 0, 0).unwrap(),
+                "10.5.0.1",
+                "/",
+            ),
+        ),
+    );
+    let holder = Connection::open(env.db()).unwrap();
+    holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    for cmd in ["rollup", "cleanup"] {
+        env.cmd()
+            .args([cmd, "--tz", "UTC", "--db"])
+            .arg(env.db())
+            .assert()
+            .code(75)
+            .stderr(predicate::str::contains("locked"));
+    }
+    holder.execute_batch("ROLLBACK").unwrap();
+    rollup(&env);
+    assert_eq!(q(&env.db(), "SELECT count(*) FROM daily_totals"), 1);
+}

@@ -8,7 +8,7 @@ use chrono::TimeZone;
 
 use crate::cleanup::{self, Options};
 use crate::exit::ExitCode;
-use crate::output::thousands;
+use crate::output::{step_bar, step_callback, thousands, Output};
 use crate::settings;
 use crate::store::Store;
 
@@ -43,13 +43,14 @@ pub struct Args {
 }
 
 /// Runs `logtally cleanup`.
-pub fn run(args: Args) -> Result<ExitCode> {
+pub fn run(args: Args, output: Output) -> Result<ExitCode> {
     let tz = settings::time_zone(args.tz.as_deref())?;
     let today = tz
         .from_utc_datetime(&chrono::Utc::now().naive_utc())
         .date_naive();
     let db = settings::db_path(args.db.as_deref());
     let mut store = Store::open(&db)?;
+    let bar = step_bar(output, "days");
     let report = cleanup::run(
         &mut store.conn,
         &Options {
@@ -58,8 +59,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
             today,
             vacuum: args.vacuum,
         },
+        &mut step_callback(&bar),
     )
     .with_context(|| format!("cleaning up {}", db.display()))?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     for kept in &report.days_kept {
         eprintln!(
             "logtally: kept the raw events of {}: {}",

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
 use crate::exit::{ExitCode, UsageError};
-use crate::output::thousands;
+use crate::output::{step_bar, step_callback, thousands, Output};
 use crate::rollup::{self, Options};
 use crate::settings;
 use crate::store::Store;
@@ -50,7 +50,7 @@ pub fn parse_date(flag: &str, value: &str) -> Result<NaiveDate, UsageError> {
 }
 
 /// Runs `logtally rollup`.
-pub fn run(args: Args) -> Result<ExitCode> {
+pub fn run(args: Args, output: Output) -> Result<ExitCode> {
     let tz = settings::time_zone(args.tz.as_deref())?;
     let since = args
         .since
@@ -59,6 +59,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .transpose()?;
     let db = settings::db_path(args.db.as_deref());
     let mut store = Store::open(&db)?;
+    let bar = step_bar(output, "days");
     let report = rollup::run(
         &mut store.conn,
         Some(&db),
@@ -67,8 +68,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
             since,
             rebuild: args.rebuild,
         },
+        &mut step_callback(&bar),
     )
     .with_context(|| format!("rolling up {}", db.display()))?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &report)?;

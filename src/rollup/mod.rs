@@ -281,7 +281,13 @@ fn threads() -> usize {
 
 /// Runs a rollup. Days are read and aggregated in parallel, each thread with its own read-only
 /// connection to `db` (in-memory databases run on one thread); this connection writes them.
-pub fn run(conn: &mut Connection, db: Option<&Path>, opts: &Options) -> Result<Report, Error> {
+/// `progress(done, total)` is called after each day is written.
+pub fn run(
+    conn: &mut Connection,
+    db: Option<&Path>,
+    opts: &Options,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Report, Error> {
     let started = Instant::now();
     let mut report = Report {
         agents_classified: classify_new_agents(conn)?,
@@ -373,6 +379,7 @@ pub fn run(conn: &mut Connection, db: Option<&Path>, opts: &Options) -> Result<R
                 .map_err(day_err(rolled.day))?;
             report.events += rolled.events;
             report.days.push(key);
+            progress(report.days.len(), due_days.len());
         }
     }
     report.seconds = started.elapsed().as_secs_f64();
