@@ -297,7 +297,6 @@ mod tests {
     use super::*;
     use crate::classify::Salts;
     use crate::ingest::ChunkParser;
-    use crate::parse::Format;
     use crate::source::chunks::Chunk;
     use crate::store::batch::{Progress, Writer};
     use crate::store::{files, Store};
@@ -307,13 +306,7 @@ mod tests {
     fn a_writer_with_cached_ids_looks_them_up_again_after_dictionary_cleanup() {
         let mut store = Store::open_in_memory().unwrap();
         let salts = Arc::new(Salts::default());
-        let parser = ChunkParser {
-            format: Format::Combined,
-            site: None,
-            tz: chrono_tz::UTC,
-            salts: salts.clone(),
-            geoip: None,
-        };
+        let parser = ChunkParser::for_tests(salts.clone());
         let chunk = |text: &str| {
             parser.parse(&Chunk {
                 data: text.as_bytes().to_vec(),

@@ -53,27 +53,6 @@ fn q(db: &Path, sql: &str) -> i64 {
         .unwrap()
 }
 
-fn rollup_dump(db: &Path) -> Vec<String> {
-    let c = Connection::open(db).unwrap();
-    let mut out = Vec::new();
-    for t in logtally::rollup::write::TABLES {
-        let mut stmt = c.prepare(&format!("SELECT * FROM {t}")).unwrap();
-        let n = stmt.column_count();
-        out.extend(
-            stmt.query_map([], |r| {
-                Ok((0..n)
-                    .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
-                    .collect::<Vec<_>>()
-                    .join("|"))
-            })
-            .unwrap()
-            .map(Result::unwrap),
-        );
-    }
-    out.sort();
-    out
-}
-
 #[test]
 fn a_day_not_rolled_up_is_kept_then_goes_after_rollup_and_rollups_are_untouched() {
     let env = Env::new();
@@ -97,7 +76,7 @@ fn a_day_not_rolled_up_is_kept_then_goes_after_rollup_and_rollups_are_untouched(
         &env,
         &env.write("late.log", line(old(2, 20), "10.3.7.7", "/late")),
     );
-    let before = rollup_dump(&env.db());
+    let before = common::dump_rollups(&env.db());
 
     let out = env
         .cmd()
@@ -119,7 +98,7 @@ fn a_day_not_rolled_up_is_kept_then_goes_after_rollup_and_rollups_are_untouched(
         "June 2 and today remain"
     );
     assert_eq!(
-        rollup_dump(&env.db()),
+        common::dump_rollups(&env.db()),
         before,
         "cleanup never touches rollups"
     );
@@ -147,13 +126,13 @@ fn a_day_not_rolled_up_is_kept_then_goes_after_rollup_and_rollups_are_untouched(
     assert!(v["dictionary_rows_deleted"].as_u64().unwrap() >= 1);
 
     // A rebuild leaves the cleaned days as they were.
-    let before = rollup_dump(&env.db());
+    let before = common::dump_rollups(&env.db());
     env.cmd()
         .args(["rollup", "--rebuild", "--tz", "UTC", "--db"])
         .arg(env.db())
         .assert()
         .success();
-    assert_eq!(rollup_dump(&env.db()), before);
+    assert_eq!(common::dump_rollups(&env.db()), before);
 
     // Importing again after a cleanup still works (new dictionary ids are made).
     import(

@@ -42,32 +42,6 @@ fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
 }
 
-/// All rollup tables as sorted text, to compare runs.
-fn dump(db: &Path) -> Vec<String> {
-    let c = Connection::open(db).unwrap();
-    let mut out = Vec::new();
-    for t in logtally::rollup::write::TABLES {
-        let mut stmt = c.prepare(&format!("SELECT * FROM {t}")).unwrap();
-        let n = stmt.column_count();
-        let rows = stmt
-            .query_map([], |r| {
-                let cols: Vec<String> = (0..n)
-                    .map(|i| match r.get_ref(i).unwrap() {
-                        rusqlite::types::ValueRef::Text(b) => {
-                            String::from_utf8_lossy(b).into_owned()
-                        }
-                        other => format!("{other:?}"),
-                    })
-                    .collect();
-                Ok(format!("{t}|{}", cols.join("|")))
-            })
-            .unwrap();
-        out.extend(rows.map(Result::unwrap));
-    }
-    out.sort();
-    out
-}
-
 fn totals(db: &Path, day: &str) -> (i64, i64, i64, i64) {
     Connection::open(db)
         .unwrap()
@@ -172,7 +146,7 @@ fn rollup_totals_equal_a_plain_recomputation_and_a_second_run_changes_nothing() 
         .unwrap();
     assert_eq!((entries, sources), (visits, visits));
 
-    let before = dump(&env.db());
+    let before = common::dump_rollups(&env.db());
     let v = rollup(&env, &["--tz", "UTC"]);
     assert_eq!(
         v["days"].as_array().unwrap().len(),
@@ -180,7 +154,11 @@ fn rollup_totals_equal_a_plain_recomputation_and_a_second_run_changes_nothing() 
         "nothing new: nothing recomputed"
     );
     rollup(&env, &["--tz", "UTC", "--rebuild"]);
-    assert_eq!(dump(&env.db()), before, "a rebuild gives identical tables");
+    assert_eq!(
+        common::dump_rollups(&env.db()),
+        before,
+        "a rebuild gives identical tables"
+    );
 }
 
 #[test]
@@ -198,7 +176,7 @@ fn late_events_for_an_old_day_update_only_that_day() {
     }
     import(&env, &env.write("a.log", &text), "UTC");
     rollup(&env, &["--tz", "UTC"]);
-    let before = dump(&env.db());
+    let before = common::dump_rollups(&env.db());
 
     // A rotated file from another server arrives late with lines of March 2.
     let late: String = (0..3)
@@ -208,7 +186,7 @@ fn late_events_for_an_old_day_update_only_that_day() {
     let v = rollup(&env, &["--tz", "UTC"]);
     assert_eq!(v["days"], serde_json::json!(["2026-03-02"]));
     assert_eq!(totals(&env.db(), "2026-03-02").0, 8);
-    let after = dump(&env.db());
+    let after = common::dump_rollups(&env.db());
     let changed: Vec<&String> = after.iter().filter(|r| !before.contains(r)).collect();
     assert!(
         changed.iter().all(|r| r.contains("2026-03-02")),

@@ -33,6 +33,20 @@ pub struct ChunkParser {
 /// A raw (query, referrer) pair as it appears in the log.
 type RawReferrer<'c> = (&'c [u8], &'c [u8]);
 
+impl ChunkParser {
+    /// A combined-format parser in UTC with no site, for tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(salts: Arc<Salts>) -> ChunkParser {
+        ChunkParser {
+            format: Format::Combined,
+            site: None,
+            tz: chrono_tz::UTC,
+            salts,
+            geoip: None,
+        }
+    }
+}
+
 /// Per-chunk state: the day clock, the last salt (so most rows skip the shared lock), and memos
 /// from raw field bytes to local ids, so each distinct path, agent, referrer and host is decoded,
 /// normalised and classified once per chunk rather than once per row.

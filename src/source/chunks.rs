@@ -172,6 +172,21 @@ impl<R: Read> ChunkReader<R> {
         Ok(None)
     }
 
+    /// The chunk standing for one over-long line of `len` bytes taking `bytes` of the stream.
+    fn long_line(&mut self, len: u64, bytes: u64) -> Chunk {
+        let chunk = Chunk {
+            start_offset: self.offset,
+            end_offset: self.offset + bytes,
+            first_line: self.next_line,
+            lines: 1,
+            data: Vec::new(),
+            too_long: Some(len),
+        };
+        self.offset = chunk.end_offset;
+        self.next_line += 1;
+        chunk
+    }
+
     /// Discards an over-long line up to its newline; returns it as a `too_long` chunk.
     fn skip_long_line(&mut self, mut buf: Vec<u8>) -> io::Result<Chunk> {
         let mut len = buf.len() as u64;
@@ -180,32 +195,12 @@ impl<R: Read> ChunkReader<R> {
             if self.read_more(&mut buf, 256 * 1024)? == 0 {
                 // Unterminated at the end: counted as one over-long line in every mode, since
                 // holding back an over-limit line could never help it parse.
-                let chunk = Chunk {
-                    start_offset: self.offset,
-                    end_offset: self.offset + len,
-                    first_line: self.next_line,
-                    lines: 1,
-                    data: Vec::new(),
-                    too_long: Some(len),
-                };
-                self.offset = chunk.end_offset;
-                self.next_line += 1;
-                return Ok(chunk);
+                return Ok(self.long_line(len, len));
             }
             if let Some(p) = memchr::memchr(b'\n', &buf) {
                 len += p as u64;
                 self.carry = buf.split_off(p + 1);
-                let chunk = Chunk {
-                    start_offset: self.offset,
-                    end_offset: self.offset + len + 1,
-                    first_line: self.next_line,
-                    lines: 1,
-                    data: Vec::new(),
-                    too_long: Some(len),
-                };
-                self.offset = chunk.end_offset;
-                self.next_line += 1;
-                return Ok(chunk);
+                return Ok(self.long_line(len, len + 1));
             }
             len += buf.len() as u64;
         }

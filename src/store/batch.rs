@@ -220,7 +220,6 @@ impl Writer {
 mod tests {
     use super::*;
     use crate::ingest::ChunkParser;
-    use crate::parse::Format;
     use crate::source::chunks::Chunk;
     use crate::store::Store;
     use std::sync::Arc;
@@ -229,13 +228,7 @@ mod tests {
     fn a_chunk_lands_with_its_offset_salts_and_rejects() {
         let mut store = Store::open_in_memory().unwrap();
         let salts = Arc::new(Salts::default());
-        let parser = ChunkParser {
-            format: Format::Combined,
-            site: None,
-            tz: chrono_tz::UTC,
-            salts: salts.clone(),
-            geoip: None,
-        };
+        let parser = ChunkParser::for_tests(salts.clone());
         let mut text = String::new();
         for i in 0..150 {
             text.push_str(&format!("10.0.0.{} - - [01/Sep/2022:22:12:45 +0000] \"GET /p{} HTTP/1.1\" 200 5 \"-\" \"UA\"\n", i % 7, i % 3));

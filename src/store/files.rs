@@ -21,13 +21,11 @@ pub struct FileRecord {
     pub marker: i64,
 }
 
-/// Files with this fingerprint, furthest read first.
-pub fn candidates(conn: &Connection, fingerprint: i64) -> rusqlite::Result<Vec<FileRecord>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, path, fingerprint, offset, lines, marker_len, marker FROM files
-         WHERE fingerprint = ?1 ORDER BY offset DESC, id",
-    )?;
-    let rows = stmt.query_map([fingerprint], |r| {
+/// The columns [`FileRecord::from_row`] reads, in order.
+const COLUMNS: &str = "id, path, fingerprint, offset, lines, marker_len, marker";
+
+impl FileRecord {
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FileRecord> {
         Ok(FileRecord {
             id: r.get(0)?,
             path: r.get(1)?,
@@ -37,7 +35,15 @@ pub fn candidates(conn: &Connection, fingerprint: i64) -> rusqlite::Result<Vec<F
             marker_len: r.get::<_, i64>(5)? as u32,
             marker: r.get(6)?,
         })
-    })?;
+    }
+}
+
+/// Files with this fingerprint, furthest read first.
+pub fn candidates(conn: &Connection, fingerprint: i64) -> rusqlite::Result<Vec<FileRecord>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM files WHERE fingerprint = ?1 ORDER BY offset DESC, id"
+    ))?;
+    let rows = stmt.query_map([fingerprint], FileRecord::from_row)?;
     rows.collect()
 }
 
@@ -86,19 +92,9 @@ pub fn advance(
 /// A record by id.
 pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<FileRecord>> {
     conn.query_row(
-        "SELECT id, path, fingerprint, offset, lines, marker_len, marker FROM files WHERE id = ?1",
+        &format!("SELECT {COLUMNS} FROM files WHERE id = ?1"),
         [id],
-        |r| {
-            Ok(FileRecord {
-                id: r.get(0)?,
-                path: r.get(1)?,
-                fingerprint: r.get(2)?,
-                offset: r.get::<_, i64>(3)? as u64,
-                lines: r.get::<_, i64>(4)? as u64,
-                marker_len: r.get::<_, i64>(5)? as u32,
-                marker: r.get(6)?,
-            })
-        },
+        FileRecord::from_row,
     )
     .optional()
 }

@@ -72,3 +72,31 @@ pub fn json(cmd: &mut Command, code: i32) -> serde_json::Value {
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
 }
+
+/// All rollup tables as sorted text lines, to compare a database before and after a run.
+pub fn dump_rollups(db: &Path) -> Vec<String> {
+    let c = rusqlite::Connection::open(db).expect("open database");
+    let mut out = Vec::new();
+    for t in logtally::rollup::write::TABLES {
+        let mut stmt = c
+            .prepare(&format!("SELECT * FROM {t}"))
+            .expect("rollup table");
+        let n = stmt.column_count();
+        let rows = stmt
+            .query_map([], |r| {
+                let cols: Vec<String> = (0..n)
+                    .map(|i| match r.get_ref(i).expect("column") {
+                        rusqlite::types::ValueRef::Text(b) => {
+                            String::from_utf8_lossy(b).into_owned()
+                        }
+                        other => format!("{other:?}"),
+                    })
+                    .collect();
+                Ok(format!("{t}|{}", cols.join("|")))
+            })
+            .expect("query");
+        out.extend(rows.map(Result::unwrap));
+    }
+    out.sort();
+    out
+}
