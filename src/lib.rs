@@ -3,6 +3,7 @@
 //! The library holds everything; the binary (`main.rs`) only parses the command line and dispatches.
 //! Tests, benches and fuzz targets reach the parsers through here.
 
+pub mod botcheck;
 pub mod classify;
 pub mod cleanup;
 pub mod cli;

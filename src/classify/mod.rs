@@ -2,6 +2,7 @@
 //! source, referrer, and the visitor it belongs to. Pure functions over a [`crate::parse::Hit`].
 
 pub mod agent;
+pub mod bots;
 pub mod geo;
 pub mod kind;
 pub mod path;

@@ -10,11 +10,14 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::botcheck::{BotCheck, BotReport};
 use crate::cli::FormatArgs;
 use crate::exit::{ExitCode, UsageError};
 use crate::output::{thousands, utc_time};
-use crate::parse::scan::{scan, Scan};
+use crate::parse::scan::{scan_with, Scan};
 use crate::parse::Tally;
+use crate::rollup::behaviour::Thresholds;
+use crate::settings;
 use crate::source;
 
 /// Arguments of `logtally check`.
@@ -30,6 +33,15 @@ pub struct Args {
     /// Fail (exit 1) when more than this share of non-blank lines is rejected.
     #[arg(long, value_name = "RATIO", default_value_t = 0.01)]
     max_reject_ratio: f64,
+    /// Also show what bot detection would flag, and why (top agents and addresses per reason).
+    #[arg(long)]
+    bots: bool,
+    /// IANA time zone of days, for the per-day bot rules of --bots (default: TZ, else the system's).
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
+    /// More user-agent patterns of bots for --bots: lines of `category<TAB>substring`.
+    #[arg(long, value_name = "FILE")]
+    bot_agents: Option<PathBuf>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -115,12 +127,64 @@ struct FileReport {
     result: Result<Scan, String>,
 }
 
-fn check_file(path: &std::path::Path, choice: &crate::parse::FormatChoice) -> FileReport {
+fn check_file(
+    path: &std::path::Path,
+    choice: &crate::parse::FormatChoice,
+    bots: &mut Option<BotCheck<'_>>,
+) -> FileReport {
     let display = source::input::display_path(path).display().to_string();
+    let mut on_hit = |hit: &crate::parse::Hit<'_>| {
+        if let Some(b) = bots.as_mut() {
+            b.add(hit);
+        }
+    };
     let result = source::open(path)
         .map_err(|e| format!("cannot open {display}: {e}"))
-        .and_then(|input| scan(input.reader, choice).map_err(|e| format!("{display}: {e}")));
+        .and_then(|input| {
+            scan_with(input.reader, choice, &mut on_hit).map_err(|e| format!("{display}: {e}"))
+        });
     FileReport { display, result }
+}
+
+fn write_bots(out: &mut impl Write, r: &BotReport) -> io::Result<()> {
+    let pct = if r.hits == 0 {
+        0.0
+    } else {
+        r.bot_hits as f64 * 100.0 / r.hits as f64
+    };
+    writeln!(
+        out,
+        "bots          {} of {} hits flagged ({pct:.1}%)",
+        thousands(r.bot_hits),
+        thousands(r.hits)
+    )?;
+    writeln!(
+        out,
+        "              page views: {} left to people, {} flagged",
+        thousands(r.human_pageviews),
+        thousands(r.bot_pageviews)
+    )?;
+    for row in &r.reasons {
+        writeln!(
+            out,
+            "  {:<18} {:>10} hits {:>8} clients",
+            row.reason,
+            thousands(row.hits),
+            thousands(row.clients)
+        )?;
+        for (agent, n) in &row.top_agents {
+            let agent: String = if agent.is_empty() {
+                "(no user agent)".into()
+            } else {
+                agent.chars().take(100).collect()
+            };
+            writeln!(out, "      agent   {:>8}  {agent}", thousands(*n))?;
+        }
+        for (addr, n) in &row.top_addresses {
+            writeln!(out, "      address {:>8}  {addr}", thousands(*n))?;
+        }
+    }
+    Ok(())
 }
 
 fn write_tally(out: &mut impl Write, t: &Tally) -> io::Result<()> {
@@ -164,7 +228,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
     }
     let choice = args.format.choice()?;
     let started = Instant::now();
-    let reports: Vec<FileReport> = args.files.iter().map(|p| check_file(p, &choice)).collect();
+    let patterns = if args.bots {
+        Some(crate::cmd::import::bot_patterns(
+            args.bot_agents.as_deref(),
+        )?)
+    } else {
+        None
+    };
+    let mut bots = match &patterns {
+        Some(p) => Some(BotCheck::new(p, settings::time_zone(args.tz.as_deref())?)),
+        None => None,
+    };
+    let reports: Vec<FileReport> = args
+        .files
+        .iter()
+        .map(|p| check_file(p, &choice, &mut bots))
+        .collect();
+    let bot_report = bots.map(|b| b.finish(&Thresholds::default()));
     let seconds = started.elapsed().as_secs_f64();
 
     let mut total = Tally::default();
@@ -211,6 +291,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             "lines_per_second": rate.round(),
             "max_reject_ratio": args.max_reject_ratio,
             "passed": passed,
+            "bots": bot_report,
         });
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
@@ -229,6 +310,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if reports.len() > 1 {
             writeln!(out, "total ({} files)", reports.len())?;
             write_tally(&mut out, &total)?;
+        }
+        if let Some(b) = &bot_report {
+            write_bots(&mut out, b)?;
         }
         writeln!(
             out,

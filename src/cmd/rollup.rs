@@ -67,6 +67,7 @@ pub fn run(args: Args, output: Output) -> Result<ExitCode> {
             tz,
             since,
             rebuild: args.rebuild,
+            thresholds: Default::default(),
         },
         &mut step_callback(&bar),
     )

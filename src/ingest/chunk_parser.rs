@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 
 use super::rows::{ParsedChunk, Row, NONE};
+use crate::classify::bots::{self, AgentPatterns, Reason};
 use crate::classify::geo::GeoIp;
 use crate::classify::{self, kind, path, redact, referrer, DayClock, Method, Salts};
 use crate::parse::{Format, Hit, Tally};
@@ -28,6 +29,8 @@ pub struct ChunkParser {
     pub salts: Arc<Salts>,
     /// Country lookups, when a GeoIP database was given.
     pub geoip: Option<Arc<GeoIp>>,
+    /// User-agent patterns for bot verdicts (layer 1).
+    pub bots: Arc<AgentPatterns>,
 }
 
 /// A raw (query, referrer) pair as it appears in the log.
@@ -43,6 +46,7 @@ impl ChunkParser {
             tz: chrono_tz::UTC,
             salts,
             geoip: None,
+            bots: Arc::new(AgentPatterns::builtin().clone()),
         }
     }
 }
@@ -59,6 +63,9 @@ struct Cursor<'c> {
     agents: foldhash::HashMap<&'c [u8], u32>,
     referrers: foldhash::HashMap<RawReferrer<'c>, (u32, u32)>,
     countries: foldhash::HashMap<&'c [u8], u16>,
+    /// Bot verdicts by local agent id (layer 1) and by local path id (layer 2).
+    agent_bots: foldhash::HashMap<u32, u8>,
+    path_bots: foldhash::HashMap<u32, u8>,
 }
 
 impl ChunkParser {
@@ -161,6 +168,41 @@ impl ChunkParser {
         self.finish(hit, out, cur, site, path, referrer, method, kind)
     }
 
+    /// Layers 1 and 2 (`bots::request_verdict`), memoised per distinct agent and path.
+    fn bot_verdict(
+        &self,
+        out: &ParsedChunk,
+        cur: &mut Cursor<'_>,
+        agent: u32,
+        path: u32,
+        method: Method,
+    ) -> u8 {
+        let by_agent = if agent == NONE {
+            Reason::EmptyAgent as u8
+        } else {
+            *cur.agent_bots.entry(agent).or_insert_with(|| {
+                bots::request_verdict(
+                    &self.bots,
+                    Some(&out.agents.items[agent as usize]),
+                    true,
+                    None,
+                )
+            })
+        };
+        if by_agent != 0 {
+            return by_agent;
+        }
+        if method == Method::None {
+            return Reason::GarbageRequest as u8;
+        }
+        if path == NONE {
+            return 0;
+        }
+        *cur.path_bots
+            .entry(path)
+            .or_insert_with(|| bots::path_verdict(Some(&out.paths.items[path as usize])))
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn finish<'c>(
         &self,
@@ -195,6 +237,7 @@ impl ChunkParser {
                 .or_insert_with(|| geo.country(a).unwrap_or(0)),
             (Some(geo), Cow::Owned(a)) => geo.country(a).unwrap_or(0),
         };
+        let bot = self.bot_verdict(out, cur, agent, path, method);
         Row {
             ts: hit.ts_ms,
             site,
@@ -205,7 +248,7 @@ impl ChunkParser {
             status: hit.status,
             method: method as u8,
             kind: kind as u8,
-            bot: 0,
+            bot,
             bytes: hit.bytes.map_or(-1, |b| b.min(i64::MAX as u64) as i64),
             duration_us: hit
                 .request_time_us
@@ -237,6 +280,8 @@ impl ChunkParser {
             agents: Default::default(),
             referrers: Default::default(),
             countries: Default::default(),
+            agent_bots: Default::default(),
+            path_bots: Default::default(),
         };
         let mut line_no = chunk.first_line;
         let mut rest: &[u8] = &chunk.data;
@@ -283,6 +328,7 @@ mod tests {
             tz: chrono_tz::UTC,
             salts: Arc::new(Salts::default()),
             geoip: None,
+            bots: Arc::new(AgentPatterns::builtin().clone()),
         }
     }
 

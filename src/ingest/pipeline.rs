@@ -176,6 +176,8 @@ pub struct ParseSettings {
     pub salts: Arc<crate::classify::Salts>,
     /// Country lookups (`--geoip`).
     pub geoip: Option<Arc<crate::classify::geo::GeoIp>>,
+    /// Bot patterns (built-in, plus `--bot-agents`).
+    pub bots: Arc<crate::classify::bots::AgentPatterns>,
 }
 
 /// Where to start reading an input.
@@ -327,6 +329,7 @@ pub fn import(
         tz: settings.tz,
         salts: settings.salts.clone(),
         geoip: settings.geoip.clone(),
+        bots: settings.bots.clone(),
     };
     let parser = &parser;
     let candidates = files::candidates(&store.conn, fingerprint).map_err(lookup_err)?;

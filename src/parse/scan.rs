@@ -3,7 +3,7 @@
 
 use std::io::{self, Read};
 
-use super::{detect, Format, Tally};
+use super::{detect, Format, Hit, Tally};
 use crate::source::{Line, LineReader};
 
 /// Which format to read with.
@@ -59,19 +59,37 @@ fn sample<R: Read>(
     Ok(out)
 }
 
-fn count(format: &Format, tally: &mut Tally, line_no: u64, line: &[u8]) {
+fn count(
+    format: &Format,
+    tally: &mut Tally,
+    line_no: u64,
+    line: &[u8],
+    on_hit: &mut dyn FnMut(&Hit<'_>),
+) {
     if Tally::is_blank(line) {
         tally.blank += 1;
         return;
     }
     match format.parse(line) {
-        Ok(hit) => tally.hit(&hit),
+        Ok(hit) => {
+            tally.hit(&hit);
+            on_hit(&hit);
+        }
         Err(reason) => tally.reject(reason, line_no, line),
     }
 }
 
 /// Scans `input` to its end.
 pub fn scan<R: Read>(input: R, choice: &FormatChoice) -> Result<Scan, Error> {
+    scan_with(input, choice, &mut |_| {})
+}
+
+/// Scans `input` to its end, handing every hit to `on_hit`.
+pub fn scan_with<R: Read>(
+    input: R,
+    choice: &FormatChoice,
+    on_hit: &mut dyn FnMut(&Hit<'_>),
+) -> Result<Scan, Error> {
     let mut reader = LineReader::new(input, 0, 1);
     let mut tally = Tally::default();
     let (format, detected, head) = match choice {
@@ -92,11 +110,11 @@ pub fn scan<R: Read>(input: R, choice: &FormatChoice) -> Result<Scan, Error> {
         }
     };
     for (n, line) in &head {
-        count(&format, &mut tally, *n, line);
+        count(&format, &mut tally, *n, line, on_hit);
     }
     while let Some((n, line)) = reader.next_line()? {
         match line {
-            Line::Text(t) => count(&format, &mut tally, n, t),
+            Line::Text(t) => count(&format, &mut tally, n, t, on_hit),
             Line::TooLong(len) => tally.too_long(n, len),
         }
     }

@@ -31,6 +31,8 @@ pub struct Event<'n> {
     pub device: &'n str,
     /// Country code (`DE`), when a GeoIP database was used at ingest.
     pub country: Option<&'n str>,
+    /// Agent id (for per-agent behaviour), 0 for none.
+    pub agent: i64,
     /// Visitor hash.
     pub visitor: i64,
     /// HTTP status.
@@ -257,6 +259,7 @@ mod tests {
             os: "Linux",
             device: "Desktop",
             country: None,
+            agent: 0,
             visitor,
             status: 200,
             bytes: 100,

@@ -6,6 +6,7 @@
 //! changes nothing. `--rebuild` recomputes every day whose raw events are all still there.
 
 pub mod aggregate;
+pub mod behaviour;
 pub mod days;
 pub mod write;
 
@@ -17,7 +18,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use crate::classify::{agent, geo};
+use crate::classify::{agent, bots, geo};
 use crate::store::batch::BUCKET_MS;
 use aggregate::Event;
 
@@ -30,6 +31,8 @@ pub struct Options {
     pub since: Option<NaiveDate>,
     /// Recompute every day whose raw events are all still there.
     pub rebuild: bool,
+    /// Bot behaviour thresholds (layer 4).
+    pub thresholds: behaviour::Thresholds,
 }
 
 /// What a run did.
@@ -74,11 +77,14 @@ fn classify_new_agents(conn: &mut Connection) -> rusqlite::Result<u64> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut stmt = tx.prepare_cached(
-                "UPDATE agents SET browser = ?2, os = ?3, device = ?4 WHERE id = ?1",
+                "UPDATE agents SET browser = ?2, os = ?3, device = ?4, bot = ?5 WHERE id = ?1",
             )?;
             for (id, ua) in batch {
                 let info = agent::classify(ua);
-                stmt.execute((id, &info.browser, &info.os, &info.device))?;
+                let bot = bots::AgentPatterns::builtin()
+                    .verdict(ua)
+                    .map_or(0, |r| r as u8);
+                stmt.execute((id, &info.browser, &info.os, &info.device, bot))?;
             }
         }
         tx.commit()?;
@@ -220,6 +226,8 @@ struct RolledDay {
     day: NaiveDate,
     max_id: i64,
     events: u64,
+    /// Events newly flagged by behaviour: (id, reason), written back to `events`.
+    flagged: Vec<(i64, u8)>,
     sites: foldhash::HashMap<String, aggregate::SiteDay>,
 }
 
@@ -230,6 +238,7 @@ fn compute_day(
     day: NaiveDate,
     span_max: i64,
     names: &mut Names,
+    thresholds: &behaviour::Thresholds,
 ) -> rusqlite::Result<RolledDay> {
     let (start, end) = days::day_bounds(tz, day);
     // One read snapshot for the spans and events of the day.
@@ -238,7 +247,7 @@ fn compute_day(
     conn.execute_batch("COMMIT")?;
     let raw = loaded?;
     let max_id = raw.iter().map(|e| e.id).max().unwrap_or(0).max(span_max);
-    let events: Vec<Event> = raw
+    let mut events: Vec<Event> = raw
         .iter()
         .map(|e| {
             let (browser, os, device) = match e.agent {
@@ -257,6 +266,7 @@ fn compute_day(
                 os,
                 device,
                 country: e.country.and_then(|c| names.countries[&c].as_deref()),
+                agent: e.agent.unwrap_or(0),
                 visitor: e.visitor,
                 status: e.status,
                 bytes: e.bytes.unwrap_or(0),
@@ -265,11 +275,19 @@ fn compute_day(
             }
         })
         .collect();
+    behaviour::flag(&mut events, thresholds);
+    let flagged: Vec<(i64, u8)> = raw
+        .iter()
+        .zip(&events)
+        .filter(|(r, e)| r.bot != e.bot)
+        .map(|(r, e)| (r.id, e.bot))
+        .collect();
     let sites = aggregate::aggregate(&events, start);
     Ok(RolledDay {
         day,
         max_id,
         events: raw.len() as u64,
+        flagged,
         sites,
     })
 }
@@ -352,7 +370,8 @@ pub fn run(
             batch
                 .iter()
                 .map(|&(day, max)| {
-                    compute_day(conn, opts.tz, day, max, &mut names[0]).map_err(day_err(day))
+                    compute_day(conn, opts.tz, day, max, &mut names[0], &opts.thresholds)
+                        .map_err(day_err(day))
                 })
                 .collect()
         } else {
@@ -362,7 +381,8 @@ pub fn run(
                     .zip(readers.iter_mut().zip(names.iter_mut()))
                     .map(|(&(day, max), (reader, names))| {
                         scope.spawn(move || {
-                            compute_day(&*reader, opts.tz, day, max, names).map_err(day_err(day))
+                            compute_day(&*reader, opts.tz, day, max, names, &opts.thresholds)
+                                .map_err(day_err(day))
                         })
                     })
                     .collect();
@@ -375,8 +395,15 @@ pub fn run(
         for rolled in computed {
             let rolled = rolled?;
             let key = days::day_key(rolled.day);
-            write::replace_day(conn, &key, opts.tz, rolled.max_id, &rolled.sites)
-                .map_err(day_err(rolled.day))?;
+            write::replace_day(
+                conn,
+                &key,
+                opts.tz,
+                rolled.max_id,
+                &rolled.sites,
+                &rolled.flagged,
+            )
+            .map_err(day_err(rolled.day))?;
             report.events += rolled.events;
             report.days.push(key);
             progress(report.days.len(), due_days.len());

@@ -22,13 +22,15 @@ pub const TABLES: &[&str] = &[
     "hourly_totals",
 ];
 
-/// Writes `rolled` as the whole of `day` and records `max_id` in `rollup_state`.
+/// Writes `rolled` as the whole of `day`, marks the events that behaviour flagged as bots, and
+/// records `max_id` in `rollup_state`.
 pub fn replace_day(
     conn: &mut Connection,
     day: &str,
     tz: Tz,
     max_id: i64,
     rolled: &foldhash::HashMap<String, SiteDay>,
+    flagged: &[(i64, u8)],
 ) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     for t in TABLES {
@@ -90,6 +92,12 @@ pub fn replace_day(
             stmt.execute(params![day, site, hour, pv, visitors, hits])?;
         }
     }
+    // Layer-4 bot verdicts stay on the events, as marks until cleanup.
+    let mut mark = tx.prepare_cached("UPDATE events SET bot = ?2 WHERE id = ?1 AND bot = 0")?;
+    for (id, bot) in flagged {
+        mark.execute(params![id, bot])?;
+    }
+    drop(mark);
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);

@@ -1,0 +1,244 @@
+//! What bot detection would flag in a log, and why (`logtally check --bots`): layers 1 and 2 per
+//! request, layer 4 per day, with the top agents and client addresses of each reason, so thresholds
+//! can be tuned before going live. Nothing is stored; addresses are shown because the log is the
+//! user's own. Memory grows with the hits (about 40 bytes each) and the distinct strings.
+
+use std::collections::HashMap;
+
+use chrono_tz::Tz;
+
+use crate::classify::bots::{self, AgentPatterns, Reason};
+use crate::classify::{kind, path, referrer, DayClock, Method};
+use crate::parse::Hit;
+use crate::rollup::aggregate::Event;
+use crate::rollup::behaviour::{self, Thresholds};
+
+/// Strings kept once.
+#[derive(Default)]
+struct Pool {
+    items: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Pool {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(i) = self.index.get(s) {
+            return *i;
+        }
+        self.items.push(s.to_owned());
+        self.index.insert(s.to_owned(), self.items.len() as u32 - 1);
+        self.items.len() as u32 - 1
+    }
+}
+
+/// One hit, compactly.
+struct Record {
+    day: i64,
+    ts: i64,
+    path: u32,
+    referred: bool,
+    agent: u32,
+    client: u32,
+    visitor: i64,
+    status: u16,
+    kind: u8,
+    bot: u8,
+}
+
+/// Gathers hits, then reports.
+pub struct BotCheck<'p> {
+    patterns: &'p AgentPatterns,
+    clock: DayClock,
+    strings: Pool,
+    records: Vec<Record>,
+    verdicts: HashMap<(u32, u32), u8>,
+}
+
+/// Hits of one reason.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ReasonRow {
+    /// Reason name (`ua-search`, `probe-path`...).
+    pub reason: &'static str,
+    /// Hits flagged for it.
+    pub hits: u64,
+    /// Distinct clients (address and agent) flagged for it.
+    pub clients: u64,
+    /// Agents with most hits, and their hits.
+    pub top_agents: Vec<(String, u64)>,
+    /// Client addresses with most hits, and their hits.
+    pub top_addresses: Vec<(String, u64)>,
+}
+
+/// The whole verdict.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct BotReport {
+    /// All hits.
+    pub hits: u64,
+    /// Hits flagged as bots.
+    pub bot_hits: u64,
+    /// Page views left to people.
+    pub human_pageviews: u64,
+    /// Page views flagged as bots.
+    pub bot_pageviews: u64,
+    /// Per reason, most hits first.
+    pub reasons: Vec<ReasonRow>,
+}
+
+const TOP: usize = 5;
+
+/// Per reason while counting: hits, clients, hits per agent, hits per address.
+#[derive(Default)]
+struct ReasonTally(
+    u64,
+    std::collections::HashSet<i64>,
+    HashMap<u32, u64>,
+    HashMap<u32, u64>,
+);
+
+fn top(counts: HashMap<u32, u64>, pool: &Pool) -> Vec<(String, u64)> {
+    let mut v: Vec<(u32, u64)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.into_iter()
+        .take(TOP)
+        .map(|(id, n)| (pool.items[id as usize].clone(), n))
+        .collect()
+}
+
+impl<'p> BotCheck<'p> {
+    /// A check with these patterns, days in `tz`.
+    pub fn new(patterns: &'p AgentPatterns, tz: Tz) -> BotCheck<'p> {
+        BotCheck {
+            patterns,
+            clock: DayClock::new(tz),
+            strings: Pool::default(),
+            records: Vec::new(),
+            verdicts: HashMap::new(),
+        }
+    }
+
+    /// Adds one hit.
+    pub fn add(&mut self, hit: &Hit<'_>) {
+        let method = Method::from_bytes(hit.method.as_deref());
+        let path_text = hit.path.as_deref().map(|p| path::normalise(p).into_owned());
+        let agent_text = hit.user_agent.as_deref().map(String::from_utf8_lossy);
+        let path = self.strings.id(path_text.as_deref().unwrap_or(""));
+        let agent = self.strings.id(agent_text.as_deref().unwrap_or(""));
+        let client = self.strings.id(&String::from_utf8_lossy(&hit.addr));
+        let bot = *self.verdicts.entry((agent, path)).or_insert_with(|| {
+            bots::request_verdict(
+                self.patterns,
+                agent_text.as_deref(),
+                method != Method::None,
+                path_text.as_deref(),
+            )
+        });
+        let visitor = ((client as i64) << 32) | agent as i64;
+        let referred = hit.referrer.as_deref().and_then(referrer::host).is_some();
+        self.records.push(Record {
+            day: self.clock.day(hit.ts_ms),
+            ts: hit.ts_ms,
+            path,
+            referred,
+            agent,
+            client,
+            visitor,
+            status: hit.status,
+            kind: kind::kind(method, hit.status, hit.path.as_deref()) as u8,
+            bot,
+        });
+    }
+
+    /// Runs layer 4 per day and reports.
+    pub fn finish(mut self, thresholds: &Thresholds) -> BotReport {
+        self.records.sort_by_key(|r| (r.day, r.ts));
+        let mut report = BotReport {
+            hits: self.records.len() as u64,
+            bot_hits: 0,
+            human_pageviews: 0,
+            bot_pageviews: 0,
+            reasons: Vec::new(),
+        };
+        let mut per_reason: HashMap<u8, ReasonTally> = HashMap::new();
+        for day in self.records.chunk_by(|a, b| a.day == b.day) {
+            let mut events: Vec<Event> = day
+                .iter()
+                .map(|r| Event {
+                    ts: r.ts,
+                    site: "",
+                    path: Some(self.strings.items[r.path as usize].as_str()),
+                    source: r.referred.then_some("referrer"),
+                    browser: "",
+                    os: "",
+                    device: "",
+                    country: None,
+                    agent: r.agent as i64,
+                    visitor: r.visitor,
+                    status: r.status,
+                    bytes: 0,
+                    kind: r.kind,
+                    bot: r.bot,
+                })
+                .collect();
+            behaviour::flag(&mut events, thresholds);
+            for (r, e) in day.iter().zip(&events) {
+                let page = r.kind == kind::Kind::Page as u8;
+                if e.bot == 0 {
+                    report.human_pageviews += u64::from(page);
+                    continue;
+                }
+                report.bot_hits += 1;
+                report.bot_pageviews += u64::from(page);
+                let entry = per_reason.entry(e.bot).or_default();
+                entry.0 += 1;
+                entry.1.insert(r.visitor);
+                *entry.2.entry(r.agent).or_default() += 1;
+                *entry.3.entry(r.client).or_default() += 1;
+            }
+        }
+        let mut rows: Vec<ReasonRow> = per_reason
+            .into_iter()
+            .map(
+                |(code, ReasonTally(hits, clients, agents, addrs))| ReasonRow {
+                    reason: Reason::from_code(code).map_or("unknown", Reason::name),
+                    hits,
+                    clients: clients.len() as u64,
+                    top_agents: top(agents, &self.strings),
+                    top_addresses: top(addrs, &self.strings),
+                },
+            )
+            .collect();
+        rows.sort_by(|a, b| b.hits.cmp(&a.hits).then(a.reason.cmp(b.reason)));
+        report.reasons = rows;
+        report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Format;
+
+    #[test]
+    fn reports_reasons_with_agents_and_addresses() {
+        let lines = [
+            r#"66.249.66.1 - - [01/Sep/2022:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)""#,
+            r#"203.0.113.5 - - [01/Sep/2022:10:00:01 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:144.0) Gecko/20100101 Firefox/144.0""#,
+            r#"203.0.113.5 - - [01/Sep/2022:10:00:02 +0000] "GET /.env HTTP/1.1" 404 5 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:144.0) Gecko/20100101 Firefox/144.0""#,
+            r#"198.51.100.7 - - [01/Sep/2022:10:00:03 +0000] "GET /post HTTP/1.1" 200 5 "https://www.google.com/" "Mozilla/5.0 (X11; Linux x86_64; rv:144.0) Gecko/20100101 Firefox/144.0""#,
+        ];
+        let mut check = BotCheck::new(AgentPatterns::builtin(), chrono_tz::UTC);
+        for l in lines {
+            check.add(&Format::Combined.parse(l.as_bytes()).unwrap());
+        }
+        let r = check.finish(&Thresholds::default());
+        assert_eq!((r.hits, r.bot_hits, r.human_pageviews), (4, 3, 1));
+        let probe = r.reasons.iter().find(|x| x.reason == "probe-path").unwrap();
+        assert_eq!(
+            probe.hits, 2,
+            "the probe makes the client's whole day a bot"
+        );
+        assert_eq!(probe.top_addresses, vec![("203.0.113.5".to_string(), 2)]);
+        let search = r.reasons.iter().find(|x| x.reason == "ua-search").unwrap();
+        assert!(search.top_agents[0].0.contains("Googlebot"));
+    }
+}

@@ -1,0 +1,436 @@
+//! Bot detection, layers 1 and 2 (DESIGN.md, Bots): verdicts from the user agent, decided once per
+//! distinct agent, and from the shape of a request. Layer 4 (behaviour per day) is in
+//! `rollup::behaviour`; every verdict carries a [`Reason`].
+
+use std::sync::OnceLock;
+
+/// Why a hit counts as automated. Stored as a small integer in `events.bot` and `daily_bots`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Reason {
+    /// Layer 1: a search engine crawler.
+    SearchCrawler = 1,
+    /// Layer 1: an AI crawler or assistant fetcher (GPTBot, ClaudeBot, PerplexityBot, Bytespider...).
+    AiCrawler = 2,
+    /// Layer 1: a link preview (Slack, Discord, Twitter, Facebook...).
+    SocialPreview = 3,
+    /// Layer 1: an SEO tool crawler.
+    SeoCrawler = 4,
+    /// Layer 1: a feed reader.
+    FeedReader = 5,
+    /// Layer 1: an uptime monitor.
+    Monitor = 6,
+    /// Layer 1: a headless or automated browser.
+    Headless = 7,
+    /// Layer 1: an HTTP client library or scanner tool (curl, python-requests, zgrab...).
+    HttpClient = 8,
+    /// Layer 1: generic bot words in the agent (`crawler`, `spider`, `bot/`...).
+    GenericBot = 9,
+    /// Layer 1: no user agent at all.
+    EmptyAgent = 10,
+    /// Layer 1: an agent no browser sends (no product/version, too short).
+    MalformedAgent = 11,
+    /// Layer 1: a browser version dead for years (MSIE, Chrome < 70, Firefox < 60...).
+    OldBrowser = 12,
+    /// Layer 2: a vulnerability probe (`/wp-login.php`, `/.env`, `/.git/`...).
+    ProbePath = 20,
+    /// Layer 2: fetched `robots.txt` (the client is a bot for that day).
+    RobotsTxt = 21,
+    /// Layer 2: a request line that is not HTTP (TLS handshakes, binary junk).
+    GarbageRequest = 22,
+    /// Layer 3: too many requests per minute in `tail`'s live window.
+    LiveRate = 30,
+    /// Layer 4: more than N hits on one path in a day.
+    RepeatedPath = 40,
+    /// Layer 4: more than N page views in a day.
+    ManyPageViews = 41,
+    /// Layer 4: at least N requests in a day, most of them 4xx.
+    MostlyErrors = 42,
+    /// Layer 4: an agent whose many visitors almost only fetch `/` without referrer (monitors).
+    MonitorPattern = 43,
+}
+
+impl Reason {
+    /// All reasons, in code order.
+    pub const ALL: [Reason; 20] = [
+        Reason::SearchCrawler,
+        Reason::AiCrawler,
+        Reason::SocialPreview,
+        Reason::SeoCrawler,
+        Reason::FeedReader,
+        Reason::Monitor,
+        Reason::Headless,
+        Reason::HttpClient,
+        Reason::GenericBot,
+        Reason::EmptyAgent,
+        Reason::MalformedAgent,
+        Reason::OldBrowser,
+        Reason::ProbePath,
+        Reason::RobotsTxt,
+        Reason::GarbageRequest,
+        Reason::LiveRate,
+        Reason::RepeatedPath,
+        Reason::ManyPageViews,
+        Reason::MostlyErrors,
+        Reason::MonitorPattern,
+    ];
+
+    /// The reason for a stored code.
+    pub fn from_code(code: u8) -> Option<Reason> {
+        Reason::ALL.iter().copied().find(|r| *r as u8 == code)
+    }
+
+    /// Stable name, for reports and JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::SearchCrawler => "ua-search",
+            Reason::AiCrawler => "ua-ai",
+            Reason::SocialPreview => "ua-social",
+            Reason::SeoCrawler => "ua-seo",
+            Reason::FeedReader => "ua-feed",
+            Reason::Monitor => "ua-monitor",
+            Reason::Headless => "ua-headless",
+            Reason::HttpClient => "ua-client",
+            Reason::GenericBot => "ua-generic",
+            Reason::EmptyAgent => "ua-empty",
+            Reason::MalformedAgent => "ua-malformed",
+            Reason::OldBrowser => "ua-old-browser",
+            Reason::ProbePath => "probe-path",
+            Reason::RobotsTxt => "robots-txt",
+            Reason::GarbageRequest => "garbage-request",
+            Reason::LiveRate => "live-rate",
+            Reason::RepeatedPath => "repeated-path",
+            Reason::ManyPageViews => "many-pageviews",
+            Reason::MostlyErrors => "mostly-errors",
+            Reason::MonitorPattern => "monitor-pattern",
+        }
+    }
+}
+
+/// Patterns shipped with logtally (`bot-agents.txt`).
+const BUILTIN: &str = include_str!("bot-agents.txt");
+
+/// A user-agent pattern list: lowercase substrings with the reason they give.
+#[derive(Clone, Debug)]
+pub struct AgentPatterns {
+    patterns: Vec<(String, Reason)>,
+}
+
+/// A pattern file line that is not `category<TAB>substring`.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {message} (expected `category<TAB>substring`, categories: search, ai, social, seo, feed, monitor, headless, client, generic)")]
+pub struct PatternError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn category(name: &str) -> Option<Reason> {
+    Some(match name {
+        "search" => Reason::SearchCrawler,
+        "ai" => Reason::AiCrawler,
+        "social" => Reason::SocialPreview,
+        "seo" => Reason::SeoCrawler,
+        "feed" => Reason::FeedReader,
+        "monitor" => Reason::Monitor,
+        "headless" => Reason::Headless,
+        "client" => Reason::HttpClient,
+        "generic" => Reason::GenericBot,
+        _ => return None,
+    })
+}
+
+impl AgentPatterns {
+    /// Parses a pattern file.
+    pub fn parse(text: &str) -> Result<AgentPatterns, PatternError> {
+        let mut patterns = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim_end();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (cat, pat) = line.split_once('\t').ok_or_else(|| PatternError {
+                line: i + 1,
+                message: "no tab".into(),
+            })?;
+            let reason = category(cat.trim()).ok_or_else(|| PatternError {
+                line: i + 1,
+                message: format!("unknown category {cat:?}"),
+            })?;
+            if pat.is_empty() {
+                return Err(PatternError {
+                    line: i + 1,
+                    message: "empty pattern".into(),
+                });
+            }
+            patterns.push((pat.to_ascii_lowercase(), reason));
+        }
+        // Specific categories before generic words, whatever the file order.
+        patterns.sort_by_key(|(_, r)| *r == Reason::GenericBot);
+        Ok(AgentPatterns { patterns })
+    }
+
+    /// The built-in list.
+    pub fn builtin() -> &'static AgentPatterns {
+        static BUILT: OnceLock<AgentPatterns> = OnceLock::new();
+        BUILT.get_or_init(|| AgentPatterns::parse(BUILTIN).expect("the built-in list is valid"))
+    }
+
+    /// The built-in list extended with another file's patterns (checked first).
+    pub fn with_extra(extra: &str) -> Result<AgentPatterns, PatternError> {
+        let mut more = AgentPatterns::parse(extra)?;
+        more.patterns
+            .extend(AgentPatterns::builtin().patterns.iter().cloned());
+        more.patterns.sort_by_key(|(_, r)| *r == Reason::GenericBot);
+        Ok(more)
+    }
+
+    /// Layer 1: the verdict for a user agent (`None`: looks like a person's browser).
+    pub fn verdict(&self, agent: &str) -> Option<Reason> {
+        let trimmed = agent.trim();
+        if trimmed.is_empty() || trimmed == "-" {
+            return Some(Reason::EmptyAgent);
+        }
+        let lower = trimmed.to_ascii_lowercase();
+        if let Some((_, r)) = self
+            .patterns
+            .iter()
+            .find(|(p, _)| lower.contains(p.as_str()))
+        {
+            return Some(*r);
+        }
+        if lower.len() < 10 || !(lower.contains('/') || lower.contains('(')) {
+            return Some(Reason::MalformedAgent);
+        }
+        if is_old_browser(&lower) {
+            return Some(Reason::OldBrowser);
+        }
+        None
+    }
+}
+
+/// The major version after `token` (`chrome/` in `chrome/64.0.1`).
+fn major_after(ua: &str, token: &str) -> Option<u32> {
+    let start = ua.find(token)? + token.len();
+    let digits: String = ua[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// Browsers nobody has run for years: what such an agent sends is almost always a script.
+fn is_old_browser(ua: &str) -> bool {
+    if ua.contains("msie ") || ua.contains("trident/") {
+        return true;
+    }
+    if let Some(v) = major_after(ua, "chrome/") {
+        return v < 70; // 2018
+    }
+    if let Some(v) = major_after(ua, "firefox/") {
+        return v < 60; // 2018
+    }
+    if ua.contains("safari/") && !ua.contains("chrome") {
+        if let Some(v) = major_after(ua, "version/") {
+            return v < 10; // 2016
+        }
+    }
+    ua.starts_with("opera/") // Presto, 2013
+}
+
+/// Layer 2: paths only vulnerability scanners ask for on most sites.
+pub fn is_probe_path(path: &str) -> bool {
+    const PREFIXES: &[&str] = &[
+        "/wp-login.php",
+        "/wp-admin",
+        "/xmlrpc.php",
+        "/wp-content/plugins/",
+        "/wp-includes/",
+        "/.env",
+        "/.git",
+        "/.svn",
+        "/.hg",
+        "/.aws",
+        "/.ssh",
+        "/.ds_store",
+        "/.vscode",
+        "/.idea",
+        "/phpmyadmin",
+        "/pma/",
+        "/myadmin",
+        "/admin.php",
+        "/cgi-bin/",
+        "/vendor/phpunit",
+        "/owa/",
+        "/actuator",
+        "/server-status",
+        "/boaform",
+        "/hnap1",
+        "/shell",
+        "/cmd.php",
+        "/eval-stdin.php",
+        "/config.php",
+        "/setup.cgi",
+        "/solr/",
+        "/autodiscover/",
+        "/ecp/",
+        "/webui/",
+        "/geoserver/",
+        "/.well-known/acme-challenge/../",
+    ];
+    const SUFFIXES: &[&str] = &[
+        ".bak", ".sql", ".old", ".swp", ".save", ".orig", "~", ".tar.gz", ".zip", ".7z", ".rar",
+    ];
+    let p = path.to_ascii_lowercase();
+    PREFIXES.iter().any(|x| p.starts_with(x))
+        || (p.matches('/').count() == 1 && SUFFIXES.iter().any(|x| p.ends_with(x)))
+}
+
+/// Layers 1 and 2 for one request: the agent's verdict (`agent` is `None` without a user agent),
+/// else a garbage request line, else the path; 0 for a person.
+pub fn request_verdict(
+    patterns: &AgentPatterns,
+    agent: Option<&str>,
+    has_method: bool,
+    path: Option<&str>,
+) -> u8 {
+    let by_agent = match agent {
+        None => Some(Reason::EmptyAgent),
+        Some(a) => patterns.verdict(a),
+    };
+    if let Some(r) = by_agent {
+        return r as u8;
+    }
+    if !has_method {
+        return Reason::GarbageRequest as u8;
+    }
+    path_verdict(path)
+}
+
+/// Layer 2 for a path alone.
+pub fn path_verdict(path: Option<&str>) -> u8 {
+    match path {
+        Some(p) if is_probe_path(p) => Reason::ProbePath as u8,
+        Some(p) if is_robots_txt(p) => Reason::RobotsTxt as u8,
+        _ => 0,
+    }
+}
+
+/// Layer 2: `robots.txt` fetchers are bots for the day.
+pub fn is_robots_txt(path: &str) -> bool {
+    path.eq_ignore_ascii_case("/robots.txt")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::genlog::{
+        BROWSER_AGENTS, CRAWLER_AGENTS, FEED_AGENTS, HEADLESS_AGENTS, MONITOR_AGENTS,
+        SCANNER_AGENTS,
+    };
+
+    fn v(ua: &str) -> Option<Reason> {
+        AgentPatterns::builtin().verdict(ua)
+    }
+
+    #[test]
+    fn current_browsers_are_people() {
+        for ua in BROWSER_AGENTS {
+            assert_eq!(v(ua), None, "{ua}");
+        }
+    }
+
+    #[test]
+    fn crawlers_monitors_feeds_and_clients_are_bots() {
+        for ua in CRAWLER_AGENTS
+            .iter()
+            .chain(MONITOR_AGENTS)
+            .chain(FEED_AGENTS)
+        {
+            assert!(v(ua).is_some(), "{ua}");
+        }
+        assert_eq!(v(HEADLESS_AGENTS[0]), Some(Reason::Headless));
+        assert_eq!(v("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)"), Some(Reason::AiCrawler));
+        assert_eq!(
+            v("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"),
+            Some(Reason::SearchCrawler)
+        );
+        for ua in SCANNER_AGENTS
+            .iter()
+            .filter(|u| !u.starts_with("Mozilla/5.0 (Windows"))
+        {
+            assert!(v(ua).is_some(), "{ua:?}");
+        }
+    }
+
+    #[test]
+    fn empty_malformed_and_dead_browsers() {
+        assert_eq!(v(""), Some(Reason::EmptyAgent));
+        assert_eq!(v("-"), Some(Reason::EmptyAgent));
+        assert_eq!(v("XTC"), Some(Reason::MalformedAgent));
+        assert_eq!(
+            v("Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1)"),
+            Some(Reason::OldBrowser)
+        );
+        assert_eq!(v("Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/41.0.2228.0 Safari/537.36"), Some(Reason::OldBrowser));
+        assert_eq!(v("Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0.2228.0 Safari/537.36"), None, "70 is the limit");
+        assert_eq!(
+            v("Mozilla/5.0 (Windows NT 10.0; rv:59.0) Gecko/20100101 Firefox/59.0"),
+            Some(Reason::OldBrowser)
+        );
+        assert_eq!(
+            v("Mozilla/5.0 (Windows NT 10.0; rv:60.0) Gecko/20100101 Firefox/60.0"),
+            None
+        );
+        assert_eq!(v("Mozilla/5.0 (Linux; Android 12; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"), None, "a phone named Cubot is no bot");
+    }
+
+    #[test]
+    fn extra_patterns_come_first_and_bad_lines_are_named() {
+        let p = AgentPatterns::with_extra("monitor\tmy-company-checker\n").unwrap();
+        assert_eq!(
+            p.verdict("my-company-checker/1.0 (internal)"),
+            Some(Reason::Monitor)
+        );
+        let err = AgentPatterns::with_extra("# ok\nmonitor no-tab-here\n").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(AgentPatterns::with_extra("robots\tx\n")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown category"));
+    }
+
+    #[test]
+    fn probe_paths() {
+        for p in [
+            "/wp-login.php",
+            "/.env",
+            "/.git/config",
+            "/xmlrpc.php",
+            "/backup.zip",
+            "/db.sql",
+            "/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php",
+        ] {
+            assert!(is_probe_path(p), "{p}");
+        }
+        for p in [
+            "/",
+            "/blog/post",
+            "/downloads/app.zip",
+            "/static/app.js",
+            "/wp",
+        ] {
+            assert!(!is_probe_path(p), "{p}");
+        }
+        assert!(is_robots_txt("/robots.txt"));
+    }
+
+    #[test]
+    fn codes_round_trip() {
+        for r in Reason::ALL {
+            assert_eq!(Reason::from_code(r as u8), Some(r));
+        }
+        assert_eq!(Reason::from_code(0), None);
+    }
+}
