@@ -27,6 +27,8 @@ pub enum Command {
     Rollup(cmd::rollup::Args),
     /// Delete raw events past retention, never a day that is not rolled up; run from cron.
     Cleanup(cmd::cleanup::Args),
+    /// Show visitors, page views, sources, pages, browsers... from the rollups.
+    Stats(cmd::stats::Args),
 }
 
 /// Log formats selectable with `--format`.

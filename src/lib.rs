@@ -13,6 +13,7 @@ pub mod genlog;
 pub mod ingest;
 pub mod output;
 pub mod parse;
+pub mod report;
 pub mod rollup;
 pub mod settings;
 pub mod source;

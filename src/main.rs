@@ -14,6 +14,7 @@ fn main() {
         Command::Import(args) => cmd::import::run(args, output),
         Command::Rollup(args) => cmd::rollup::run(args, output),
         Command::Cleanup(args) => cmd::cleanup::run(args, output),
+        Command::Stats(args) => cmd::stats::run(args, output),
     };
     exit::finish(result)
 }

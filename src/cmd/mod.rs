@@ -4,3 +4,4 @@ pub mod check;
 pub mod cleanup;
 pub mod import;
 pub mod rollup;
+pub mod stats;

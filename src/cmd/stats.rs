@@ -1,0 +1,226 @@
+//! `logtally stats`: the reports people open a terminal for, read from rollups only.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use chrono::{Datelike, NaiveDate, TimeZone};
+use clap::ValueEnum;
+
+use crate::cmd::rollup::parse_date;
+use crate::exit::{ExitCode, UsageError};
+use crate::output::Output;
+use crate::report::{self, query};
+use crate::rollup;
+use crate::settings;
+use crate::store::Store;
+
+/// Periods for `--period`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Period {
+    /// Today so far.
+    Today,
+    /// Yesterday.
+    Yesterday,
+    /// The last 7 days, today included.
+    #[value(name = "7d")]
+    Days7,
+    /// The last 30 days, today included.
+    #[value(name = "30d")]
+    Days30,
+    /// This month so far.
+    Month,
+    /// This year so far.
+    Year,
+    /// Every day with data.
+    All,
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Tables for a terminal.
+    Table,
+    /// JSON (stable shape, see the README).
+    Json,
+    /// CSV in long form: section,key,metric,value.
+    Csv,
+}
+
+/// Arguments of `logtally stats`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Sections: overview, pages, entry-pages, sources, browsers, os, devices, countries,\n\
+    status, not-found, bots (default: overview pages sources browsers).\n\n\
+    Examples:\n  \
+    logtally stats\n  \
+    logtally stats --period 7d --site example.com pages sources\n  \
+    logtally stats --since 2026-10-01 --until 2026-10-31 --format csv > october.csv\n\n\
+    Reads rollup tables only. Today's figures are refreshed first (an incremental rollup of today)\n\
+    unless --no-refresh. Visitors over several days are sums of daily visitors."
+)]
+pub struct Args {
+    /// Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else
+    /// $XDG_DATA_HOME/logtally/logtally.db].
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Only this site (default: all sites together).
+    #[arg(long, value_name = "NAME")]
+    site: Option<String>,
+    /// The period to report.
+    #[arg(long, value_enum, default_value_t = Period::Days30, conflicts_with_all = ["since", "until"])]
+    period: Period,
+    /// First day (YYYY-MM-DD) instead of --period.
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// Last day (YYYY-MM-DD, default today) with --since.
+    #[arg(long, value_name = "DATE", requires = "since")]
+    until: Option<String>,
+    /// Rows per section.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    top: usize,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// IANA time zone of days (use the rollup's; default: TZ, else the system's, else UTC).
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
+    /// Do not roll up today's new events first.
+    #[arg(long)]
+    no_refresh: bool,
+    /// Sections to show.
+    #[arg(value_name = "SECTION")]
+    sections: Vec<String>,
+}
+
+fn period_bounds(
+    period: Period,
+    today: NaiveDate,
+    data: Option<(NaiveDate, NaiveDate)>,
+) -> (NaiveDate, NaiveDate) {
+    let days = |n: i64| today - chrono::Duration::days(n - 1);
+    match period {
+        Period::Today => (today, today),
+        Period::Yesterday => {
+            let y = today.pred_opt().unwrap_or(today);
+            (y, y)
+        }
+        Period::Days7 => (days(7), today),
+        Period::Days30 => (days(30), today),
+        Period::Month => (today.with_day(1).unwrap_or(today), today),
+        Period::Year => (
+            NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
+            today,
+        ),
+        Period::All => data.unwrap_or((today, today)),
+    }
+}
+
+/// Runs `logtally stats`.
+pub fn run(args: Args, output: Output) -> Result<ExitCode> {
+    for s in &args.sections {
+        if !report::SECTIONS.contains(&s.as_str()) {
+            return Err(UsageError(format!(
+                "unknown section {s:?}; sections are: {}",
+                report::SECTIONS.join(", ")
+            ))
+            .into());
+        }
+    }
+    let tz = settings::time_zone(args.tz.as_deref())?;
+    let today = tz
+        .from_utc_datetime(&chrono::Utc::now().naive_utc())
+        .date_naive();
+    let db = settings::db_path(args.db.as_deref());
+    if !db.exists() {
+        anyhow::bail!(
+            "no database at {}: import some logs first (logtally import FILE), or pass --db",
+            db.display()
+        );
+    }
+    let mut store = Store::open(&db)?;
+    if !args.no_refresh {
+        let opts = rollup::Options {
+            tz,
+            since: Some(today),
+            rebuild: false,
+            thresholds: Default::default(),
+        };
+        if let Err(e) = rollup::run(&mut store.conn, Some(&db), &opts, &mut |_, _| {}) {
+            eprintln!("logtally: showing rollups without today's newest events: {e}");
+        }
+    }
+    let range = query::data_range(&store.conn)?;
+    let (from, until) = match &args.since {
+        Some(s) => {
+            let from = parse_date("--since", s)?;
+            let until = args
+                .until
+                .as_deref()
+                .map(|u| parse_date("--until", u))
+                .transpose()?
+                .unwrap_or(today);
+            if until < from {
+                return Err(UsageError(format!("--until {until} is before --since {from}")).into());
+            }
+            (from, until)
+        }
+        None => period_bounds(args.period, today, range),
+    };
+    let sections: Vec<String> = if args.sections.is_empty() {
+        report::DEFAULT_SECTIONS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    } else {
+        args.sections.clone()
+    };
+    let q = query::Query {
+        site: args.site.clone(),
+        from,
+        until,
+        top: args.top.max(1),
+        sections,
+    };
+    let report = query::read(&store.conn, &q).context("reading rollups")?;
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        Format::Table => {
+            let width = terminal_size::terminal_size().map_or(120, |(w, _)| w.0 as usize);
+            write!(
+                out,
+                "{}",
+                report::table::render(&report, width, output.color)
+            )?;
+        }
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &report::json::render(&report))?;
+            writeln!(out)?;
+        }
+        Format::Csv => write!(out, "{}", report::csv::render(&report))?,
+    }
+    Ok(ExitCode::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let today = d(3, 15);
+        assert_eq!(period_bounds(Period::Today, today, None), (today, today));
+        assert_eq!(
+            period_bounds(Period::Yesterday, today, None),
+            (d(3, 14), d(3, 14))
+        );
+        assert_eq!(period_bounds(Period::Days7, today, None), (d(3, 9), today));
+        assert_eq!(period_bounds(Period::Month, today, None), (d(3, 1), today));
+        assert_eq!(period_bounds(Period::Year, today, None), (d(1, 1), today));
+        assert_eq!(
+            period_bounds(Period::All, today, Some((d(1, 2), d(2, 3)))),
+            (d(1, 2), d(2, 3))
+        );
+    }
+}

@@ -1,0 +1,43 @@
+//! The report as JSON, for scripts. The shape is stable:
+//!
+//! ```json
+//! {"site": null, "from": "2026-10-01", "until": "2026-10-30", "days": 30, "days_with_data": 30,
+//!  "note": "...", "overview": {"visitors": 1, ..., "daily_pageviews": [..]},
+//!  "previous": {...}, "sections": {"pages": [{"page": "/", "visitors": 1, "pageviews": 2}], ...}}
+//! ```
+//! Each section is a list of objects whose keys are the column names of the table.
+
+use serde_json::{json, Map, Value};
+
+use super::{Report, VISITORS_NOTE};
+
+/// The report as a JSON value.
+pub fn render(report: &Report) -> Value {
+    let mut sections = Map::new();
+    for s in &report.sections {
+        let rows: Vec<Value> = s
+            .rows
+            .iter()
+            .map(|r| {
+                let mut o = Map::new();
+                o.insert(s.key.replace(' ', "_"), json!(r.key));
+                for (c, v) in s.columns.iter().zip(&r.values) {
+                    o.insert(c.replace(' ', "_"), json!(v));
+                }
+                Value::Object(o)
+            })
+            .collect();
+        sections.insert(s.name.to_string(), Value::Array(rows));
+    }
+    json!({
+        "site": report.site,
+        "from": report.from.to_string(),
+        "until": report.until.to_string(),
+        "days": (report.until - report.from).num_days() + 1,
+        "days_with_data": report.days_with_data,
+        "note": VISITORS_NOTE,
+        "overview": report.overview,
+        "previous": report.previous,
+        "sections": sections,
+    })
+}

@@ -1,0 +1,127 @@
+//! Reports for `stats`, read from rollup tables only (never `events`), and their renderings:
+//! terminal tables, JSON and CSV.
+
+pub mod csv;
+pub mod json;
+pub mod query;
+pub mod table;
+
+use chrono::NaiveDate;
+
+/// Sections `stats` can show.
+pub const SECTIONS: &[&str] = &[
+    "overview",
+    "pages",
+    "entry-pages",
+    "sources",
+    "browsers",
+    "os",
+    "devices",
+    "countries",
+    "status",
+    "not-found",
+    "bots",
+];
+
+/// Sections shown when none is named.
+pub const DEFAULT_SECTIONS: &[&str] = &["overview", "pages", "sources", "browsers"];
+
+/// The note every multi-day report carries.
+pub const VISITORS_NOTE: &str =
+    "visitors over several days are sums of daily visitors (visitor ids change daily, by design)";
+
+/// Totals of a period, and the same for the period of equal length before it.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Overview {
+    /// Visitors (sum of daily visitors).
+    pub visitors: u64,
+    /// Page views.
+    pub pageviews: u64,
+    /// Visits.
+    pub visits: u64,
+    /// Page views per visit.
+    pub views_per_visit: f64,
+    /// Share of one-page visits, 0..1.
+    pub bounce_rate: f64,
+    /// Mean visit duration in seconds.
+    pub visit_duration_s: f64,
+    /// Bot hits (kept out of every other figure).
+    pub bot_hits: u64,
+    /// Page views per day over the period, oldest first (0 for days without data).
+    pub daily_pageviews: Vec<u64>,
+}
+
+/// One row of a ranked section: a key and its numbers, named per section.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Row {
+    /// The key (a path, a source, a browser...).
+    pub key: String,
+    /// Numbers, in the order of [`Section::columns`].
+    pub values: Vec<u64>,
+}
+
+/// A ranked section.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Section {
+    /// Section name.
+    pub name: &'static str,
+    /// Name of the key column.
+    pub key: &'static str,
+    /// Names of the number columns.
+    pub columns: Vec<&'static str>,
+    /// Rows, largest first.
+    pub rows: Vec<Row>,
+}
+
+/// A whole report.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    /// Site, or `None` for all sites together.
+    pub site: Option<String>,
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day.
+    pub until: NaiveDate,
+    /// Days in the period with rolled-up data.
+    pub days_with_data: u64,
+    /// The period.
+    pub overview: Option<Overview>,
+    /// The period before, of the same length.
+    pub previous: Option<Overview>,
+    /// Ranked sections, in the order asked.
+    pub sections: Vec<Section>,
+}
+
+/// Relative change from `before` to `now` in percent; `None` when there was nothing before.
+pub fn change(now: f64, before: f64) -> Option<f64> {
+    (before > 0.0).then(|| (now - before) * 100.0 / before)
+}
+
+/// A sparkline of daily values.
+pub fn sparkline(values: &[u64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = values.iter().copied().max().unwrap_or(0);
+    values
+        .iter()
+        .map(|v| {
+            if max == 0 {
+                BARS[0]
+            } else {
+                BARS[((*v as f64 / max as f64) * 7.0).round() as usize]
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_and_sparklines() {
+        assert_eq!(change(150.0, 100.0), Some(50.0));
+        assert_eq!(change(5.0, 0.0), None);
+        assert_eq!(sparkline(&[0, 4, 8]), "▁▅█");
+        assert_eq!(sparkline(&[0, 0]), "▁▁");
+    }
+}

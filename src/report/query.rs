@@ -1,0 +1,241 @@
+//! Reads a [`Report`] from the rollup tables. Every query is a range over `(day, site, key)`
+//! primary keys of the `daily_*` tables; `events` is never read.
+
+use chrono::NaiveDate;
+use rusqlite::{params, Connection};
+
+use super::{Overview, Report, Row, Section};
+use crate::classify::bots::Reason;
+use crate::rollup::days::day_key;
+
+/// What to read.
+#[derive(Clone, Debug)]
+pub struct Query {
+    /// One site, or all.
+    pub site: Option<String>,
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    pub until: NaiveDate,
+    /// Rows per ranked section.
+    pub top: usize,
+    /// Sections, in order.
+    pub sections: Vec<String>,
+}
+
+/// `site = ?` or any site.
+fn site_clause(site: &Option<String>) -> &'static str {
+    if site.is_some() {
+        "site = ?3"
+    } else {
+        "?3 IS NULL"
+    }
+}
+
+fn overview(
+    conn: &Connection,
+    site: &Option<String>,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> rusqlite::Result<Overview> {
+    let sql = format!(
+        "SELECT coalesce(sum(visitors), 0), coalesce(sum(pageviews), 0), coalesce(sum(visits), 0), coalesce(sum(bounces), 0),
+                coalesce(sum(duration_s), 0), coalesce(sum(bot_hits), 0)
+         FROM daily_totals WHERE day BETWEEN ?1 AND ?2 AND {}",
+        site_clause(site)
+    );
+    let (visitors, pageviews, visits, bounces, duration, bot_hits): (u64, u64, u64, u64, u64, u64) =
+        conn.prepare_cached(&sql)?
+            .query_row(params![day_key(from), day_key(until), site], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?;
+    let per_day: std::collections::HashMap<String, u64> = conn
+        .prepare_cached(&format!(
+            "SELECT day, sum(pageviews) FROM daily_totals WHERE day BETWEEN ?1 AND ?2 AND {} GROUP BY day",
+            site_clause(site)
+        ))?
+        .query_map(params![day_key(from), day_key(until), site], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let daily_pageviews = from
+        .iter_days()
+        .take_while(|d| *d <= until)
+        .map(|d| per_day.get(&day_key(d)).copied().unwrap_or(0))
+        .collect();
+    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    Ok(Overview {
+        visitors,
+        pageviews,
+        visits,
+        views_per_visit: ratio(pageviews, visits),
+        bounce_rate: ratio(bounces, visits),
+        visit_duration_s: ratio(duration, visits),
+        bot_hits,
+        daily_pageviews,
+    })
+}
+
+/// (table, key column, key label, number columns with labels, order column).
+type Shape = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+fn shape(section: &str) -> Option<Shape> {
+    Some(match section {
+        "pages" => (
+            "daily_pages",
+            "path",
+            "page",
+            &[("visitors", "visitors"), ("pageviews", "pageviews")],
+        ),
+        "entry-pages" => (
+            "daily_entry_pages",
+            "path",
+            "entry page",
+            &[("visits", "visits"), ("bounces", "bounces")],
+        ),
+        "sources" => (
+            "daily_referrers",
+            "source",
+            "source",
+            &[
+                ("visitors", "visitors"),
+                ("visits", "visits"),
+                ("pageviews", "pageviews"),
+            ],
+        ),
+        "browsers" => (
+            "daily_browsers",
+            "browser",
+            "browser",
+            &[("visitors", "visitors"), ("pageviews", "pageviews")],
+        ),
+        "os" => (
+            "daily_os",
+            "os",
+            "os",
+            &[("visitors", "visitors"), ("pageviews", "pageviews")],
+        ),
+        "devices" => (
+            "daily_devices",
+            "device",
+            "device",
+            &[("visitors", "visitors"), ("pageviews", "pageviews")],
+        ),
+        "countries" => (
+            "daily_countries",
+            "country",
+            "country",
+            &[("visitors", "visitors"), ("pageviews", "pageviews")],
+        ),
+        "status" => ("daily_status", "status", "status", &[("hits", "hits")]),
+        "not-found" => (
+            "daily_not_found",
+            "path",
+            "path",
+            &[("hits", "hits"), ("bot_hits", "bot hits")],
+        ),
+        "bots" => (
+            "daily_bots",
+            "reason",
+            "reason",
+            &[("hits", "hits"), ("visitors", "visitors")],
+        ),
+        _ => return None,
+    })
+}
+
+fn ranked(conn: &Connection, q: &Query, name: &str) -> rusqlite::Result<Option<Section>> {
+    let Some((table, key, label, numbers)) = shape(name) else {
+        return Ok(None);
+    };
+    let sums: Vec<String> = numbers.iter().map(|(c, _)| format!("sum({c})")).collect();
+    let sql = format!(
+        "SELECT {key}, {} FROM {table} WHERE day BETWEEN ?1 AND ?2 AND {} GROUP BY {key} ORDER BY 2 DESC, 1 LIMIT ?4",
+        sums.join(", "),
+        site_clause(&q.site)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(
+            params![day_key(q.from), day_key(q.until), q.site, q.top as i64],
+            |r| {
+                let key = match r.get_ref(0)? {
+                    rusqlite::types::ValueRef::Integer(i) if name == "bots" => {
+                        Reason::from_code(i as u8)
+                            .map_or_else(|| i.to_string(), |r| r.name().to_string())
+                    }
+                    rusqlite::types::ValueRef::Integer(i) => i.to_string(),
+                    v => String::from_utf8_lossy(v.as_bytes()?).into_owned(),
+                };
+                let values = (1..=numbers.len())
+                    .map(|i| r.get::<_, i64>(i).map(|v| v.max(0) as u64))
+                    .collect::<rusqlite::Result<_>>()?;
+                Ok(Row { key, values })
+            },
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let name = super::SECTIONS
+        .iter()
+        .find(|s| **s == name)
+        .copied()
+        .unwrap_or("unknown");
+    Ok(Some(Section {
+        name,
+        key: label,
+        columns: numbers.iter().map(|(_, l)| *l).collect(),
+        rows,
+    }))
+}
+
+/// Reads the report.
+pub fn read(conn: &Connection, q: &Query) -> rusqlite::Result<Report> {
+    let days_with_data: u64 = conn
+        .prepare_cached(&format!(
+            "SELECT count(DISTINCT day) FROM daily_totals WHERE day BETWEEN ?1 AND ?2 AND {}",
+            site_clause(&q.site)
+        ))?
+        .query_row(params![day_key(q.from), day_key(q.until), q.site], |r| {
+            r.get(0)
+        })?;
+    let mut report = Report {
+        site: q.site.clone(),
+        from: q.from,
+        until: q.until,
+        days_with_data,
+        overview: None,
+        previous: None,
+        sections: Vec::new(),
+    };
+    for name in &q.sections {
+        if name == "overview" {
+            let len = (q.until - q.from).num_days() + 1;
+            let prev_until = q.from - chrono::Duration::days(1);
+            let prev_from = q.from - chrono::Duration::days(len);
+            report.overview = Some(overview(conn, &q.site, q.from, q.until)?);
+            report.previous = Some(overview(conn, &q.site, prev_from, prev_until)?);
+        } else if let Some(section) = ranked(conn, q, name)? {
+            report.sections.push(section);
+        }
+    }
+    Ok(report)
+}
+
+/// The first and last days with rolled-up data.
+pub fn data_range(conn: &Connection) -> rusqlite::Result<Option<(NaiveDate, NaiveDate)>> {
+    let (a, b): (Option<String>, Option<String>) =
+        conn.query_row("SELECT min(day), max(day) FROM daily_totals", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let parse = |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
+    Ok(parse(a).zip(parse(b)))
+}
