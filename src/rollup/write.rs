@@ -33,9 +33,17 @@ pub fn replace_day(
     flagged: &[(i64, u8)],
 ) -> rusqlite::Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Every site with rows on that day has a daily_totals row: delete by (site, day) prefixes.
+    let sites: Vec<String> = tx
+        .prepare_cached("SELECT site FROM daily_totals WHERE day = ?1")?
+        .query_map([day], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     for t in TABLES {
-        tx.prepare_cached(&format!("DELETE FROM {t} WHERE day = ?1"))?
-            .execute([day])?;
+        let mut delete =
+            tx.prepare_cached(&format!("DELETE FROM {t} WHERE site = ?1 AND day = ?2"))?;
+        for site in &sites {
+            delete.execute([site.as_str(), day])?;
+        }
     }
     for (site, d) in rolled {
         let t = &d.totals;
