@@ -93,6 +93,18 @@ fn state(conn: &Connection) -> rusqlite::Result<HashMap<String, (i64, bool)>> {
 /// Deletes one day's raw events and spans; returns the events deleted.
 fn clean_day(t: &mut Timed<'_>, tz: Tz, day: NaiveDate, span_max: i64) -> rusqlite::Result<u64> {
     let (start, end) = days::day_bounds(tz, day);
+    let key = days::day_key(day);
+    // Mark the day final first: a rollup running meanwhile (`--rebuild` included) then leaves it
+    // alone instead of recomputing it from half-deleted events. Only if it is still rolled up.
+    let marked = t.write(|tx| {
+        tx.prepare_cached(
+            "UPDATE rollup_state SET thinned = 1 WHERE day = ?1 AND (thinned = 1 OR max_id >= ?2)",
+        )?
+        .execute((&key, span_max))
+    })?;
+    if marked == 0 {
+        return Ok(0);
+    }
     let ranges = rollup::id_ranges(t.conn, start, end)?;
     let mut deleted = 0;
     for (lo, hi) in ranges {
@@ -108,9 +120,9 @@ fn clean_day(t: &mut Timed<'_>, tz: Tz, day: NaiveDate, span_max: i64) -> rusqli
             a = b + 1;
         }
     }
-    let key = days::day_key(day);
     t.write(|tx| {
-        // Spans written after we looked (max_id > span_max) stay, with their events.
+        // Spans written after we looked (max_id > span_max) stay, with their events; the next
+        // cleanup removes them (the day is final).
         tx.prepare_cached(
             "DELETE FROM event_spans WHERE bucket >= ?1 AND bucket < ?2 AND max_id <= ?3",
         )?
@@ -119,8 +131,6 @@ fn clean_day(t: &mut Timed<'_>, tz: Tz, day: NaiveDate, span_max: i64) -> rusqli
             (end + BUCKET_MS - 1).div_euclid(BUCKET_MS),
             span_max,
         ))?;
-        tx.prepare_cached("UPDATE rollup_state SET thinned = 1 WHERE day = ?1")?
-            .execute([&key])?;
         Ok(())
     })?;
     Ok(deleted)
@@ -307,12 +317,13 @@ mod tests {
         let mut store = Store::open_in_memory().unwrap();
         let salts = Arc::new(Salts::default());
         let parser = ChunkParser::for_tests(salts.clone());
-        let chunk = |text: &str| {
+        let chunk = |text: &str, start: u64| {
             parser.parse(&Chunk {
                 data: text.as_bytes().to_vec(),
-                first_line: 1,
+                first_line: 1 + start / text.len() as u64,
                 lines: 1,
-                end_offset: text.len() as u64,
+                start_offset: start,
+                end_offset: start + text.len() as u64,
                 ..Default::default()
             })
         };
@@ -325,7 +336,7 @@ mod tests {
             path: "a.log",
         };
         writer
-            .commit(&mut store.conn, &chunk(line), &progress, &salts)
+            .commit(&mut store.conn, &chunk(line, 0), &progress, &salts)
             .unwrap();
 
         // Retention removes the only event using /kept, and then the path itself.
@@ -342,7 +353,12 @@ mod tests {
 
         // The writer still has /kept cached; its next commit must not use the deleted id.
         writer
-            .commit(&mut store.conn, &chunk(line), &progress, &salts)
+            .commit(
+                &mut store.conn,
+                &chunk(line, line.len() as u64),
+                &progress,
+                &salts,
+            )
             .unwrap();
         let joined: i64 = store
             .conn

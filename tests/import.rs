@@ -499,3 +499,51 @@ fn a_full_disk_is_a_clear_error_and_the_next_run_resumes_exactly() {
         "every line exactly once after the failure"
     );
 }
+
+#[test]
+fn two_imports_of_the_same_file_at_once_still_give_every_line_once() {
+    let env = Env::new();
+    let log = env.path("big.log");
+    let mut out = Vec::new();
+    generate(
+        &Config {
+            lines: 150_000,
+            seed: 21,
+            ..Config::default()
+        },
+        &mut out,
+        None,
+    )
+    .unwrap();
+    std::fs::write(&log, &out).unwrap();
+    let spawn = || {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("logtally"))
+            .args(["import", "--db"])
+            .arg(env.db())
+            .arg(&log)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    import(&env, &[&fixture("apache-combined-ipv6.log")], 0); // the schema exists before the race
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(
+        a.status.success() || b.status.success(),
+        "at least one import finishes"
+    );
+    for o in [&a, &b] {
+        if !o.status.success() {
+            assert!(
+                String::from_utf8_lossy(&o.stderr).contains("another logtally process is reading"),
+                "{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+        }
+    }
+    import(&env, &[&log], 0); // whatever was left
+    let mut expected = parsed_times(&std::fs::read(fixture("apache-combined-ipv6.log")).unwrap());
+    expected.extend(parsed_times(&out));
+    assert_eq!(stored_times(&env.db()), expected, "every line exactly once");
+}

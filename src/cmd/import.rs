@@ -166,8 +166,15 @@ pub fn run(args: Args, output: Output) -> Result<ExitCode> {
         match pipeline::import(&mut store, &mut writer, &settings, path, &counter) {
             Ok(s) => summaries.push(s),
             Err(e) => {
-                let locked = matches!(&e, pipeline::Error::Write { source, .. } | pipeline::Error::Lookup { source, .. }
-                    if matches!(source.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)));
+                let code = match &e {
+                    pipeline::Error::Write { source, .. } => source.sqlite_error_code(),
+                    pipeline::Error::Lookup { source, .. } => source.sqlite_error_code(),
+                    _ => None,
+                };
+                let locked = matches!(
+                    code,
+                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                );
                 let msg = e.to_string();
                 if let Some(pb) = &pb {
                     pb.suspend(|| eprintln!("logtally: {msg}"));

@@ -260,6 +260,7 @@ impl ChunkParser {
     /// Parses every line of `chunk`.
     pub fn parse(&self, chunk: &Chunk) -> ParsedChunk {
         let mut out = ParsedChunk {
+            start_offset: chunk.start_offset,
             end_offset: chunk.end_offset,
             last_line: chunk.first_line + chunk.lines.saturating_sub(1),
             lines: chunk.lines,

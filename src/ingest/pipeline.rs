@@ -38,14 +38,14 @@ pub enum Error {
         source: io::Error,
     },
     /// A database write failed; nothing past the last commit was recorded.
-    #[error("cannot write {path}'s lines to the database: {source}; {hint} (nothing after line {committed_line} was recorded, so the next run resumes there)", hint = crate::store::write_hint(source))]
+    #[error("cannot write {path}'s lines to the database: {source}; {hint}(nothing after line {committed_line} was recorded, so the next run resumes there)", hint = crate::store::write_hint(source))]
     Write {
         /// The input.
         path: String,
         /// Last line committed.
         committed_line: u64,
         /// Why.
-        source: rusqlite::Error,
+        source: crate::store::batch::CommitError,
     },
     /// Looking up the file's identity failed.
     #[error("cannot look up {path} in the database: {source}")]

@@ -73,6 +73,8 @@ pub struct ParsedChunk {
     pub agents: LocalDict,
     /// Counts and reject samples (addresses redacted).
     pub tally: Tally,
+    /// Stream offset of the chunk's first byte.
+    pub start_offset: u64,
     /// Stream offset just past the chunk.
     pub end_offset: u64,
     /// Number of the chunk's last line.

@@ -6,6 +6,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use super::dict::{DictCache, Table};
 use super::files;
+pub use super::files::AdvanceError as CommitError;
 use crate::classify::Salts;
 use crate::ingest::rows::{ParsedChunk, Row, NONE};
 
@@ -93,7 +94,7 @@ impl Writer {
         chunk: &ParsedChunk,
         progress: &Progress<'_>,
         salts: &Salts,
-    ) -> rusqlite::Result<()> {
+    ) -> Result<(), CommitError> {
         let result = self.write(conn, chunk, progress, salts);
         match &result {
             Ok(days) => {
@@ -111,7 +112,7 @@ impl Writer {
         chunk: &ParsedChunk,
         progress: &Progress<'_>,
         salts: &Salts,
-    ) -> rusqlite::Result<Vec<i64>> {
+    ) -> Result<Vec<i64>, CommitError> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Cleanup may have deleted dictionary rows since our ids were cached.
         let generation: i64 = tx
@@ -207,6 +208,7 @@ impl Writer {
             &tx,
             progress.file_id,
             progress.path,
+            chunk.start_offset,
             chunk.end_offset,
             chunk.last_line,
             chunk.marker,

@@ -47,7 +47,10 @@ pub fn candidates(conn: &Connection, fingerprint: i64) -> rusqlite::Result<Vec<F
     rows.collect()
 }
 
-/// Adds a file read from its start; returns its record.
+/// The record for a file read from its start. Under the write lock: a record with this fingerprint
+/// that nothing was committed for yet (offset 0, e.g. made by an import running right now) is
+/// reused rather than doubled, so two processes reading the same new file share one record and
+/// the offset check of [`advance`] lets only one of them commit each chunk.
 pub fn create(
     conn: &Connection,
     path: &str,
@@ -55,38 +58,84 @@ pub fn create(
     dev_ino: Option<(u64, u64)>,
     gzip: bool,
 ) -> rusqlite::Result<FileRecord> {
-    conn.execute(
-        "INSERT INTO files (path, fingerprint, dev, ino, gzip, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        (path, fingerprint, dev_ino.map(|d| d.0 as i64), dev_ino.map(|d| d.1 as i64), gzip, now_ms()),
-    )?;
-    Ok(FileRecord {
-        id: conn.last_insert_rowid(),
-        path: path.into(),
-        fingerprint,
-        offset: 0,
-        lines: 0,
-        marker_len: 0,
-        marker: 0,
-    })
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let result = (|| {
+        let existing = conn
+            .query_row(&format!("SELECT {COLUMNS} FROM files WHERE fingerprint = ?1 AND offset = 0 ORDER BY id LIMIT 1"), [fingerprint], FileRecord::from_row)
+            .optional()?;
+        if let Some(record) = existing {
+            return Ok(record);
+        }
+        conn.execute(
+            "INSERT INTO files (path, fingerprint, dev, ino, gzip, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            (path, fingerprint, dev_ino.map(|d| d.0 as i64), dev_ino.map(|d| d.1 as i64), gzip, now_ms()),
+        )?;
+        Ok(FileRecord {
+            id: conn.last_insert_rowid(),
+            path: path.into(),
+            fingerprint,
+            offset: 0,
+            lines: 0,
+            marker_len: 0,
+            marker: 0,
+        })
+    })();
+    match &result {
+        Ok(_) => conn.execute_batch("COMMIT")?,
+        Err(_) => {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+    }
+    result
 }
 
-/// Records progress inside the transaction that inserted the events read up to `offset`.
+/// Records progress inside the transaction that inserted the events read from `from` to `to`; fails
+/// when the committed offset is no longer `from` (another process read the same lines).
 pub fn advance(
     conn: &Connection,
     id: i64,
     path: &str,
-    offset: u64,
+    from: u64,
+    to: u64,
     lines: u64,
     marker: (u32, i64),
-) -> rusqlite::Result<()> {
-    let n = conn.prepare_cached(
-        "UPDATE files SET path = ?2, offset = ?3, lines = ?4, marker_len = ?5, marker = ?6, updated_at = ?7 WHERE id = ?1",
-    )?
-    .execute((id, path, offset as i64, lines as i64, marker.0 as i64, marker.1, now_ms()))?;
+) -> Result<(), AdvanceError> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE files SET path = ?2, offset = ?4, lines = ?5, marker_len = ?6, marker = ?7, updated_at = ?8
+             WHERE id = ?1 AND offset = ?3",
+        )?
+        .execute((id, path, from as i64, to as i64, lines as i64, marker.0 as i64, marker.1, now_ms()))?;
     if n != 1 {
-        return Err(rusqlite::Error::QueryReturnedNoRows);
+        return Err(AdvanceError::Moved {
+            path: path.to_string(),
+        });
     }
     Ok(())
+}
+
+impl AdvanceError {
+    /// The SQLite error code, if SQLite failed.
+    pub fn sqlite_error_code(&self) -> Option<rusqlite::ErrorCode> {
+        match self {
+            AdvanceError::Sqlite(e) => e.sqlite_error_code(),
+            AdvanceError::Moved { .. } => None,
+        }
+    }
+}
+
+/// The offset could not be advanced.
+#[derive(Debug, thiserror::Error)]
+pub enum AdvanceError {
+    /// Another process committed lines of this file meanwhile: writing ours would count them twice.
+    #[error("another logtally process is reading {path} at the same time; nothing of this chunk was written, run again once it is done")]
+    Moved {
+        /// The file.
+        path: String,
+    },
+    /// SQLite failed.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
 }
 
 /// A record by id.
