@@ -96,6 +96,14 @@ pub struct SiteDay {
     pub hourly: HashMap<u32, (u64, u64, u64)>,
 }
 
+/// The entry for `key`, allocating its `String` only the first time (most hits repeat a key).
+fn bump<'m, V: Default>(map: &'m mut HashMap<String, V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), V::default());
+    }
+    map.get_mut(key).expect("just inserted")
+}
+
 /// A human page view, kept per visitor to build visits.
 struct View<'n> {
     ts: i64,
@@ -132,7 +140,7 @@ pub fn aggregate<'n>(events: &[Event<'n>], day_start_ms: i64) -> HashMap<String,
         w.day.hourly.entry(hour).or_default().2 += 1;
         if e.status == 404 {
             if let Some(p) = e.path {
-                let nf = w.day.not_found.entry(p.to_string()).or_default();
+                let nf = bump(&mut w.day.not_found, p);
                 nf.0 += 1;
                 nf.1 += u64::from(e.bot != 0);
             }
@@ -148,7 +156,7 @@ pub fn aggregate<'n>(events: &[Event<'n>], day_start_ms: i64) -> HashMap<String,
         }
         let path = e.path.unwrap_or("/");
         t.pageviews += 1;
-        w.day.pages.entry(path.to_string()).or_default().pageviews += 1;
+        bump(&mut w.day.pages, path).pageviews += 1;
         w.page_visitors.entry(path).or_default().insert(e.visitor);
         w.day.hourly.entry(hour).or_default().0 += 1;
         w.hour_visitors.entry(hour).or_default().insert(e.visitor);
@@ -196,12 +204,12 @@ fn finish_visits(w: &mut Work<'_>) {
             (&mut day.os, os),
             (&mut day.devices, device),
         ] {
-            let r = map.entry(key.to_string()).or_default();
+            let r = bump(map, key);
             r.visitors += 1;
             r.pageviews += views.len() as u64;
         }
         if let Some(c) = w.country_of.get(visitor) {
-            let r = day.countries.entry((*c).to_string()).or_default();
+            let r = bump(&mut day.countries, c);
             r.visitors += 1;
             r.pageviews += views.len() as u64;
         }
@@ -218,10 +226,7 @@ fn finish_visits(w: &mut Work<'_>) {
             day.totals.visits += 1;
             day.totals.bounces += bounce;
             day.totals.duration_s += ((visit[visit.len() - 1].ts - visit[0].ts) / 1000) as u64;
-            let entry = day
-                .entry_pages
-                .entry(visit[0].path.to_string())
-                .or_default();
+            let entry = bump(&mut day.entry_pages, visit[0].path);
             entry.visits += 1;
             entry.bounces += bounce;
             let source = match visit[0].source {
@@ -229,7 +234,7 @@ fn finish_visits(w: &mut Work<'_>) {
                 Some(s) if s == INTERNAL => DIRECT,
                 Some(s) => s,
             };
-            let src = day.sources.entry(source.to_string()).or_default();
+            let src = bump(&mut day.sources, source);
             src.visits += 1;
             src.bounces += bounce;
             src.pageviews += pageviews;

@@ -43,8 +43,9 @@ impl Default for Thresholds {
 }
 
 #[derive(Default)]
-struct VisitorDay<'n> {
-    per_path: HashMap<&'n str, u32>,
+struct VisitorDay {
+    /// Most hits on a single path.
+    max_path_hits: u32,
     pageviews: u32,
     requests: u32,
     errors: u32,
@@ -60,11 +61,11 @@ struct AgentDay {
 }
 
 /// The verdict for one visitor's day, if its behaviour is a bot's.
-fn visitor_verdict(v: &VisitorDay<'_>, t: &Thresholds) -> Option<u8> {
+fn visitor_verdict(v: &VisitorDay, t: &Thresholds) -> Option<u8> {
     if let Some(r) = v.flagged_at_ingest {
         return Some(r);
     }
-    if v.per_path.values().any(|n| *n > t.repeated_path) {
+    if v.max_path_hits > t.repeated_path {
         return Some(Reason::RepeatedPath as u8);
     }
     if v.pageviews > t.many_pageviews {
@@ -86,12 +87,16 @@ fn agent_is_monitor(a: &AgentDay, t: &Thresholds) -> bool {
 pub fn flag(events: &mut [Event<'_>], t: &Thresholds) {
     let mut visitors: HashMap<(&str, i64), VisitorDay> = HashMap::new();
     let mut agents: HashMap<(&str, i64), AgentDay> = HashMap::new();
+    // Hits per (site, visitor, path) in one flat map: no map per visitor.
+    let mut path_hits: HashMap<(&str, i64, &str), u32> = HashMap::new();
     for e in events.iter() {
         let v = visitors.entry((e.site, e.visitor)).or_default();
         v.requests += 1;
         v.errors += u32::from((400..500).contains(&e.status));
         if let Some(p) = e.path {
-            *v.per_path.entry(p).or_default() += 1;
+            let n = path_hits.entry((e.site, e.visitor, p)).or_default();
+            *n += 1;
+            v.max_path_hits = v.max_path_hits.max(*n);
         }
         v.pageviews += u32::from(e.kind == Kind::Page as u8);
         // A robots.txt fetch or a probe makes the client a bot for the whole day.

@@ -109,11 +109,11 @@ pub fn span_days(conn: &Connection, tz: Tz) -> rusqlite::Result<BTreeMap<NaiveDa
 /// Names for dictionary ids, loaded as needed and kept for the run.
 #[derive(Default)]
 struct Names {
-    sites: HashMap<i64, String>,
-    paths: HashMap<i64, String>,
-    sources: HashMap<i64, String>,
-    agents: HashMap<i64, (String, String, String)>,
-    countries: HashMap<i64, Option<String>>,
+    sites: foldhash::HashMap<i64, String>,
+    paths: foldhash::HashMap<i64, String>,
+    sources: foldhash::HashMap<i64, String>,
+    agents: foldhash::HashMap<i64, (String, String, String)>,
+    countries: foldhash::HashMap<i64, Option<String>>,
 }
 
 impl Names {
@@ -292,6 +292,31 @@ fn compute_day(
     })
 }
 
+/// Writes one computed day.
+fn write_day(
+    conn: &mut Connection,
+    tz: Tz,
+    rolled: RolledDay,
+    report: &mut Report,
+) -> Result<(), Error> {
+    let key = days::day_key(rolled.day);
+    write::replace_day(
+        conn,
+        &key,
+        tz,
+        rolled.max_id,
+        &rolled.sites,
+        &rolled.flagged,
+    )
+    .map_err(|source| Error::Day {
+        day: key.clone(),
+        source,
+    })?;
+    report.events += rolled.events;
+    report.days.push(key);
+    Ok(())
+}
+
 /// Days computed at once: as many as threads, so memory holds a few days of events at most.
 fn threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
@@ -365,49 +390,41 @@ pub fn run(
             source,
         }
     };
-    for batch in due_days.chunks(workers) {
-        let computed: Vec<Result<RolledDay, Error>> = if readers.is_empty() {
-            batch
-                .iter()
-                .map(|&(day, max)| {
-                    compute_day(conn, opts.tz, day, max, &mut names[0], &opts.thresholds)
-                        .map_err(day_err(day))
-                })
-                .collect()
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = batch
-                    .iter()
-                    .zip(readers.iter_mut().zip(names.iter_mut()))
-                    .map(|(&(day, max), (reader, names))| {
-                        scope.spawn(move || {
-                            compute_day(&*reader, opts.tz, day, max, names, &opts.thresholds)
-                                .map_err(day_err(day))
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("rollup thread"))
-                    .collect()
-            })
-        };
-        for rolled in computed {
-            let rolled = rolled?;
-            let key = days::day_key(rolled.day);
-            write::replace_day(
-                conn,
-                &key,
-                opts.tz,
-                rolled.max_id,
-                &rolled.sites,
-                &rolled.flagged,
-            )
-            .map_err(day_err(rolled.day))?;
-            report.events += rolled.events;
-            report.days.push(key);
+    if readers.is_empty() {
+        for &(day, max) in &due_days {
+            let rolled = compute_day(conn, opts.tz, day, max, &mut names[0], &opts.thresholds)
+                .map_err(day_err(day))?;
+            write_day(conn, opts.tz, rolled, &mut report)?;
             progress(report.days.len(), due_days.len());
         }
+    } else {
+        // Workers take days from a shared counter and send them computed; this thread writes
+        // each as it arrives, so reading, aggregating and writing overlap.
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<RolledDay, Error>>(workers);
+        std::thread::scope(|scope| -> Result<(), Error> {
+            for (reader, names) in readers.iter_mut().zip(names.iter_mut()) {
+                let (tx, next, due_days) = (tx.clone(), &next, &due_days);
+                scope.spawn(move || loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&(day, max)) = due_days.get(i) else {
+                        break;
+                    };
+                    let result = compute_day(&*reader, opts.tz, day, max, names, &opts.thresholds)
+                        .map_err(day_err(day));
+                    if tx.send(result).is_err() {
+                        break; // the writer stopped on an error
+                    }
+                });
+            }
+            drop(tx);
+            for rolled in rx {
+                write_day(conn, opts.tz, rolled?, &mut report)?;
+                progress(report.days.len(), due_days.len());
+            }
+            Ok(())
+        })?;
+        report.days.sort();
     }
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
