@@ -12,8 +12,6 @@ pub struct Input {
     pub reader: Box<dyn Read + Send>,
     /// Whether the file is gzip-compressed (offsets then count decompressed bytes).
     pub gzip: bool,
-    /// Name to show in messages (`<stdin>` for `-`).
-    pub display: String,
     /// The opened file, when the source is a file (for its identity and size).
     pub file: Option<File>,
 }
@@ -25,8 +23,8 @@ pub fn is_stdin(path: &Path) -> bool {
 
 /// Opens `path` (or stdin for `-`), decompressing gzip transparently.
 pub fn open(path: &Path) -> io::Result<Input> {
-    let (raw, display, file): (Box<dyn Read + Send>, String, Option<File>) = if is_stdin(path) {
-        (Box::new(io::stdin()), "<stdin>".to_string(), None)
+    let (raw, file): (Box<dyn Read + Send>, Option<File>) = if is_stdin(path) {
+        (Box::new(io::stdin()), None)
     } else {
         let f = File::open(path)?;
         if f.metadata()?.is_dir() {
@@ -35,11 +33,7 @@ pub fn open(path: &Path) -> io::Result<Input> {
                 "is a directory, not a log file",
             ));
         }
-        (
-            Box::new(f.try_clone()?),
-            path.display().to_string(),
-            Some(f),
-        )
+        (Box::new(f.try_clone()?), Some(f))
     };
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
     let gzip = buffered.fill_buf()?.starts_with(&[0x1f, 0x8b]);
@@ -48,15 +42,10 @@ pub fn open(path: &Path) -> io::Result<Input> {
     } else {
         Box::new(buffered)
     };
-    Ok(Input {
-        reader,
-        gzip,
-        display,
-        file,
-    })
+    Ok(Input { reader, gzip, file })
 }
 
-/// Expands `-` and paths into what `open` takes; kept as a function for a single place to add globs.
+/// The name to show for a path: `<stdin>` for `-`, else the path itself.
 pub fn display_path(path: &Path) -> PathBuf {
     if is_stdin(path) {
         PathBuf::from("<stdin>")
