@@ -29,6 +29,9 @@ pub enum Command {
     Cleanup(cmd::cleanup::Args),
     /// Show visitors, page views, sources, pages, browsers... from the rollups.
     Stats(cmd::stats::Args),
+    /// Write man pages and shell completions from this command line's definition.
+    #[command(hide = true)]
+    Generate(cmd::generate::Args),
 }
 
 /// Log formats selectable with `--format`.

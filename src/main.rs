@@ -15,6 +15,7 @@ fn main() {
         Command::Rollup(args) => cmd::rollup::run(args, output),
         Command::Cleanup(args) => cmd::cleanup::run(args, output),
         Command::Stats(args) => cmd::stats::run(args, output),
+        Command::Generate(args) => cmd::generate::run(args),
     };
     exit::finish(result)
 }

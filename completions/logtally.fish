@@ -1,0 +1,107 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_logtally_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_logtally_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_logtally_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_logtally_using_subcommand
+    set -l cmd (__fish_logtally_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c logtally -n "__fish_logtally_needs_command" -s h -l help -d 'Print help'
+complete -c logtally -n "__fish_logtally_needs_command" -s V -l version -d 'Print version'
+complete -c logtally -n "__fish_logtally_needs_command" -f -a "check" -d 'Parse log files and report formats, rejects and time range, writing nothing'
+complete -c logtally -n "__fish_logtally_needs_command" -f -a "import" -d 'Load historical or rotated logs (plain, .gz or stdin) into the database, exactly once'
+complete -c logtally -n "__fish_logtally_needs_command" -f -a "rollup" -d 'Compute daily rollups (visitors, page views, sources...) from raw events; run from cron'
+complete -c logtally -n "__fish_logtally_needs_command" -f -a "cleanup" -d 'Delete raw events past retention, never a day that is not rolled up; run from cron'
+complete -c logtally -n "__fish_logtally_needs_command" -f -a "stats" -d 'Show visitors, page views, sources, pages, browsers... from the rollups'
+complete -c logtally -n "__fish_logtally_needs_command" -f -a "generate" -d 'Write man pages and shell completions from this command line\'s definition'
+complete -c logtally -n "__fish_logtally_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c logtally -n "__fish_logtally_using_subcommand check" -s f -l format -d 'Log format of the input' -r -f -a "auto\t'Detect from the first lines'
+combined\t'nginx/Apache combined (also reads common lines)'
+common\t'NCSA/Apache common log format'
+vcombined\t'combined with the virtual host first (%v:%p / $host)'
+caddy\t'Caddy v2 JSON access log'"
+complete -c logtally -n "__fish_logtally_using_subcommand check" -l log-format -d 'An nginx log_format string (as in nginx.conf); overrides --format' -r
+complete -c logtally -n "__fish_logtally_using_subcommand check" -l max-reject-ratio -d 'Fail (exit 1) when more than this share of non-blank lines is rejected' -r
+complete -c logtally -n "__fish_logtally_using_subcommand check" -l tz -d 'IANA time zone of days, for the per-day bot rules of --bots (default: TZ, else the system\'s)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand check" -l bot-agents -d 'More user-agent patterns of bots for --bots: lines of `category<TAB>substring`' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand check" -l bots -d 'Also show what bot detection would flag, and why (top agents and addresses per reason)'
+complete -c logtally -n "__fish_logtally_using_subcommand check" -l json -d 'Print the report as JSON'
+complete -c logtally -n "__fish_logtally_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c logtally -n "__fish_logtally_using_subcommand check" -s V -l version -d 'Print version'
+complete -c logtally -n "__fish_logtally_using_subcommand import" -l db -d 'Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand import" -s f -l format -d 'Log format of the input' -r -f -a "auto\t'Detect from the first lines'
+combined\t'nginx/Apache combined (also reads common lines)'
+common\t'NCSA/Apache common log format'
+vcombined\t'combined with the virtual host first (%v:%p / $host)'
+caddy\t'Caddy v2 JSON access log'"
+complete -c logtally -n "__fish_logtally_using_subcommand import" -l log-format -d 'An nginx log_format string (as in nginx.conf); overrides --format' -r
+complete -c logtally -n "__fish_logtally_using_subcommand import" -l site -d 'Site name for every hit (default: the host field of the log, else "default")' -r
+complete -c logtally -n "__fish_logtally_using_subcommand import" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand import" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country; it must be given at import, since addresses are never stored' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand import" -l bot-agents -d 'More user-agent patterns of bots, checked before the built-in ones: lines of `category<TAB>substring` (see `logtally check --bots`)' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand import" -l json -d 'Print the summary as JSON'
+complete -c logtally -n "__fish_logtally_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c logtally -n "__fish_logtally_using_subcommand import" -s V -l version -d 'Print version'
+complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l db -d 'Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l since -d 'Only roll up days on or after this date (YYYY-MM-DD)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l rebuild -d 'Recompute every day whose raw events are all still in the database'
+complete -c logtally -n "__fish_logtally_using_subcommand rollup" -s v -l verbose -d 'Print a summary line'
+complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l json -d 'Print the summary as JSON'
+complete -c logtally -n "__fish_logtally_using_subcommand rollup" -s h -l help -d 'Print help'
+complete -c logtally -n "__fish_logtally_using_subcommand rollup" -s V -l version -d 'Print version'
+complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l db -d 'Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l keep-days -d 'Keep raw events of this many recent days' -r
+complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l tz -d 'IANA time zone of day boundaries (use the rollup\'s; default: TZ, else the system\'s, else UTC)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l vacuum -d 'Return the freed space to the file system (incremental vacuum, in small steps)'
+complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -s v -l verbose -d 'Print a summary line'
+complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l json -d 'Print the summary as JSON'
+complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -s h -l help -d 'Print help'
+complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -s V -l version -d 'Print version'
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -l db -d 'Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -l site -d 'Only this site (default: all sites together)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -l period -d 'The period to report' -r -f -a "today\t'Today so far'
+yesterday\t'Yesterday'
+7d\t'The last 7 days, today included'
+30d\t'The last 30 days, today included'
+month\t'This month so far'
+year\t'This year so far'
+all\t'Every day with data'"
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -l since -d 'First day (YYYY-MM-DD) instead of --period' -r
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -l until -d 'Last day (YYYY-MM-DD, default today) with --since' -r
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -l top -d 'Rows per section' -r
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -l format -d 'Output format' -r -f -a "table\t'Tables for a terminal'
+json\t'JSON (stable shape, see the README)'
+csv\t'CSV in long form: section,key,metric,value'"
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -l tz -d 'IANA time zone of days (use the rollup\'s; default: TZ, else the system\'s, else UTC)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -l no-refresh -d 'Do not roll up today\'s new events first'
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -s V -l version -d 'Print version'
+complete -c logtally -n "__fish_logtally_using_subcommand generate" -l out -d 'Folder to write `man/` and `completions/` into' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c logtally -n "__fish_logtally_using_subcommand generate" -s V -l version -d 'Print version'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check import rollup cleanup stats generate help" -f -a "check" -d 'Parse log files and report formats, rejects and time range, writing nothing'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check import rollup cleanup stats generate help" -f -a "import" -d 'Load historical or rotated logs (plain, .gz or stdin) into the database, exactly once'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check import rollup cleanup stats generate help" -f -a "rollup" -d 'Compute daily rollups (visitors, page views, sources...) from raw events; run from cron'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check import rollup cleanup stats generate help" -f -a "cleanup" -d 'Delete raw events past retention, never a day that is not rolled up; run from cron'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check import rollup cleanup stats generate help" -f -a "stats" -d 'Show visitors, page views, sources, pages, browsers... from the rollups'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check import rollup cleanup stats generate help" -f -a "generate" -d 'Write man pages and shell completions from this command line\'s definition'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check import rollup cleanup stats generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
