@@ -61,11 +61,15 @@ fn known_db(env: &Env) {
         ),
     ]
     .concat();
-    let path = env.write("known.log", log);
+    import_and_rollup(env, &env.write("known.log", log), "example.com");
+}
+
+/// Imports `log` as `site` (days in UTC) and rolls it up.
+fn import_and_rollup(env: &Env, log: &std::path::Path, site: &str) {
     env.cmd()
-        .args(["import", "--tz", "UTC", "--site", "example.com", "--db"])
+        .args(["import", "--tz", "UTC", "--site", site, "--db"])
         .arg(env.db())
-        .arg(&path)
+        .arg(log)
         .assert()
         .success();
     env.cmd()
@@ -247,17 +251,7 @@ fn one_site_among_several() {
         "other.log",
         line(1, 10, 0, "10.9.9.9", "/shop", "-", FIREFOX),
     );
-    env.cmd()
-        .args(["import", "--tz", "UTC", "--site", "shop.example", "--db"])
-        .arg(env.db())
-        .arg(&other)
-        .assert()
-        .success();
-    env.cmd()
-        .args(["rollup", "--tz", "UTC", "--db"])
-        .arg(env.db())
-        .assert()
-        .success();
+    import_and_rollup(&env, &other, "shop.example");
     let mut cmd = env.cmd();
     cmd.args([
         "stats",
