@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 
+use anyhow::Context;
+
+use crate::classify::bots::AgentPatterns;
 use crate::exit::UsageError;
 
 /// Default database path for root (a system service).
@@ -64,6 +67,19 @@ fn system_time_zone() -> Option<Tz> {
     let s = link.to_str()?;
     let name = s.split("zoneinfo/").nth(1)?;
     name.parse().ok()
+}
+
+/// The built-in bot patterns, extended with a `--bot-agents` file.
+pub fn bot_patterns(file: Option<&Path>) -> anyhow::Result<AgentPatterns> {
+    match file {
+        None => Ok(AgentPatterns::builtin().clone()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading --bot-agents {}", path.display()))?;
+            AgentPatterns::with_extra(&text)
+                .map_err(|e| UsageError(format!("--bot-agents {}: {e}", path.display())).into())
+        }
+    }
 }
 
 #[cfg(test)]

@@ -287,25 +287,36 @@ pub fn is_probe_path(path: &str) -> bool {
         || (p.matches('/').count() == 1 && SUFFIXES.iter().any(|x| p.ends_with(x)))
 }
 
-/// Layers 1 and 2 for one request: the agent's verdict (`agent` is `None` without a user agent),
-/// else a garbage request line, else the path; 0 for a person.
+/// Layer 1 for an agent (`None`: the request had no user agent); 0 for a person's browser.
+pub fn agent_verdict(patterns: &AgentPatterns, agent: Option<&str>) -> u8 {
+    match agent {
+        None => Reason::EmptyAgent as u8,
+        Some(a) => patterns.verdict(a).map_or(0, |r| r as u8),
+    }
+}
+
+/// The order of layers 1 and 2: the agent's verdict, else a garbage request line, else the path's
+/// (computed only when needed); 0 for a person.
+pub fn combine(by_agent: u8, has_method: bool, by_path: impl FnOnce() -> u8) -> u8 {
+    if by_agent != 0 {
+        by_agent
+    } else if !has_method {
+        Reason::GarbageRequest as u8
+    } else {
+        by_path()
+    }
+}
+
+/// Layers 1 and 2 for one request.
 pub fn request_verdict(
     patterns: &AgentPatterns,
     agent: Option<&str>,
     has_method: bool,
     path: Option<&str>,
 ) -> u8 {
-    let by_agent = match agent {
-        None => Some(Reason::EmptyAgent),
-        Some(a) => patterns.verdict(a),
-    };
-    if let Some(r) = by_agent {
-        return r as u8;
-    }
-    if !has_method {
-        return Reason::GarbageRequest as u8;
-    }
-    path_verdict(path)
+    combine(agent_verdict(patterns, agent), has_method, || {
+        path_verdict(path)
+    })
 }
 
 /// Layer 2 for a path alone.

@@ -229,9 +229,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let choice = args.format.choice()?;
     let started = Instant::now();
     let patterns = if args.bots {
-        Some(crate::cmd::import::bot_patterns(
-            args.bot_agents.as_deref(),
-        )?)
+        Some(settings::bot_patterns(args.bot_agents.as_deref())?)
     } else {
         None
     };

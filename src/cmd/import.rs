@@ -10,11 +10,10 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::classify::bots::AgentPatterns;
 use crate::classify::geo::GeoIp;
 use crate::classify::Salts;
 use crate::cli::FormatArgs;
-use crate::exit::{ExitCode, TempFailError, UsageError};
+use crate::exit::{ExitCode, TempFailError};
 use crate::ingest::pipeline::{self, Counters, ParseSettings, Summary};
 use crate::output::{thousands, Output};
 use crate::settings;
@@ -88,19 +87,6 @@ fn progress_bar(output: Output, total: u64) -> Option<ProgressBar> {
     Some(pb)
 }
 
-/// The built-in bot patterns, extended with a `--bot-agents` file.
-pub fn bot_patterns(file: Option<&std::path::Path>) -> Result<AgentPatterns> {
-    match file {
-        None => Ok(AgentPatterns::builtin().clone()),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading --bot-agents {}", path.display()))?;
-            AgentPatterns::with_extra(&text)
-                .map_err(|e| UsageError(format!("--bot-agents {}: {e}", path.display())).into())
-        }
-    }
-}
-
 /// Runs `logtally import`.
 pub fn run(args: Args, output: Output) -> Result<ExitCode> {
     let choice = args.format.choice()?;
@@ -128,7 +114,7 @@ pub fn run(args: Args, output: Output) -> Result<ExitCode> {
         tz,
         salts: Arc::new(Salts::from_saved(saved)),
         geoip,
-        bots: Arc::new(bot_patterns(args.bot_agents.as_deref())?),
+        bots: Arc::new(settings::bot_patterns(args.bot_agents.as_deref())?),
     };
 
     let total: u64 = args

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 
 use super::rows::{ParsedChunk, Row, NONE};
-use crate::classify::bots::{self, AgentPatterns, Reason};
+use crate::classify::bots::{self, AgentPatterns};
 use crate::classify::geo::GeoIp;
 use crate::classify::{self, kind, path, redact, referrer, DayClock, Method, Salts};
 use crate::parse::{Format, Hit, Tally};
@@ -168,7 +168,7 @@ impl ChunkParser {
         self.finish(hit, out, cur, site, path, referrer, method, kind)
     }
 
-    /// Layers 1 and 2 (`bots::request_verdict`), memoised per distinct agent and path.
+    /// Layers 1 and 2 (`bots::combine`), memoised per distinct agent and path.
     fn bot_verdict(
         &self,
         out: &ParsedChunk,
@@ -178,29 +178,20 @@ impl ChunkParser {
         method: Method,
     ) -> u8 {
         let by_agent = if agent == NONE {
-            Reason::EmptyAgent as u8
+            bots::agent_verdict(&self.bots, None)
         } else {
             *cur.agent_bots.entry(agent).or_insert_with(|| {
-                bots::request_verdict(
-                    &self.bots,
-                    Some(&out.agents.items[agent as usize]),
-                    true,
-                    None,
-                )
+                bots::agent_verdict(&self.bots, Some(&out.agents.items[agent as usize]))
             })
         };
-        if by_agent != 0 {
-            return by_agent;
-        }
-        if method == Method::None {
-            return Reason::GarbageRequest as u8;
-        }
-        if path == NONE {
-            return 0;
-        }
-        *cur.path_bots
-            .entry(path)
-            .or_insert_with(|| bots::path_verdict(Some(&out.paths.items[path as usize])))
+        bots::combine(by_agent, method != Method::None, || {
+            if path == NONE {
+                return 0;
+            }
+            *cur.path_bots
+                .entry(path)
+                .or_insert_with(|| bots::path_verdict(Some(&out.paths.items[path as usize])))
+        })
     }
 
     #[allow(clippy::too_many_arguments)]

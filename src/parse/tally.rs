@@ -78,20 +78,15 @@ impl Tally {
         self.last_ts = Some(self.last_ts.map_or(hit.ts_ms, |t| t.max(hit.ts_ms)));
     }
 
-    /// Counts a reject; `line` is the raw text (empty for over-long lines, whose length is `len`).
+    /// Counts a reject of `line` (over-long lines go through [`Tally::too_long`]).
     pub fn reject(&mut self, reason: RejectReason, line_no: u64, line: &[u8]) {
         self.rejected += 1;
         let r = self.reasons.entry(reason).or_default();
         r.count += 1;
         if r.samples.len() < SAMPLES_PER_REASON {
-            let text = if reason == RejectReason::TooLong {
-                format!("<{} bytes>", line.len())
-            } else {
-                sample_text(line)
-            };
             r.samples.push(Sample {
                 line: line_no,
-                text,
+                text: sample_text(line),
             });
         }
     }

@@ -30,8 +30,6 @@ pub struct LineReader<R> {
     /// Offset (in the stream) of `buf[start]`.
     offset: u64,
     line_no: u64,
-    take_partial: bool,
-    partial: u64,
 }
 
 impl<R: Read> LineReader<R> {
@@ -46,8 +44,6 @@ impl<R: Read> LineReader<R> {
             max_len: MAX_LINE_BYTES,
             offset,
             line_no: first_line.saturating_sub(1),
-            take_partial: true,
-            partial: 0,
         }
     }
 
@@ -57,21 +53,9 @@ impl<R: Read> LineReader<R> {
         self
     }
 
-    /// Whether a last line without `\n` is returned (`true`, the default) or held back, so a file
-    /// still being written is never read mid-line; see [`LineReader::held_back`].
-    pub fn take_partial_last_line(mut self, take: bool) -> Self {
-        self.take_partial = take;
-        self
-    }
-
     /// Offset just past the last line returned.
     pub fn offset(&self) -> u64 {
         self.offset
-    }
-
-    /// Bytes of an unterminated last line that were held back (0 if none).
-    pub fn held_back(&self) -> u64 {
-        self.partial
     }
 
     fn fill(&mut self) -> io::Result<usize> {
@@ -121,10 +105,6 @@ impl<R: Read> LineReader<R> {
                     return Ok(None);
                 }
                 let len = self.end - self.start;
-                if !self.take_partial {
-                    self.partial = len as u64;
-                    return Ok(None);
-                }
                 let s = self.start;
                 self.start = self.end;
                 self.offset += len as u64;
@@ -134,17 +114,12 @@ impl<R: Read> LineReader<R> {
         }
     }
 
-    /// Discards the rest of an over-long line and returns its full length. An over-long last line
-    /// without `\n` is held back like any partial line when partial lines are not taken.
+    /// Discards the rest of an over-long line and returns its full length.
     fn skip_long_line(&mut self) -> io::Result<Option<(u64, Line<'static>)>> {
         let mut len = (self.end - self.start) as u64;
         self.start = self.end;
         loop {
             if self.fill()? == 0 {
-                if !self.take_partial {
-                    self.partial = len;
-                    return Ok(None);
-                }
                 self.offset += len;
                 self.line_no += 1;
                 return Ok(Some((self.line_no, Line::TooLong(len))));
@@ -167,10 +142,8 @@ impl<R: Read> LineReader<R> {
 mod tests {
     use super::*;
 
-    fn collect(data: &[u8], max: usize, partial: bool) -> (Vec<String>, u64) {
-        let mut r = LineReader::new(data, 0, 1)
-            .max_line_bytes(max)
-            .take_partial_last_line(partial);
+    fn collect(data: &[u8], max: usize) -> (Vec<String>, u64) {
+        let mut r = LineReader::new(data, 0, 1).max_line_bytes(max);
         let mut out = vec![];
         while let Some((_, l)) = r.next_line().unwrap() {
             out.push(match l {
@@ -184,17 +157,9 @@ mod tests {
     #[test]
     fn splits_and_counts_offsets() {
         assert_eq!(
-            collect(b"a\nbb\n\nccc", 100, true),
+            collect(b"a\nbb\n\nccc", 100),
             (vec!["a".into(), "bb".into(), "".into(), "ccc".into()], 9)
         );
-    }
-
-    #[test]
-    fn partial_last_line_can_be_held_back() {
-        let mut r = LineReader::new(&b"a\nbb"[..], 0, 1).take_partial_last_line(false);
-        assert_eq!(r.next_line().unwrap(), Some((1, Line::Text(&b"a"[..]))));
-        assert_eq!(r.next_line().unwrap(), None);
-        assert_eq!((r.offset(), r.held_back()), (2, 2));
     }
 
     #[test]
@@ -202,7 +167,7 @@ mod tests {
         let mut data = b"ok\n".to_vec();
         data.extend(std::iter::repeat_n(b'x', 1_000_000));
         data.extend_from_slice(b"\nafter\n");
-        let (lines, offset) = collect(&data, 1000, true);
+        let (lines, offset) = collect(&data, 1000);
         assert_eq!(
             lines,
             vec!["ok".to_string(), "<1000000>".into(), "after".into()]
@@ -214,7 +179,7 @@ mod tests {
     fn lines_across_read_chunks() {
         let line = "y".repeat(100_000);
         let data = format!("{line}\n{line}\n{line}\n").repeat(5);
-        let (lines, _) = collect(data.as_bytes(), MAX_LINE_BYTES, true);
+        let (lines, _) = collect(data.as_bytes(), MAX_LINE_BYTES);
         assert_eq!(lines.len(), 15);
         assert!(lines.iter().all(|l| l.len() == 100_000));
     }
