@@ -27,10 +27,12 @@ end
 complete -c logtally -n "__fish_logtally_needs_command" -s h -l help -d 'Print help'
 complete -c logtally -n "__fish_logtally_needs_command" -s V -l version -d 'Print version'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "check" -d 'Parse log files and report formats, rejects and time range, writing nothing'
+complete -c logtally -n "__fish_logtally_needs_command" -f -a "tail" -d 'Follow access logs as they are written (run it under systemd), exactly once across rotation, crashes and restarts'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "import" -d 'Load historical or rotated logs (plain, .gz or stdin) into the database, exactly once'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "rollup" -d 'Compute daily rollups (visitors, page views, sources...) from raw events; run from cron'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "cleanup" -d 'Delete raw events past retention, never a day that is not rolled up; run from cron'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "stats" -d 'Show visitors, page views, sources, pages, browsers... from the rollups'
+complete -c logtally -n "__fish_logtally_needs_command" -f -a "live" -d 'Show who is on the site now, from the running tail\'s memory'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "generate" -d 'Write man pages and shell completions from this command line\'s definition'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c logtally -n "__fish_logtally_using_subcommand check" -s f -l format -d 'Log format of the input' -r -f -a "auto\t'Detect from the first lines'
@@ -46,6 +48,30 @@ complete -c logtally -n "__fish_logtally_using_subcommand check" -l bots -d 'Als
 complete -c logtally -n "__fish_logtally_using_subcommand check" -l json -d 'Print the report as JSON'
 complete -c logtally -n "__fish_logtally_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c logtally -n "__fish_logtally_using_subcommand check" -s V -l version -d 'Print version'
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l db -d 'Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -s f -l format -d 'Log format of the input' -r -f -a "auto\t'Detect from the first lines'
+combined\t'nginx/Apache combined (also reads common lines)'
+common\t'NCSA/Apache common log format'
+vcombined\t'combined with the virtual host first (%v:%p / $host)'
+caddy\t'Caddy v2 JSON access log'"
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l log-format -d 'An nginx log_format string (as in nginx.conf); overrides --format' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l site -d 'Site name for every hit (default: the host field of the log, else "default")' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l bot-agents -d 'More user-agent patterns of bots: lines of `category<TAB>substring`' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l from -d 'Where a file never seen before starts' -r -f -a "start\t'Read its whole history'
+end\t'Skip what is in it at start-up (files appearing later are read whole)'"
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l flush-interval -d 'Commit at least this often (500ms, 5s, 1m)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l batch-size -d 'Commit as soon as this many hits are waiting' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l poll-interval -d 'How often to poll' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l drain-idle -d 'How long a renamed or deleted file must stay idle before it is closed' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-window -d 'Visitors seen within this time count as "on the site now" for `logtally live`' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-rate -d 'A visitor making more requests than this in a minute is flagged as a bot at once' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-socket -d 'Unix socket serving the live view [default: <db>.live.sock]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-http -d 'Also serve GET /live.json over HTTP on this loopback address (e.g. 127.0.0.1:8123)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l poll -d 'Poll the files instead of using inotify (network file systems)'
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -s V -l version -d 'Print version'
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l db -d 'Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand import" -s f -l format -d 'Log format of the input' -r -f -a "auto\t'Detect from the first lines'
 combined\t'nginx/Apache combined (also reads common lines)'
@@ -95,13 +121,24 @@ complete -c logtally -n "__fish_logtally_using_subcommand stats" -l tz -d 'IANA 
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l no-refresh -d 'Do not roll up today\'s new events first'
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -s V -l version -d 'Print version'
+complete -c logtally -n "__fish_logtally_using_subcommand live" -l db -d 'Database the tail writes to, to find its socket [default: as for tail]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand live" -l socket -d 'The tail\'s live socket [default: <db>.live.sock]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand live" -l site -d 'One site only' -r
+complete -c logtally -n "__fish_logtally_using_subcommand live" -l top -d 'Rows per list' -r
+complete -c logtally -n "__fish_logtally_using_subcommand live" -l interval -d 'Refresh this often' -r
+complete -c logtally -n "__fish_logtally_using_subcommand live" -l once -d 'Print one snapshot and exit'
+complete -c logtally -n "__fish_logtally_using_subcommand live" -l json -d 'JSON instead of a table (one object per refresh)'
+complete -c logtally -n "__fish_logtally_using_subcommand live" -s h -l help -d 'Print help'
+complete -c logtally -n "__fish_logtally_using_subcommand live" -s V -l version -d 'Print version'
 complete -c logtally -n "__fish_logtally_using_subcommand generate" -l out -d 'Folder to write `man/` and `completions/` into' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c logtally -n "__fish_logtally_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check import rollup cleanup stats generate help" -f -a "check" -d 'Parse log files and report formats, rejects and time range, writing nothing'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check import rollup cleanup stats generate help" -f -a "import" -d 'Load historical or rotated logs (plain, .gz or stdin) into the database, exactly once'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check import rollup cleanup stats generate help" -f -a "rollup" -d 'Compute daily rollups (visitors, page views, sources...) from raw events; run from cron'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check import rollup cleanup stats generate help" -f -a "cleanup" -d 'Delete raw events past retention, never a day that is not rolled up; run from cron'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check import rollup cleanup stats generate help" -f -a "stats" -d 'Show visitors, page views, sources, pages, browsers... from the rollups'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check import rollup cleanup stats generate help" -f -a "generate" -d 'Write man pages and shell completions from this command line\'s definition'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check import rollup cleanup stats generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "check" -d 'Parse log files and report formats, rejects and time range, writing nothing'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "tail" -d 'Follow access logs as they are written (run it under systemd), exactly once across rotation, crashes and restarts'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "import" -d 'Load historical or rotated logs (plain, .gz or stdin) into the database, exactly once'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "rollup" -d 'Compute daily rollups (visitors, page views, sources...) from raw events; run from cron'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "cleanup" -d 'Delete raw events past retention, never a day that is not rolled up; run from cron'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "stats" -d 'Show visitors, page views, sources, pages, browsers... from the rollups'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "live" -d 'Show who is on the site now, from the running tail\'s memory'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "generate" -d 'Write man pages and shell completions from this command line\'s definition'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

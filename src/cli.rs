@@ -21,6 +21,9 @@ pub struct Cli {
 pub enum Command {
     /// Parse log files and report formats, rejects and time range, writing nothing.
     Check(cmd::check::Args),
+    /// Follow access logs as they are written (run it under systemd), exactly once across
+    /// rotation, crashes and restarts.
+    Tail(cmd::tail::Args),
     /// Load historical or rotated logs (plain, .gz or stdin) into the database, exactly once.
     Import(cmd::import::Args),
     /// Compute daily rollups (visitors, page views, sources...) from raw events; run from cron.
@@ -29,6 +32,8 @@ pub enum Command {
     Cleanup(cmd::cleanup::Args),
     /// Show visitors, page views, sources, pages, browsers... from the rollups.
     Stats(cmd::stats::Args),
+    /// Show who is on the site now, from the running tail's memory.
+    Live(cmd::live::Args),
     /// Write man pages and shell completions from this command line's definition.
     #[command(hide = true)]
     Generate(cmd::generate::Args),
@@ -78,13 +83,49 @@ impl FormatArgs {
     }
 }
 
+/// Parses a duration flag: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration; write it like 500ms, 5s, 2m or 1h"))?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        u => return Err(format!("unknown unit {u:?} in {s:?}; use ms, s, m or h")),
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("{s:?} is not a duration"));
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
+    use std::time::Duration;
 
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_read_with_units() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert!(parse_duration("5 parsecs")
+            .unwrap_err()
+            .contains("unknown unit"));
+        assert!(parse_duration("soon").is_err());
     }
 }

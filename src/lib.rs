@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod exit;
 pub mod genlog;
 pub mod ingest;
+pub mod live;
 pub mod output;
 pub mod parse;
 pub mod report;

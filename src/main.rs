@@ -11,10 +11,12 @@ fn main() {
     let output = Output::detect();
     let result = match cli.command {
         Command::Check(args) => cmd::check::run(args),
+        Command::Tail(args) => cmd::tail::run(args),
         Command::Import(args) => cmd::import::run(args, output),
         Command::Rollup(args) => cmd::rollup::run(args, output),
         Command::Cleanup(args) => cmd::cleanup::run(args, output),
         Command::Stats(args) => cmd::stats::run(args, output),
+        Command::Live(args) => cmd::live::run(args),
         Command::Generate(args) => cmd::generate::run(args),
     };
     exit::finish(result)

@@ -96,6 +96,14 @@ impl Salts {
             .collect()
     }
 
+    /// Forgets the salts of days before `day` that are saved (a long-running `tail` keeps no
+    /// more of them in memory than cleanup keeps on disk).
+    pub fn forget_before(&self, day: i64) {
+        let mut inner = self.inner.lock().expect("salt lock");
+        let SaltsInner { by_day, unsaved } = &mut *inner;
+        by_day.retain(|d, _| *d >= day || unsaved.contains(d));
+    }
+
     /// Marks these days as committed.
     pub fn saved(&self, days: &[i64]) {
         self.inner

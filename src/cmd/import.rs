@@ -11,7 +11,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::classify::geo::GeoIp;
-use crate::classify::Salts;
 use crate::cli::FormatArgs;
 use crate::exit::{ExitCode, TempFailError};
 use crate::ingest::pipeline::{self, Counters, ParseSettings, Summary};
@@ -93,17 +92,6 @@ pub fn run(args: Args, output: Output) -> Result<ExitCode> {
     let tz = settings::time_zone(args.tz.as_deref())?;
     let db = settings::db_path(args.db.as_deref());
     let mut store = Store::open(&db)?;
-    let saved: Vec<(i64, [u8; 16])> = {
-        let mut stmt = store.conn.prepare("SELECT day, salt FROM salts")?;
-        let rows = stmt.query_map([], |r| {
-            let blob: Vec<u8> = r.get(1)?;
-            let mut salt = [0u8; 16];
-            salt.copy_from_slice(&blob[..16.min(blob.len())]);
-            Ok((r.get(0)?, salt))
-        })?;
-        rows.collect::<rusqlite::Result<_>>()
-            .context("reading day salts")?
-    };
     let geoip = match &args.geoip {
         Some(path) => Some(Arc::new(GeoIp::open(path)?)),
         None => None,
@@ -112,7 +100,7 @@ pub fn run(args: Args, output: Output) -> Result<ExitCode> {
         choice,
         site: args.site.clone(),
         tz,
-        salts: Arc::new(Salts::from_saved(saved)),
+        salts: Arc::new(store.salts().context("reading day salts")?),
         geoip,
         bots: Arc::new(settings::bot_patterns(args.bot_agents.as_deref())?),
     };

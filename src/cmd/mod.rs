@@ -4,5 +4,7 @@ pub mod check;
 pub mod cleanup;
 pub mod generate;
 pub mod import;
+pub mod live;
 pub mod rollup;
 pub mod stats;
+pub mod tail;

@@ -3,6 +3,7 @@
 //! together with the file's new offset ([`pipeline`]).
 
 pub mod chunk_parser;
+pub mod follow;
 pub mod pipeline;
 pub mod rows;
 

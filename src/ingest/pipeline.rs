@@ -134,7 +134,7 @@ fn parse_pool() -> &'static rayon::ThreadPool {
 }
 
 /// Bytes read ahead for the fingerprint and format detection.
-const HEAD_BYTES: usize = 64 * 1024;
+pub(crate) const HEAD_BYTES: usize = 64 * 1024;
 
 /// Reads the start of the input (at most [`HEAD_BYTES`]) without losing it.
 fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
@@ -153,7 +153,7 @@ fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
 }
 
 /// The format for an input: the one given, or the one its first lines read as.
-fn resolve_format(choice: &FormatChoice, head: &[u8]) -> Option<Format> {
+pub(crate) fn resolve_format(choice: &FormatChoice, head: &[u8]) -> Option<Format> {
     match choice {
         FormatChoice::Fixed(f) => Some(f.clone()),
         FormatChoice::Auto => {
@@ -178,6 +178,20 @@ pub struct ParseSettings {
     pub geoip: Option<Arc<crate::classify::geo::GeoIp>>,
     /// Bot patterns (built-in, plus `--bot-agents`).
     pub bots: Arc<crate::classify::bots::AgentPatterns>,
+}
+
+impl ParseSettings {
+    /// The parser for one input in `format`.
+    pub fn parser(&self, format: Format) -> ChunkParser {
+        ChunkParser {
+            format,
+            site: self.site.clone(),
+            tz: self.tz,
+            salts: self.salts.clone(),
+            geoip: self.geoip.clone(),
+            bots: self.bots.clone(),
+        }
+    }
 }
 
 /// Where to start reading an input.
@@ -323,15 +337,7 @@ pub fn import(
         path: display.clone(),
     })?;
     summary.format = format.name().to_string();
-    let parser = ChunkParser {
-        format,
-        site: settings.site.clone(),
-        tz: settings.tz,
-        salts: settings.salts.clone(),
-        geoip: settings.geoip.clone(),
-        bots: settings.bots.clone(),
-    };
-    let parser = &parser;
+    let parser = &settings.parser(format);
     let candidates = files::candidates(&store.conn, fingerprint).map_err(lookup_err)?;
 
     let (start, mut reader): (Start, Box<dyn Read + Send>) = if let Some(file) = &plain {

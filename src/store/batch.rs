@@ -95,7 +95,18 @@ impl Writer {
         progress: &Progress<'_>,
         salts: &Salts,
     ) -> Result<(), CommitError> {
-        let result = self.write(conn, chunk, progress, salts);
+        self.commit_all(conn, &[(chunk, progress.clone())], salts)
+    }
+
+    /// Commits several chunks (of one or more files, each file's in order) with their files'
+    /// progress, in one `BEGIN IMMEDIATE` transaction: all of them or none.
+    pub fn commit_all(
+        &mut self,
+        conn: &mut Connection,
+        chunks: &[(&ParsedChunk, Progress<'_>)],
+        salts: &Salts,
+    ) -> Result<(), CommitError> {
+        let result = self.write(conn, chunks, salts);
         match &result {
             Ok(days) => {
                 self.cache.committed();
@@ -109,8 +120,7 @@ impl Writer {
     fn write(
         &mut self,
         conn: &mut Connection,
-        chunk: &ParsedChunk,
-        progress: &Progress<'_>,
+        chunks: &[(&ParsedChunk, Progress<'_>)],
         salts: &Salts,
     ) -> Result<Vec<i64>, CommitError> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -130,10 +140,23 @@ impl Writer {
                 stmt.execute((day, &salt[..]))?;
             }
         }
-        let sites = self.resolve(&tx, Table::Sites, &chunk.sites.items)?;
-        let paths = self.resolve(&tx, Table::Paths, &chunk.paths.items)?;
-        let referrers = self.resolve(&tx, Table::Referrers, &chunk.referrers.items)?;
-        let agents = self.resolve(&tx, Table::Agents, &chunk.agents.items)?;
+        for (chunk, progress) in chunks {
+            self.write_chunk(&tx, chunk, progress)?;
+        }
+        tx.commit()?;
+        Ok(unsaved.into_iter().map(|(d, _)| d).collect())
+    }
+
+    fn write_chunk(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        chunk: &ParsedChunk,
+        progress: &Progress<'_>,
+    ) -> Result<(), CommitError> {
+        let sites = self.resolve(tx, Table::Sites, &chunk.sites.items)?;
+        let paths = self.resolve(tx, Table::Paths, &chunk.paths.items)?;
+        let referrers = self.resolve(tx, Table::Referrers, &chunk.referrers.items)?;
+        let agents = self.resolve(tx, Table::Agents, &chunk.agents.items)?;
 
         let bind = |stmt: &mut rusqlite::CachedStatement<'_>,
                     base: usize,
@@ -205,7 +228,7 @@ impl Writer {
             }
         }
         files::advance(
-            &tx,
+            tx,
             progress.file_id,
             progress.path,
             chunk.start_offset,
@@ -213,8 +236,7 @@ impl Writer {
             chunk.last_line,
             chunk.marker,
         )?;
-        tx.commit()?;
-        Ok(unsaved.into_iter().map(|(d, _)| d).collect())
+        Ok(())
     }
 }
 

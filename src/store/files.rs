@@ -114,6 +114,26 @@ pub fn advance(
     Ok(())
 }
 
+/// Moves a new record (offset 0) to `offset` without reading the lines before it (`tail --from
+/// end`).
+pub fn skip_to(
+    conn: &Connection,
+    id: i64,
+    path: &str,
+    offset: u64,
+    lines: u64,
+    marker: (u32, i64),
+) -> Result<(), AdvanceError> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    match advance(conn, id, path, 0, offset, lines, marker) {
+        Ok(()) => Ok(conn.execute_batch("COMMIT")?),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
 impl AdvanceError {
     /// The SQLite error code, if SQLite failed.
     pub fn sqlite_error_code(&self) -> Option<rusqlite::ErrorCode> {

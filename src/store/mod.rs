@@ -159,6 +159,20 @@ impl Store {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The day salts saved so far, for hashing visitors consistently with earlier runs.
+    pub fn salts(&self) -> rusqlite::Result<crate::classify::Salts> {
+        let mut stmt = self.conn.prepare("SELECT day, salt FROM salts")?;
+        let rows = stmt.query_map([], |r| {
+            let blob: Vec<u8> = r.get(1)?;
+            let mut salt = [0u8; 16];
+            salt.copy_from_slice(&blob[..16.min(blob.len())]);
+            Ok((r.get(0)?, salt))
+        })?;
+        Ok(crate::classify::Salts::from_saved(
+            rows.collect::<rusqlite::Result<Vec<_>>>()?,
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -100,3 +100,78 @@ pub fn dump_rollups(db: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// A `logtally` process running in the background (for `tail`), killed when dropped.
+pub struct Running {
+    /// The process.
+    pub child: std::process::Child,
+    /// Where its stderr goes.
+    pub stderr: PathBuf,
+}
+
+impl Env {
+    /// Starts `logtally ARGS` in the background with the same environment as [`Env::cmd`].
+    pub fn spawn(&self, args: &[&str]) -> Running {
+        let stderr = self.path(&format!(
+            "stderr-{}.txt",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("logtally"))
+            .args(args)
+            .env_clear()
+            .env("HOME", self.dir.path())
+            .env("XDG_DATA_HOME", self.path("data"))
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("NO_COLOR", "1")
+            .current_dir(self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&stderr).expect("stderr file"))
+            .spawn()
+            .expect("start logtally");
+        Running { child, stderr }
+    }
+}
+
+impl Running {
+    /// Sends a signal.
+    pub fn signal(&self, sig: i32) {
+        unsafe {
+            libc::kill(self.child.id() as i32, sig);
+        }
+    }
+
+    /// Waits at most `limit` for the process to end and returns its exit code.
+    pub fn wait_for_exit(&mut self, limit: std::time::Duration) -> Option<i32> {
+        let until = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < until {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!(
+            "still running after {limit:?}; stderr:\n{}",
+            self.stderr_text()
+        );
+    }
+
+    /// What it wrote to stderr so far.
+    pub fn stderr_text(&self) -> String {
+        std::fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
+    /// Whether it still runs.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().expect("wait").is_none()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,315 @@
+//! `logtally tail`: follow access logs as the web server writes them, under systemd or by hand.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use sd_notify::NotifyState;
+
+use crate::classify::geo::GeoIp;
+use crate::cli::{parse_duration, FormatArgs};
+use crate::exit::{ExitCode, TempFailError, UsageError};
+use crate::ingest::follow::{Follow, FollowSettings, Notice, Status};
+use crate::ingest::pipeline::ParseSettings;
+use crate::live::socket;
+use crate::live::state::{LiveSettings, LiveState};
+use crate::output::thousands;
+use crate::settings;
+use crate::source::paths::Pattern;
+use crate::store::Store;
+
+/// Where a file never seen before starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum From {
+    /// Read its whole history.
+    Start,
+    /// Skip what is in it at start-up (files appearing later are read whole).
+    End,
+}
+
+/// Arguments of `logtally tail`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    logtally tail /var/log/nginx/access.log\n  \
+    logtally tail --site example.com '/var/log/caddy/*.log'\n  \
+    logtally tail --from end --flush-interval 2s /var/log/nginx/access.log\n\n\
+    Quote globs so the shell does not expand them: new files matching them are followed too.\n\
+    Each file resumes at the offset committed last time; a file never seen is read from its start\n\
+    (--from end to skip its history). Rotation by rename, copytruncate or delete + recreate loses\n\
+    and repeats no line. SIGTERM/SIGINT commit what was read and exit 0; SIGHUP reopens the files.\n\
+    Under systemd (Type=notify) it reports READY, WATCHDOG and STATUS; see contrib/systemd.\n\n\
+    Exit status: 0 stopped by a signal, 1 error, 2 bad usage, 75 the database stayed locked at exit.")]
+pub struct Args {
+    /// Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else
+    /// $XDG_DATA_HOME/logtally/logtally.db].
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+    #[command(flatten)]
+    format: FormatArgs,
+    /// Site name for every hit (default: the host field of the log, else "default").
+    #[arg(long, value_name = "NAME")]
+    site: Option<String>,
+    /// IANA time zone of day boundaries (default: TZ, else the system's, else UTC).
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
+    /// A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit's country.
+    #[arg(long, value_name = "FILE.mmdb")]
+    geoip: Option<PathBuf>,
+    /// More user-agent patterns of bots: lines of `category<TAB>substring`.
+    #[arg(long, value_name = "FILE")]
+    bot_agents: Option<PathBuf>,
+    /// Where a file never seen before starts.
+    #[arg(long, value_enum, default_value_t = From::Start)]
+    from: From,
+    /// Commit at least this often (500ms, 5s, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    flush_interval: Duration,
+    /// Commit as soon as this many hits are waiting.
+    #[arg(long, value_name = "ROWS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    batch_size: u64,
+    /// Poll the files instead of using inotify (network file systems).
+    #[arg(long)]
+    poll: bool,
+    /// How often to poll.
+    #[arg(long, value_name = "DURATION", default_value = "250ms", value_parser = parse_duration)]
+    poll_interval: Duration,
+    /// How long a renamed or deleted file must stay idle before it is closed.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    drain_idle: Duration,
+    /// Visitors seen within this time count as "on the site now" for `logtally live`.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    live_window: Duration,
+    /// A visitor making more requests than this in a minute is flagged as a bot at once.
+    #[arg(long, value_name = "N", default_value_t = 60)]
+    live_rate: u32,
+    /// Unix socket serving the live view [default: <db>.live.sock].
+    #[arg(long, value_name = "PATH")]
+    live_socket: Option<PathBuf>,
+    /// Also serve GET /live.json over HTTP on this loopback address (e.g. 127.0.0.1:8123).
+    #[arg(long, value_name = "ADDR")]
+    live_http: Option<SocketAddr>,
+    /// Log files or quoted glob patterns to follow.
+    #[arg(required = true, value_name = "PATH_OR_GLOB")]
+    paths: Vec<String>,
+}
+
+/// Writes log lines: plain with a timestamp on a terminal or file, and with a syslog priority
+/// prefix but no timestamp under journald (which adds its own).
+struct Log {
+    journal: bool,
+}
+
+impl Log {
+    fn new() -> Log {
+        Log {
+            journal: std::env::var_os("JOURNAL_STREAM").is_some(),
+        }
+    }
+
+    fn line(&self, priority: u8, msg: &str) {
+        if self.journal {
+            eprintln!("<{priority}>{msg}");
+        } else {
+            let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+            eprintln!("{now} logtally: {msg}");
+        }
+    }
+
+    fn info(&self, msg: &str) {
+        self.line(6, msg);
+    }
+
+    fn warn(&self, msg: &str) {
+        self.line(4, msg);
+    }
+
+    fn error(&self, msg: &str) {
+        self.line(3, msg);
+    }
+
+    fn notice(&self, n: Notice) {
+        match n {
+            Notice::Following {
+                path,
+                offset,
+                resumed: true,
+            } => self.info(&format!("following {path} from byte {offset} (resumed)")),
+            Notice::Following { path, offset, .. } => {
+                self.info(&format!("following {path} from byte {offset}"))
+            }
+            Notice::Skipped { path, why } => self.warn(&format!("not following {path}: {why}")),
+            Notice::Truncated { path } => {
+                self.info(&format!("{path} was truncated or rewritten; reading it from the start"))
+            }
+            Notice::RotatedAway { path } => self.info(&format!(
+                "{path} was rotated; reading the old file to its end"
+            )),
+            Notice::Closed { path } => {
+                self.info(&format!("finished the rotated-away file that was {path}"))
+            }
+            Notice::ReadFailed { path, error } => {
+                self.error(&format!("cannot read {path}: {error}"))
+            }
+            Notice::CommitFailed {
+                error,
+                pending_rows,
+            } => self.error(&format!(
+                "cannot commit to the database: {error}; {} hits kept in memory and retried, reading paused while the buffer is full (repeated at most once a minute)",
+                thousands(pending_rows as u64)
+            )),
+            Notice::CommitRecovered { after_seconds } => self.info(&format!(
+                "the database takes writes again after {after_seconds} s; nothing was lost"
+            )),
+            Notice::Polling { why } => self.warn(&why),
+        }
+    }
+}
+
+/// systemd's watchdog and status, when run by it.
+struct Systemd {
+    watchdog_every: Option<Duration>,
+    last_ping: Instant,
+    last_status: Instant,
+    last_lines: u64,
+}
+
+impl Systemd {
+    fn new() -> Systemd {
+        let mut usec = 0;
+        let watchdog_every =
+            sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2));
+        Systemd {
+            watchdog_every,
+            last_ping: Instant::now(),
+            last_status: Instant::now(),
+            last_lines: 0,
+        }
+    }
+
+    fn tick(&mut self, status: &Status) {
+        if let Some(every) = self.watchdog_every {
+            if self.last_ping.elapsed() >= every {
+                let _ = sd_notify::notify(false, &[NotifyState::Watchdog]);
+                self.last_ping = Instant::now();
+            }
+        }
+        let elapsed = self.last_status.elapsed();
+        if elapsed >= Duration::from_secs(5) {
+            let rate = (status.lines - self.last_lines) as f64 / elapsed.as_secs_f64();
+            let text = format!(
+                "{} files, {} lines/s, lag {} ms, {} hits waiting{}",
+                status.files,
+                thousands(rate as u64),
+                status.last_lag.as_millis(),
+                thousands(status.pending_rows as u64),
+                if status.failing {
+                    ", database refusing writes"
+                } else {
+                    ""
+                }
+            );
+            let _ = sd_notify::notify(false, &[NotifyState::Status(&text)]);
+            self.last_status = Instant::now();
+            self.last_lines = status.lines;
+        }
+    }
+}
+
+/// Runs `logtally tail`.
+pub fn run(args: Args) -> Result<ExitCode> {
+    let log = Log::new();
+    let choice = args.format.choice()?;
+    let tz = settings::time_zone(args.tz.as_deref())?;
+    let patterns = args
+        .paths
+        .iter()
+        .map(|p| Pattern::new(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| UsageError(e.to_string()))?;
+    let db = settings::db_path(args.db.as_deref());
+    let mut store = Store::open(&db)?;
+    // Short waits keep the loop answering signals; a busy database is retried, not fatal.
+    store.conn.busy_timeout(Duration::from_millis(1000))?;
+    let geoip = match &args.geoip {
+        Some(path) => Some(Arc::new(GeoIp::open(path)?)),
+        None => None,
+    };
+    let parse = ParseSettings {
+        choice,
+        site: args.site.clone(),
+        tz,
+        salts: Arc::new(store.salts().context("reading day salts")?),
+        geoip,
+        bots: Arc::new(settings::bot_patterns(args.bot_agents.as_deref())?),
+    };
+    let live = Arc::new(Mutex::new(LiveState::new(LiveSettings {
+        window_ms: args.live_window.as_millis() as i64,
+        max_per_minute: args.live_rate,
+    })));
+    let socket_path = args
+        .live_socket
+        .clone()
+        .unwrap_or_else(|| socket::default_path(&db));
+    let _socket = socket::serve_unix(&socket_path, live.clone())?;
+    if let Some(addr) = args.live_http {
+        socket::serve_http(addr, live.clone())?;
+        log.info(&format!("serving http://{addr}/live.json"));
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let reopen = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(sig, stop.clone()).context("installing signal handlers")?;
+    }
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, reopen.clone())
+        .context("installing signal handlers")?;
+
+    let settings = FollowSettings {
+        flush_interval: args.flush_interval,
+        batch_rows: args.batch_size as usize,
+        from_end: args.from == From::End,
+        poll: args.poll,
+        poll_interval: args.poll_interval.max(Duration::from_millis(10)),
+        drain_idle: args.drain_idle,
+    };
+    let mut follow = Follow::new(&mut store, parse, settings, patterns, live);
+    log.info(&format!(
+        "writing to {}, live view on {}",
+        db.display(),
+        socket_path.display()
+    ));
+    let mut systemd = Systemd::new();
+    let mut ready = false;
+    let result = follow.run(&stop, &reopen, &mut |f| {
+        for n in f.take_notices() {
+            log.notice(n);
+        }
+        if !ready {
+            let _ = sd_notify::notify(false, &[NotifyState::Ready]);
+            ready = true;
+        }
+        systemd.tick(&f.status());
+    });
+    let _ = sd_notify::notify(false, &[NotifyState::Stopping]);
+    for n in follow.take_notices() {
+        log.notice(n);
+    }
+    let status = follow.status();
+    match result {
+        Ok(()) => {
+            log.info(&format!(
+                "stopped; {} lines committed in this run",
+                thousands(status.lines)
+            ));
+            Ok(ExitCode::Success)
+        }
+        Err(e) => Err(TempFailError(format!(
+            "stopped with {} hits not committed ({e}); they are read again at the next start",
+            thousands(status.pending_rows as u64)
+        ))
+        .into()),
+    }
+}

@@ -1,0 +1,104 @@
+//! Expands the paths and glob patterns given to `tail` into the files they match now, and names
+//! the folders to watch for new ones.
+
+use std::path::{Path, PathBuf};
+
+/// A path or glob pattern to follow.
+#[derive(Clone, Debug)]
+pub struct Pattern {
+    text: String,
+    glob: Option<glob::Pattern>,
+}
+
+/// A pattern that is not a valid glob.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid glob {pattern:?}: {source}; quote it so the shell does not expand it, and escape [ ] * ? with [[] []] [*] [?]")]
+pub struct Error {
+    /// The pattern.
+    pub pattern: String,
+    /// Why.
+    pub source: glob::PatternError,
+}
+
+fn has_glob(s: &str) -> bool {
+    s.contains(['*', '?', '['])
+}
+
+impl Pattern {
+    /// Parses a path or glob.
+    pub fn new(text: &str) -> Result<Pattern, Error> {
+        let glob = if has_glob(text) {
+            Some(glob::Pattern::new(text).map_err(|source| Error {
+                pattern: text.to_string(),
+                source,
+            })?)
+        } else {
+            None
+        };
+        Ok(Pattern {
+            text: text.to_string(),
+            glob,
+        })
+    }
+
+    /// The pattern as given.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The folder whose entries can match: the pattern's parent when only its file name has
+    /// wildcards, else `None` (then only the periodic rescan finds new files).
+    pub fn watch_dir(&self) -> Option<PathBuf> {
+        let parent = Path::new(&self.text).parent()?;
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        (!has_glob(&parent.to_string_lossy())).then(|| parent.to_path_buf())
+    }
+
+    /// Regular files matching now, sorted.
+    pub fn matches(&self) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = match &self.glob {
+            None => vec![PathBuf::from(&self.text)],
+            Some(_) => glob::glob(&self.text)
+                .map(|paths| paths.filter_map(Result::ok).collect())
+                .unwrap_or_default(),
+        };
+        out.retain(|p| p.is_file());
+        out.sort();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_files_and_name_their_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.log", "b.log", "c.txt"] {
+            std::fs::write(dir.path().join(name), "x\n").unwrap();
+        }
+        std::fs::create_dir(dir.path().join("d.log")).unwrap();
+        let p = Pattern::new(&format!("{}/*.log", dir.path().display())).unwrap();
+        let names: Vec<_> = p
+            .matches()
+            .iter()
+            .map(|m| m.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["a.log", "b.log"]);
+        assert_eq!(p.watch_dir().unwrap(), dir.path());
+        let plain = Pattern::new("access.log").unwrap();
+        assert_eq!(plain.watch_dir().unwrap(), Path::new("."));
+        assert!(
+            plain.matches().is_empty(),
+            "a missing file matches nothing yet"
+        );
+        assert!(Pattern::new("/var/*/x.log").unwrap().watch_dir().is_none());
+        let err = Pattern::new("/var/log/[.log").unwrap_err();
+        assert!(err.to_string().contains("invalid glob"), "{err}");
+    }
+}
