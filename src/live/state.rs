@@ -4,7 +4,7 @@
 //! Memory is bounded: visitors past the window are pruned as the map is read and written, and the
 //! map never holds more than [`MAX_VISITORS`] (the oldest go first).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -44,18 +44,47 @@ impl Default for LiveSettings {
 
 #[derive(Debug)]
 struct Visitor {
-    site: Arc<str>,
-    page: Arc<str>,
-    source: Arc<str>,
-    browser: Arc<str>,
+    site: u32,
+    page: u32,
+    source: u32,
+    browser: u32,
     last_ts: i64,
 }
 
-#[derive(Debug, Default)]
+/// Requests of one visitor per second over the last minute: exact at the one-second resolution of
+/// access-log timestamps, in 76 bytes whatever the rate.
+#[derive(Debug)]
 struct Rate {
-    /// Times of the visitor's last requests within a minute.
-    recent: VecDeque<i64>,
+    counts: [u8; 60],
+    last_sec: i64,
     flagged_at: Option<i64>,
+}
+
+impl Rate {
+    fn new(sec: i64) -> Rate {
+        Rate {
+            counts: [0; 60],
+            last_sec: sec,
+            flagged_at: None,
+        }
+    }
+
+    /// Counts a request at second `sec`; returns the requests of the minute ending at the
+    /// latest second seen.
+    fn add(&mut self, sec: i64) -> u32 {
+        if sec > self.last_sec {
+            let gap = (sec - self.last_sec).min(60);
+            for s in (sec - gap + 1)..=sec {
+                self.counts[s.rem_euclid(60) as usize] = 0;
+            }
+            self.last_sec = sec;
+        }
+        if sec > self.last_sec - 60 {
+            let slot = &mut self.counts[sec.rem_euclid(60) as usize];
+            *slot = slot.saturating_add(1);
+        }
+        self.counts.iter().map(|c| u32::from(*c)).sum()
+    }
 }
 
 /// The live map.
@@ -65,10 +94,13 @@ pub struct LiveState {
     visitors: HashMap<i64, Visitor>,
     rates: HashMap<i64, Rate>,
     /// (site, minute) -> (requests, human page views).
-    minutes: HashMap<(Arc<str>, i64), (u64, u64)>,
-    strings: HashMap<String, Arc<str>>,
-    browsers: HashMap<String, Arc<str>>,
+    minutes: HashMap<(u32, i64), (u64, u64)>,
+    /// Interned names (sites, pages, sources, browsers): a visitor holds four ids, not strings.
+    names: Vec<Arc<str>>,
+    index: HashMap<Arc<str>, u32>,
+    browsers: HashMap<String, u32>,
     flagged_total: u64,
+    pruned_at: i64,
 }
 
 /// One site's live figures.
@@ -123,11 +155,11 @@ pub struct Snapshot {
     pub sites: Vec<SiteNow>,
 }
 
-fn top(counts: HashMap<&Arc<str>, u64>, n: usize) -> Vec<Count> {
+fn top(names: &[Arc<str>], counts: HashMap<u32, u64>, n: usize) -> Vec<Count> {
     let mut v: Vec<Count> = counts
         .into_iter()
         .map(|(k, c)| Count {
-            name: k.to_string(),
+            name: names[k as usize].to_string(),
             visitors: c,
         })
         .collect();
@@ -144,31 +176,35 @@ impl LiveState {
             visitors: HashMap::new(),
             rates: HashMap::new(),
             minutes: HashMap::new(),
-            strings: HashMap::new(),
+            names: Vec::new(),
+            index: HashMap::new(),
             browsers: HashMap::new(),
             flagged_total: 0,
+            pruned_at: 0,
         }
     }
 
-    fn intern(&mut self, s: &str) -> Arc<str> {
-        if let Some(a) = self.strings.get(s) {
-            return a.clone();
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(id) = self.index.get(s) {
+            return *id;
         }
+        let id = self.names.len() as u32;
         let a: Arc<str> = Arc::from(s);
-        self.strings.insert(s.to_string(), a.clone());
-        a
+        self.names.push(a.clone());
+        self.index.insert(a, id);
+        id
     }
 
-    fn browser(&mut self, agent: Option<&str>) -> Arc<str> {
+    fn browser(&mut self, agent: Option<&str>) -> u32 {
         let agent = agent.unwrap_or("");
         if let Some(b) = self.browsers.get(agent) {
-            return b.clone();
+            return *b;
         }
         if self.browsers.len() >= MAX_AGENTS {
             self.browsers.clear();
         }
         let b = self.intern(&crate::classify::agent::classify(agent).browser);
-        self.browsers.insert(agent.to_string(), b.clone());
+        self.browsers.insert(agent.to_string(), b);
         b
     }
 
@@ -191,7 +227,7 @@ impl LiveState {
             if row.ts >= rate_since {
                 let m = self
                     .minutes
-                    .entry((site.clone(), row.ts.div_euclid(MINUTE_MS)))
+                    .entry((site, row.ts.div_euclid(MINUTE_MS)))
                     .or_default();
                 m.0 += 1;
                 m.1 += u64::from(bot == 0 && row.kind == Kind::Page as u8);
@@ -240,26 +276,23 @@ impl LiveState {
                 }
             }
         }
-        self.prune(now_ms);
+        if now_ms - self.pruned_at >= 1000 || self.visitors.len() > MAX_VISITORS {
+            self.prune(now_ms);
+        }
     }
 
     /// Counts a request of `visitor` at `ts`; true when it is (or was already) over the rate.
     fn over_rate(&mut self, visitor: i64, ts: i64) -> bool {
-        let limit = self.settings.max_per_minute as usize;
-        let rate = self.rates.entry(visitor).or_default();
+        let sec = ts.div_euclid(1000);
+        let rate = self.rates.entry(visitor).or_insert_with(|| Rate::new(sec));
         if let Some(at) = rate.flagged_at {
             if ts - at < FLAG_MS {
                 return true;
             }
             rate.flagged_at = None;
         }
-        while rate.recent.front().is_some_and(|t| *t <= ts - MINUTE_MS) {
-            rate.recent.pop_front();
-        }
-        rate.recent.push_back(ts);
-        if rate.recent.len() > limit {
+        if rate.add(sec) > self.settings.max_per_minute {
             rate.flagged_at = Some(ts);
-            rate.recent.clear();
             self.flagged_total += 1;
             return true;
         }
@@ -268,6 +301,7 @@ impl LiveState {
 
     /// Drops what fell out of the window and keeps the map within its bounds.
     pub fn prune(&mut self, now_ms: i64) {
+        self.pruned_at = now_ms;
         let since = now_ms - self.settings.window_ms;
         self.visitors.retain(|_, v| v.last_ts >= since);
         if self.visitors.len() > MAX_VISITORS {
@@ -279,30 +313,38 @@ impl LiveState {
         }
         self.rates.retain(|_, r| {
             r.flagged_at.is_some_and(|at| at > now_ms - FLAG_MS)
-                || r.recent.back().is_some_and(|t| *t > now_ms - MINUTE_MS)
+                || r.last_sec * 1000 > now_ms - MINUTE_MS
         });
         if self.rates.len() > MAX_VISITORS {
             self.rates.clear();
         }
         let first_minute = (now_ms - RATE_MINUTES * MINUTE_MS).div_euclid(MINUTE_MS);
         self.minutes.retain(|(_, m), _| *m >= first_minute);
-        if self.strings.len() > 4 * MAX_VISITORS {
-            self.strings.clear();
+        if self.names.len() > 4 * MAX_VISITORS {
+            // Endless distinct paths (a scanner that looks human): start the map afresh rather
+            // than grow; it refills within one window.
+            self.names.clear();
+            self.index.clear();
+            self.browsers.clear();
+            self.visitors.clear();
+            self.minutes.clear();
         }
     }
 
     /// What is going on now, for all sites or one, with `top` rows per list.
     pub fn snapshot(&mut self, now_ms: i64, site: Option<&str>, top_n: usize) -> Snapshot {
         self.prune(now_ms);
-        let mut by_site: HashMap<&Arc<str>, Vec<&Visitor>> = HashMap::new();
+        let names = &self.names;
+        let wanted = |id: u32| site.is_none_or(|s| *s == *names[id as usize]);
+        let mut by_site: HashMap<u32, Vec<&Visitor>> = HashMap::new();
         for v in self.visitors.values() {
-            if site.is_none_or(|s| *s == *v.site) {
-                by_site.entry(&v.site).or_default().push(v);
+            if wanted(v.site) {
+                by_site.entry(v.site).or_default().push(v);
             }
         }
         for (s, _) in self.minutes.keys() {
-            if site.is_none_or(|want| *want == **s) {
-                by_site.entry(s).or_default();
+            if wanted(*s) {
+                by_site.entry(*s).or_default();
             }
         }
         let first_minute = (now_ms - (RATE_MINUTES - 1) * MINUTE_MS).div_euclid(MINUTE_MS);
@@ -313,17 +355,14 @@ impl LiveState {
                 let mut sources = HashMap::new();
                 let mut browsers = HashMap::new();
                 for v in &vs {
-                    *pages.entry(&v.page).or_default() += 1;
-                    *sources.entry(&v.source).or_default() += 1;
-                    *browsers.entry(&v.browser).or_default() += 1;
+                    *pages.entry(v.page).or_default() += 1;
+                    *sources.entry(v.source).or_default() += 1;
+                    *browsers.entry(v.browser).or_default() += 1;
                 }
                 let per_minute = (first_minute..=now_ms.div_euclid(MINUTE_MS))
                     .map(|m| {
-                        let (requests, pageviews) = self
-                            .minutes
-                            .get(&(name.clone(), m))
-                            .copied()
-                            .unwrap_or_default();
+                        let (requests, pageviews) =
+                            self.minutes.get(&(name, m)).copied().unwrap_or_default();
                         Minute {
                             minute: m * MINUTE_MS,
                             requests,
@@ -332,11 +371,11 @@ impl LiveState {
                     })
                     .collect();
                 SiteNow {
-                    site: name.to_string(),
+                    site: names[name as usize].to_string(),
                     visitors: vs.len() as u64,
-                    pages: top(pages, top_n),
-                    sources: top(sources, top_n),
-                    browsers: top(browsers, top_n),
+                    pages: top(names, pages, top_n),
+                    sources: top(names, sources, top_n),
+                    browsers: top(names, browsers, top_n),
                     per_minute,
                 }
             })
