@@ -348,10 +348,26 @@ fn a_busy_database_pauses_tail_without_loss_or_exit() {
     for n in 1..=1000 {
         append(&log, &line("b", n));
     }
+    let reader_db = env.db();
+    let reader = std::thread::spawn(move || {
+        // A stats-like reader: long read transactions all along.
+        let c = rusqlite::Connection::open(&reader_db).unwrap();
+        let until = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < until {
+            let _: i64 = c
+                .query_row(
+                    "SELECT count(*) FROM events, (SELECT 1 UNION SELECT 2)",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
+        }
+    });
     let mut t = t;
     std::thread::sleep(Duration::from_millis(1500));
     assert!(t.is_running(), "tail must not exit: {}", t.stderr_text());
     holder.join().unwrap();
+    reader.join().unwrap();
     env.cmd()
         .args(["import", "--db"])
         .arg(env.db())
@@ -503,4 +519,49 @@ fn live_shows_visitors_now_without_bots_and_forgets_them_after_the_window() {
         .unwrap();
     assert_eq!(flagged, 10);
     let _: PathBuf = env.db();
+}
+
+#[test]
+fn two_files_with_the_same_first_line_are_both_read() {
+    let env = Env::new();
+    let first = line("same", 0);
+    let a = env.write("a.log", format!("{first}{}", line("a", 1)));
+    let b = env.write("b.log", format!("{first}{}", line("b", 1)));
+    let t = tail(&env, &[], &[&env.path("*.log").display().to_string()]);
+    let (events, _) = wait_for(&env.db(), 4, Duration::from_secs(15));
+    assert_eq!(events, 4, "{}", t.stderr_text());
+    append(&a, &line("a", 2));
+    append(&b, &line("b", 2));
+    assert_eq!(wait_for(&env.db(), 6, Duration::from_secs(15)).0, 6);
+    std::thread::sleep(Duration::from_millis(500));
+    stop(t);
+    assert_eq!(
+        counts(&env.db()),
+        (6, 5),
+        "the shared first line is one path, read twice"
+    );
+}
+
+#[test]
+fn sighup_reopens_without_losing_or_repeating_lines() {
+    let env = Env::new();
+    let log = env.path("access.log");
+    for n in 1..=100 {
+        append(&log, &line("h", n));
+    }
+    let t = tail(&env, &[], &[&log.display().to_string()]);
+    assert_eq!(wait_for(&env.db(), 100, Duration::from_secs(10)).0, 100);
+    for round in 0..3 {
+        for n in 0..50 {
+            append(&log, &line("h", 1000 + round * 50 + n));
+        }
+        t.signal(libc::SIGHUP);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_exactly_once(&env.db(), 250, &t);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(counts(&env.db()), (250, 250));
+    let mut t = t;
+    assert!(t.is_running());
+    stop(t);
 }

@@ -506,8 +506,11 @@ impl<'a> Follow<'a> {
                 continue;
             }
             if held.contains(&c.id) {
-                // The same content is followed under another name (a rotation in progress).
-                return Err(false);
+                // Followed under another name: a copy of it (copytruncate's copy may appear
+                // before the truncation is seen), so never read twice. While nothing of it is
+                // committed the marker cannot tell a copy from another file with the same first
+                // line: look again after the next commit.
+                return Err(c.offset == 0);
             }
             if let Err(e) = f.follower.start_at(c.offset, c.lines + 1) {
                 return fail(&mut self.notices, &f.display, e);
@@ -529,6 +532,10 @@ impl<'a> Follow<'a> {
         ) else {
             return Err(true);
         };
+        if held.contains(&record.id) {
+            // Another followed file with the same first line and nothing committed yet.
+            return Err(true);
+        }
         let (mut offset, mut line) = (record.offset, record.lines + 1);
         if first_scan && self.settings.from_end && record.offset == 0 {
             match f.follower.end_of_last_line() {
@@ -685,7 +692,9 @@ impl<'a> Follow<'a> {
                 {
                     self.last_failure_notice = Some(Instant::now());
                     self.notices.push(Notice::CommitFailed {
-                        error: format!("{e}; {}", crate::store::write_hint(&e)),
+                        error: format!("{e}; {}", crate::store::write_hint(&e))
+                            .trim_end_matches([';', ' '])
+                            .to_string(),
                         pending_rows: self.pending_rows,
                     });
                 }
