@@ -22,6 +22,9 @@ _logtally() {
             logtally,cleanup)
                 cmd="logtally__subcmd__cleanup"
                 ;;
+            logtally,config)
+                cmd="logtally__subcmd__config"
+                ;;
             logtally,generate)
                 cmd="logtally__subcmd__generate"
                 ;;
@@ -43,11 +46,32 @@ _logtally() {
             logtally,tail)
                 cmd="logtally__subcmd__tail"
                 ;;
+            logtally__subcmd__config,check)
+                cmd="logtally__subcmd__config__subcmd__check"
+                ;;
+            logtally__subcmd__config,example)
+                cmd="logtally__subcmd__config__subcmd__example"
+                ;;
+            logtally__subcmd__config,help)
+                cmd="logtally__subcmd__config__subcmd__help"
+                ;;
+            logtally__subcmd__config__subcmd__help,check)
+                cmd="logtally__subcmd__config__subcmd__help__subcmd__check"
+                ;;
+            logtally__subcmd__config__subcmd__help,example)
+                cmd="logtally__subcmd__config__subcmd__help__subcmd__example"
+                ;;
+            logtally__subcmd__config__subcmd__help,help)
+                cmd="logtally__subcmd__config__subcmd__help__subcmd__help"
+                ;;
             logtally__subcmd__help,check)
                 cmd="logtally__subcmd__help__subcmd__check"
                 ;;
             logtally__subcmd__help,cleanup)
                 cmd="logtally__subcmd__help__subcmd__cleanup"
+                ;;
+            logtally__subcmd__help,config)
+                cmd="logtally__subcmd__help__subcmd__config"
                 ;;
             logtally__subcmd__help,generate)
                 cmd="logtally__subcmd__help__subcmd__generate"
@@ -70,6 +94,12 @@ _logtally() {
             logtally__subcmd__help,tail)
                 cmd="logtally__subcmd__help__subcmd__tail"
                 ;;
+            logtally__subcmd__help__subcmd__config,check)
+                cmd="logtally__subcmd__help__subcmd__config__subcmd__check"
+                ;;
+            logtally__subcmd__help__subcmd__config,example)
+                cmd="logtally__subcmd__help__subcmd__config__subcmd__example"
+                ;;
             *)
                 ;;
         esac
@@ -77,12 +107,16 @@ _logtally() {
 
     case "${cmd}" in
         logtally)
-            opts="-h -V --help --version check tail import rollup cleanup stats live generate help"
+            opts="-h -V --config --help --version check tail import rollup cleanup stats live config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -91,7 +125,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__check)
-            opts="-f -h -V --format --log-format --max-reject-ratio --bots --tz --bot-agents --json --help --version"
+            opts="-f -h -V --format --log-format --max-reject-ratio --bots --tz --bot-agents --json --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -121,6 +155,10 @@ _logtally() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -129,7 +167,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__cleanup)
-            opts="-v -h -V --db --keep-days --tz --vacuum --verbose --json --help --version"
+            opts="-v -h -V --db --keep-days --tz --vacuum --verbose --json --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -147,6 +185,120 @@ _logtally() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__config)
+            opts="-h -V --config --help --version check example help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__config__subcmd__check)
+            opts="-h -V --json --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__config__subcmd__example)
+            opts="-h -V --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__config__subcmd__help)
+            opts="check example help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__config__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__config__subcmd__help__subcmd__example)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -155,13 +307,17 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__generate)
-            opts="-h -V --out --help --version"
+            opts="-h -V --out --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -173,7 +329,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__help)
-            opts="check tail import rollup cleanup stats live generate help"
+            opts="check tail import rollup cleanup stats live config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -203,6 +359,48 @@ _logtally() {
         logtally__subcmd__help__subcmd__cleanup)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__help__subcmd__config)
+            opts="check example"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__help__subcmd__config__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__help__subcmd__config__subcmd__example)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -313,7 +511,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__import)
-            opts="-f -h -V --db --format --log-format --site --tz --geoip --bot-agents --json --help --version"
+            opts="-f -h -V --db --format --log-format --site --tz --geoip --bot-agents --json --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -351,6 +549,10 @@ _logtally() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -359,7 +561,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__live)
-            opts="-h -V --db --socket --site --top --interval --once --json --help --version"
+            opts="-h -V --db --socket --site --top --interval --once --json --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -385,6 +587,10 @@ _logtally() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -393,7 +599,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__rollup)
-            opts="-v -h -V --db --tz --since --rebuild --verbose --json --help --version"
+            opts="-v -h -V --db --tz --since --rebuild --verbose --json --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -411,6 +617,10 @@ _logtally() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -419,7 +629,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__stats)
-            opts="-h -V --db --site --period --since --until --top --format --tz --no-refresh --help --version"
+            opts="-h -V --db --site --period --since --until --top --format --tz --no-refresh --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -457,6 +667,10 @@ _logtally() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -465,7 +679,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__tail)
-            opts="-f -h -V --db --format --log-format --site --tz --geoip --bot-agents --from --flush-interval --batch-size --poll --poll-interval --drain-idle --live-window --live-rate --live-socket --live-http --help --version"
+            opts="-f -h -V --db --format --log-format --site --tz --geoip --bot-agents --from --flush-interval --batch-size --poll --poll-interval --drain-idle --live-window --live-rate --live-socket --live-http --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -536,6 +750,10 @@ _logtally() {
                     return 0
                     ;;
                 --live-http)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

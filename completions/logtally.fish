@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_logtally_global_optspecs
-    string join \n h/help V/version
+    string join \n config= h/help V/version
 end
 
 function __fish_logtally_needs_command
@@ -24,6 +24,7 @@ function __fish_logtally_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c logtally -n "__fish_logtally_needs_command" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_needs_command" -s h -l help -d 'Print help'
 complete -c logtally -n "__fish_logtally_needs_command" -s V -l version -d 'Print version'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "check" -d 'Parse log files and report formats, rejects and time range, writing nothing'
@@ -33,6 +34,7 @@ complete -c logtally -n "__fish_logtally_needs_command" -f -a "rollup" -d 'Compu
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "cleanup" -d 'Delete raw events past retention, never a day that is not rolled up; run from cron'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "stats" -d 'Show visitors, page views, sources, pages, browsers... from the rollups'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "live" -d 'Show who is on the site now, from the running tail\'s memory'
+complete -c logtally -n "__fish_logtally_needs_command" -f -a "config" -d 'Check the configuration file and show the settings in effect, or print an example'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "generate" -d 'Write man pages and shell completions from this command line\'s definition'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c logtally -n "__fish_logtally_using_subcommand check" -s f -l format -d 'Log format of the input' -r -f -a "auto\t'Detect from the first lines'
@@ -44,6 +46,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand check" -l log-format -
 complete -c logtally -n "__fish_logtally_using_subcommand check" -l max-reject-ratio -d 'Fail (exit 1) when more than this share of non-blank lines is rejected' -r
 complete -c logtally -n "__fish_logtally_using_subcommand check" -l tz -d 'IANA time zone of days, for the per-day bot rules of --bots (default: TZ, else the system\'s)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand check" -l bot-agents -d 'More user-agent patterns of bots for --bots: lines of `category<TAB>substring`' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand check" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand check" -l bots -d 'Also show what bot detection would flag, and why (top agents and addresses per reason)'
 complete -c logtally -n "__fish_logtally_using_subcommand check" -l json -d 'Print the report as JSON'
 complete -c logtally -n "__fish_logtally_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -59,16 +62,17 @@ complete -c logtally -n "__fish_logtally_using_subcommand tail" -l site -d 'Site
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l bot-agents -d 'More user-agent patterns of bots: lines of `category<TAB>substring`' -r -F
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l from -d 'Where a file never seen before starts' -r -f -a "start\t'Read its whole history'
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l from -d 'Where a file never seen before starts [default: start, or tail.from]' -r -f -a "start\t'Read its whole history'
 end\t'Skip what is in it at start-up (files appearing later are read whole)'"
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l flush-interval -d 'Commit at least this often (500ms, 5s, 1m)' -r
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l batch-size -d 'Commit as soon as this many hits are waiting' -r
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l poll-interval -d 'How often to poll' -r
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l drain-idle -d 'How long a renamed or deleted file must stay idle before it is closed' -r
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-window -d 'Visitors seen within this time count as "on the site now" for `logtally live`' -r
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-rate -d 'A visitor making more requests than this in a minute is flagged as a bot at once' -r
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-socket -d 'Unix socket serving the live view [default: <db>.live.sock]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l flush-interval -d 'Commit at least this often (500ms, 5s, 1m) [default: 5s, or tail.flush_interval]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l batch-size -d 'Commit as soon as this many hits are waiting [default: 10000, or tail.batch_size]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l poll-interval -d 'How often to poll [default: 250ms, or tail.poll_interval]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l drain-idle -d 'How long a renamed or deleted file must stay idle before it is closed [default: 5s, or tail.drain_idle]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-window -d 'Visitors seen within this time count as "on the site now" for `logtally live` [default: 5m, or live.window]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-rate -d 'A visitor making more requests than this in a minute is flagged as a bot at once [default: 60, or bots.max_per_minute]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-socket -d 'Unix socket serving the live view [default: <db>.live.sock, or live.socket]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-http -d 'Also serve GET /live.json over HTTP on this loopback address (e.g. 127.0.0.1:8123)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l poll -d 'Poll the files instead of using inotify (network file systems)'
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -s V -l version -d 'Print version'
@@ -83,20 +87,23 @@ complete -c logtally -n "__fish_logtally_using_subcommand import" -l site -d 'Si
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country; it must be given at import, since addresses are never stored' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l bot-agents -d 'More user-agent patterns of bots, checked before the built-in ones: lines of `category<TAB>substring` (see `logtally check --bots`)' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand import" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l json -d 'Print the summary as JSON'
 complete -c logtally -n "__fish_logtally_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c logtally -n "__fish_logtally_using_subcommand import" -s V -l version -d 'Print version'
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l db -d 'Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l since -d 'Only roll up days on or after this date (YYYY-MM-DD)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l rebuild -d 'Recompute every day whose raw events are all still in the database'
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -s v -l verbose -d 'Print a summary line'
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l json -d 'Print the summary as JSON'
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -s h -l help -d 'Print help'
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -s V -l version -d 'Print version'
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l db -d 'Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
-complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l keep-days -d 'Keep raw events of this many recent days' -r
+complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l keep-days -d 'Keep raw events of this many recent days [default: 30, or retention.keep_days]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l tz -d 'IANA time zone of day boundaries (use the rollup\'s; default: TZ, else the system\'s, else UTC)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l vacuum -d 'Return the freed space to the file system (incremental vacuum, in small steps)'
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -s v -l verbose -d 'Print a summary line'
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l json -d 'Print the summary as JSON'
@@ -118,6 +125,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand stats" -l format -d 'O
 json\t'JSON (stable shape, see the README)'
 csv\t'CSV in long form: section,key,metric,value'"
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l tz -d 'IANA time zone of days (use the rollup\'s; default: TZ, else the system\'s, else UTC)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l no-refresh -d 'Do not roll up today\'s new events first'
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -s V -l version -d 'Print version'
@@ -126,19 +134,40 @@ complete -c logtally -n "__fish_logtally_using_subcommand live" -l socket -d 'Th
 complete -c logtally -n "__fish_logtally_using_subcommand live" -l site -d 'One site only' -r
 complete -c logtally -n "__fish_logtally_using_subcommand live" -l top -d 'Rows per list' -r
 complete -c logtally -n "__fish_logtally_using_subcommand live" -l interval -d 'Refresh this often' -r
+complete -c logtally -n "__fish_logtally_using_subcommand live" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand live" -l once -d 'Print one snapshot and exit'
 complete -c logtally -n "__fish_logtally_using_subcommand live" -l json -d 'JSON instead of a table (one object per refresh)'
 complete -c logtally -n "__fish_logtally_using_subcommand live" -s h -l help -d 'Print help'
 complete -c logtally -n "__fish_logtally_using_subcommand live" -s V -l version -d 'Print version'
+complete -c logtally -n "__fish_logtally_using_subcommand config; and not __fish_seen_subcommand_from check example help" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand config; and not __fish_seen_subcommand_from check example help" -s h -l help -d 'Print help'
+complete -c logtally -n "__fish_logtally_using_subcommand config; and not __fish_seen_subcommand_from check example help" -s V -l version -d 'Print version'
+complete -c logtally -n "__fish_logtally_using_subcommand config; and not __fish_seen_subcommand_from check example help" -f -a "check" -d 'Validate a configuration file and print the effective settings with where each comes from'
+complete -c logtally -n "__fish_logtally_using_subcommand config; and not __fish_seen_subcommand_from check example help" -f -a "example" -d 'Print a commented example configuration with every setting and its default'
+complete -c logtally -n "__fish_logtally_using_subcommand config; and not __fish_seen_subcommand_from check example help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c logtally -n "__fish_logtally_using_subcommand config; and __fish_seen_subcommand_from check" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand config; and __fish_seen_subcommand_from check" -l json -d 'Print the settings as JSON'
+complete -c logtally -n "__fish_logtally_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
+complete -c logtally -n "__fish_logtally_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
+complete -c logtally -n "__fish_logtally_using_subcommand config; and __fish_seen_subcommand_from example" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand config; and __fish_seen_subcommand_from example" -s h -l help -d 'Print help'
+complete -c logtally -n "__fish_logtally_using_subcommand config; and __fish_seen_subcommand_from example" -s V -l version -d 'Print version'
+complete -c logtally -n "__fish_logtally_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "check" -d 'Validate a configuration file and print the effective settings with where each comes from'
+complete -c logtally -n "__fish_logtally_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "example" -d 'Print a commented example configuration with every setting and its default'
+complete -c logtally -n "__fish_logtally_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c logtally -n "__fish_logtally_using_subcommand generate" -l out -d 'Folder to write `man/` and `completions/` into' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand generate" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c logtally -n "__fish_logtally_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "check" -d 'Parse log files and report formats, rejects and time range, writing nothing'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "tail" -d 'Follow access logs as they are written (run it under systemd), exactly once across rotation, crashes and restarts'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "import" -d 'Load historical or rotated logs (plain, .gz or stdin) into the database, exactly once'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "rollup" -d 'Compute daily rollups (visitors, page views, sources...) from raw events; run from cron'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "cleanup" -d 'Delete raw events past retention, never a day that is not rolled up; run from cron'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "stats" -d 'Show visitors, page views, sources, pages, browsers... from the rollups'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "live" -d 'Show who is on the site now, from the running tail\'s memory'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "generate" -d 'Write man pages and shell completions from this command line\'s definition'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "check" -d 'Parse log files and report formats, rejects and time range, writing nothing'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "tail" -d 'Follow access logs as they are written (run it under systemd), exactly once across rotation, crashes and restarts'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "import" -d 'Load historical or rotated logs (plain, .gz or stdin) into the database, exactly once'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "rollup" -d 'Compute daily rollups (visitors, page views, sources...) from raw events; run from cron'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "cleanup" -d 'Delete raw events past retention, never a day that is not rolled up; run from cron'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "stats" -d 'Show visitors, page views, sources, pages, browsers... from the rollups'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "live" -d 'Show who is on the site now, from the running tail\'s memory'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "config" -d 'Check the configuration file and show the settings in effect, or print an example'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "generate" -d 'Write man pages and shell completions from this command line\'s definition'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate a configuration file and print the effective settings with where each comes from'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "example" -d 'Print a commented example configuration with every setting and its default'

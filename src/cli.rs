@@ -11,6 +11,9 @@ use crate::parse::{Format, FormatChoice, NginxFormat};
 #[derive(Debug, Parser)]
 #[command(name = "logtally", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
+    /// Configuration file [default: /etc/logtally/logtally.toml when it exists].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -34,6 +37,8 @@ pub enum Command {
     Stats(cmd::stats::Args),
     /// Show who is on the site now, from the running tail's memory.
     Live(cmd::live::Args),
+    /// Check the configuration file and show the settings in effect, or print an example.
+    Config(cmd::config::Args),
     /// Write man pages and shell completions from this command line's definition.
     #[command(hide = true)]
     Generate(cmd::generate::Args),
@@ -66,6 +71,11 @@ pub struct FormatArgs {
 }
 
 impl FormatArgs {
+    /// Whether neither flag was given.
+    pub fn is_default(&self) -> bool {
+        self.format == FormatName::Auto && self.log_format.is_none()
+    }
+
     /// Resolves the flags into a format choice; a bad `--log-format` is a usage error.
     pub fn choice(&self) -> Result<FormatChoice, UsageError> {
         if let Some(s) = &self.log_format {
@@ -81,6 +91,24 @@ impl FormatArgs {
             FormatName::Caddy => FormatChoice::Fixed(Format::Caddy),
         })
     }
+}
+
+/// The format of a configured source (its `format` name or `log_format` string).
+pub fn source_choice(source: &crate::config::Source) -> Result<FormatChoice, UsageError> {
+    let format = match source.format.as_deref() {
+        None | Some("auto") => FormatName::Auto,
+        Some(name) => FormatName::from_str(name, false).map_err(|e| {
+            UsageError(format!(
+                "source {} (line {}): {e}",
+                source.path, source.line
+            ))
+        })?,
+    };
+    FormatArgs {
+        format,
+        log_format: source.log_format.clone(),
+    }
+    .choice()
 }
 
 /// Parses a duration flag: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.

@@ -8,6 +8,7 @@ pub mod classify;
 pub mod cleanup;
 pub mod cli;
 pub mod cmd;
+pub mod config;
 pub mod exit;
 pub mod genlog;
 pub mod ingest;

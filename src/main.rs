@@ -3,21 +3,31 @@
 use clap::Parser;
 
 use logtally::cli::{Cli, Command};
+use logtally::exit::UsageError;
 use logtally::output::Output;
+use logtally::settings::Settings;
 use logtally::{cmd, exit};
 
 fn main() {
     let cli = Cli::parse();
     let output = Output::detect();
+    let config = cli.config.as_deref();
     let result = match cli.command {
-        Command::Check(args) => cmd::check::run(args),
-        Command::Tail(args) => cmd::tail::run(args),
-        Command::Import(args) => cmd::import::run(args, output),
-        Command::Rollup(args) => cmd::rollup::run(args, output),
-        Command::Cleanup(args) => cmd::cleanup::run(args, output),
-        Command::Stats(args) => cmd::stats::run(args, output),
-        Command::Live(args) => cmd::live::run(args),
+        Command::Config(args) => cmd::config::run(args, config),
         Command::Generate(args) => cmd::generate::run(args),
+        command => match Settings::load(config) {
+            Err(e) => Err(UsageError(e.to_string()).into()),
+            Ok(settings) => match command {
+                Command::Check(args) => cmd::check::run(args, &settings),
+                Command::Tail(args) => cmd::tail::run(args, &settings, config),
+                Command::Import(args) => cmd::import::run(args, output, &settings),
+                Command::Rollup(args) => cmd::rollup::run(args, output, &settings),
+                Command::Cleanup(args) => cmd::cleanup::run(args, output, &settings),
+                Command::Stats(args) => cmd::stats::run(args, output, &settings),
+                Command::Live(args) => cmd::live::run(args, &settings),
+                Command::Config(_) | Command::Generate(_) => unreachable!("handled above"),
+            },
+        },
     };
     exit::finish(result)
 }

@@ -1,53 +1,265 @@
-//! Resolved settings shared by commands: where the database lives, which time zone days follow.
+//! Settings resolved once, in one place: a flag, else its `LOGTALLY_*` environment variable, else
+//! the configuration file, else the default (see `config::KEYS`).
 
 use std::path::{Path, PathBuf};
-
-use chrono_tz::Tz;
+use std::time::Duration;
 
 use anyhow::Context;
+use chrono_tz::Tz;
 
 use crate::classify::bots::AgentPatterns;
+use crate::config::{self, ConfigFile, Source};
 use crate::exit::UsageError;
+use crate::rollup::behaviour::Thresholds;
 
 /// Default database path for root (a system service).
 pub const SYSTEM_DB: &str = "/var/lib/logtally/logtally.db";
 
-/// The database path: `--db`, else `LOGTALLY_DB`, else the system path for root, else
-/// `$XDG_DATA_HOME/logtally/logtally.db` (`~/.local/share/...` when unset).
-pub fn db_path(flag: Option<&Path>) -> PathBuf {
-    if let Some(p) = flag {
-        return p.to_path_buf();
+/// Where a setting's value came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A command-line flag.
+    Flag,
+    /// An environment variable.
+    Env(&'static str),
+    /// The configuration file, at a line.
+    File(PathBuf, usize),
+    /// The built-in default.
+    Default,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Flag => write!(f, "flag"),
+            Origin::Env(name) => write!(f, "${name}"),
+            Origin::File(path, line) => write!(f, "{}:{line}", path.display()),
+            Origin::Default => write!(f, "default"),
+        }
     }
-    if let Some(p) = std::env::var_os("LOGTALLY_DB").filter(|v| !v.is_empty()) {
-        return PathBuf::from(p);
+}
+
+/// The configuration file (if any) and the environment, layered.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    file: Option<ConfigFile>,
+}
+
+/// One setting as it is in effect.
+#[derive(Debug, serde::Serialize)]
+pub struct Effective {
+    /// Setting name.
+    pub name: &'static str,
+    /// Value (empty: none).
+    pub value: String,
+    /// Where it came from.
+    pub origin: String,
+}
+
+impl Settings {
+    /// Reads `--config FILE`, else [`config::DEFAULT_PATH`] when it exists, else nothing.
+    pub fn load(flag: Option<&Path>) -> Result<Settings, config::Error> {
+        for key in config::KEYS {
+            if let Some(v) = std::env::var(key.env).ok().filter(|v| !v.is_empty()) {
+                config::check_text(key.kind, &v).map_err(|message| config::Error::Env {
+                    var: key.env,
+                    message,
+                })?;
+            }
+        }
+        let path = match flag {
+            Some(p) => Some(p.to_path_buf()),
+            None => {
+                let p = PathBuf::from(config::DEFAULT_PATH);
+                p.exists().then_some(p)
+            }
+        };
+        Ok(Settings {
+            file: path.map(|p| config::load(&p)).transpose()?,
+        })
     }
-    if is_root() {
-        return PathBuf::from(SYSTEM_DB);
+
+    /// Settings from an already loaded file.
+    pub fn from_file(file: Option<ConfigFile>) -> Settings {
+        Settings { file }
     }
-    let data = std::env::var_os("XDG_DATA_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    data.join("logtally").join("logtally.db")
+
+    /// The configuration file in use.
+    pub fn file(&self) -> Option<&ConfigFile> {
+        self.file.as_ref()
+    }
+
+    /// `[[source]]` tables of the file.
+    pub fn sources(&self) -> &[Source] {
+        self.file.as_ref().map_or(&[], |f| &f.sources)
+    }
+
+    /// The value of `name` from the environment or the file, with its origin.
+    pub fn lookup(&self, name: &str) -> Result<Option<(String, Origin)>, UsageError> {
+        let key = config::find(name).expect("a known setting");
+        if let Ok(v) = std::env::var(key.env) {
+            if !v.is_empty() {
+                config::check_text(key.kind, &v)
+                    .map_err(|m| UsageError(format!("{}: {m}", key.env)))?;
+                return Ok(Some((v, Origin::Env(key.env))));
+            }
+        }
+        Ok(self.file.as_ref().and_then(|f| {
+            f.values
+                .get(name)
+                .map(|(v, line)| (v.clone(), Origin::File(f.path.clone(), *line)))
+        }))
+    }
+
+    /// The text of `name`: environment, file, else its default.
+    fn text(&self, name: &str) -> Result<String, UsageError> {
+        Ok(match self.lookup(name)? {
+            Some((v, _)) => v,
+            None => config::find(name)
+                .expect("a known setting")
+                .default
+                .to_string(),
+        })
+    }
+
+    /// A duration setting, unless its flag was given.
+    pub fn duration(&self, name: &str, flag: Option<Duration>) -> Result<Duration, UsageError> {
+        match flag {
+            Some(d) => Ok(d),
+            None => crate::cli::parse_duration(&self.text(name)?).map_err(UsageError),
+        }
+    }
+
+    /// A count setting, unless its flag was given.
+    pub fn count(&self, name: &str, flag: Option<u64>) -> Result<u64, UsageError> {
+        match flag {
+            Some(n) => Ok(n),
+            None => self
+                .text(name)?
+                .parse()
+                .map_err(|e| UsageError(format!("{name}: {e}"))),
+        }
+    }
+
+    /// A share setting (0 to 1).
+    pub fn share(&self, name: &str) -> Result<f64, UsageError> {
+        self.text(name)?
+            .parse()
+            .map_err(|e| UsageError(format!("{name}: {e}")))
+    }
+
+    /// A switch: on when its flag is given, else as set.
+    pub fn switch(&self, name: &str, flag: bool) -> Result<bool, UsageError> {
+        Ok(flag || self.text(name)? == "true")
+    }
+
+    /// A text setting (paths, `from`, addresses), unless its flag was given; `None` when unset.
+    pub fn string(&self, name: &str, flag: Option<String>) -> Result<Option<String>, UsageError> {
+        if flag.is_some() {
+            return Ok(flag);
+        }
+        let v = self.text(name)?;
+        Ok((!v.is_empty()).then_some(v))
+    }
+
+    /// A path setting, unless its flag was given.
+    pub fn path(&self, name: &str, flag: Option<&Path>) -> Result<Option<PathBuf>, UsageError> {
+        Ok(self
+            .string(name, flag.map(|p| p.display().to_string()))?
+            .map(PathBuf::from))
+    }
+
+    /// The database path: `--db`, else `LOGTALLY_DB`, else the file's `db`, else the system path
+    /// for root, else `$XDG_DATA_HOME/logtally/logtally.db` (`~/.local/share/...` when unset).
+    pub fn db_path(&self, flag: Option<&Path>) -> Result<PathBuf, UsageError> {
+        if let Some(p) = self.path("db", flag)? {
+            return Ok(p);
+        }
+        if is_root() {
+            return Ok(PathBuf::from(SYSTEM_DB));
+        }
+        let data = std::env::var_os("XDG_DATA_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+            .unwrap_or_else(|| PathBuf::from("."));
+        Ok(data.join("logtally").join("logtally.db"))
+    }
+
+    /// The time zone: `--tz`, else `LOGTALLY_TZ`, else the file's `tz`, else `TZ`, else the
+    /// system's (`/etc/timezone` or the `/etc/localtime` link), else UTC.
+    pub fn time_zone(&self, flag: Option<&str>) -> Result<Tz, UsageError> {
+        if let Some(name) = flag {
+            return name.parse::<Tz>().map_err(|_| {
+                UsageError(format!(
+                    "unknown time zone {name:?} in --tz; use an IANA name such as Europe/Berlin or UTC"
+                ))
+            });
+        }
+        if let Some((name, origin)) = self.lookup("tz")? {
+            return name
+                .parse::<Tz>()
+                .map_err(|_| UsageError(format!("unknown time zone {name:?} ({origin})")));
+        }
+        Ok(system_time_zone().unwrap_or(Tz::UTC))
+    }
+
+    /// The built-in bot patterns, extended with `--bot-agents` or the `bot_agents` setting.
+    pub fn bot_patterns(&self, flag: Option<&Path>) -> anyhow::Result<AgentPatterns> {
+        match self.path("bot_agents", flag)? {
+            None => Ok(AgentPatterns::builtin().clone()),
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading bot agents {}", path.display()))?;
+                AgentPatterns::with_extra(&text)
+                    .map_err(|e| UsageError(format!("bot agents {}: {e}", path.display())).into())
+            }
+        }
+    }
+
+    /// Bot behaviour thresholds (layer 4) from the `bots.*` settings.
+    pub fn thresholds(&self) -> Result<Thresholds, UsageError> {
+        let n = |name| self.count(name, None).map(|v| v as u32);
+        Ok(Thresholds {
+            repeated_path: n("bots.repeated_path")?,
+            many_pageviews: n("bots.many_pageviews")?,
+            errors_min_requests: n("bots.errors_min_requests")?,
+            errors_share: self.share("bots.errors_share")?,
+            monitor_min_visitors: n("bots.monitor_min_visitors")?,
+            monitor_root_share: self.share("bots.monitor_root_share")?,
+            monitor_no_referrer_share: self.share("bots.monitor_no_referrer_share")?,
+        })
+    }
+
+    /// Every setting as in effect without flags, with where it came from.
+    pub fn effective(&self) -> Result<Vec<Effective>, UsageError> {
+        config::KEYS
+            .iter()
+            .map(|k| {
+                let (value, origin) = match self.lookup(k.name)? {
+                    Some((v, o)) => (v, o.to_string()),
+                    None => {
+                        let value = match k.name {
+                            "db" => self.db_path(None)?.display().to_string(),
+                            "tz" => self.time_zone(None)?.name().to_string(),
+                            _ => k.default.to_string(),
+                        };
+                        (value, Origin::Default.to_string())
+                    }
+                };
+                Ok(Effective {
+                    name: k.name,
+                    value,
+                    origin,
+                })
+            })
+            .collect()
+    }
 }
 
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
-}
-
-/// The time zone: `--tz`, else `TZ`, else the system's (`/etc/timezone` or the `/etc/localtime`
-/// link), else UTC.
-pub fn time_zone(flag: Option<&str>) -> Result<Tz, UsageError> {
-    if let Some(name) = flag {
-        return name.parse::<Tz>().map_err(|_| {
-            UsageError(format!(
-                "unknown time zone {name:?} in --tz; use an IANA name such as Europe/Berlin or UTC"
-            ))
-        });
-    }
-    Ok(system_time_zone().unwrap_or(Tz::UTC))
 }
 
 fn system_time_zone() -> Option<Tz> {
@@ -69,40 +281,52 @@ fn system_time_zone() -> Option<Tz> {
     name.parse().ok()
 }
 
-/// The built-in bot patterns, extended with a `--bot-agents` file.
-pub fn bot_patterns(file: Option<&Path>) -> anyhow::Result<AgentPatterns> {
-    match file {
-        None => Ok(AgentPatterns::builtin().clone()),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading --bot-agents {}", path.display()))?;
-            AgentPatterns::with_extra(&text)
-                .map_err(|e| UsageError(format!("--bot-agents {}: {e}", path.display())).into())
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn with_file(text: &str) -> Settings {
+        Settings::from_file(Some(
+            config::parse(Path::new("/etc/logtally/logtally.toml"), text).unwrap(),
+        ))
+    }
+
     #[test]
-    fn flag_wins() {
+    fn flag_then_file_then_default() {
+        let s = with_file("db = \"/file.db\"\n[tail]\nbatch_size = 500\n");
         assert_eq!(
-            db_path(Some(Path::new("/x/y.db"))),
+            s.db_path(Some(Path::new("/x/y.db"))).unwrap(),
             PathBuf::from("/x/y.db")
+        );
+        assert_eq!(s.count("tail.batch_size", Some(7)).unwrap(), 7);
+        assert_eq!(s.count("tail.batch_size", None).unwrap(), 500);
+        assert_eq!(
+            s.duration("tail.flush_interval", None).unwrap(),
+            Duration::from_secs(5)
+        );
+        let t = s.thresholds().unwrap();
+        assert_eq!((t.many_pageviews, t.errors_share), (100, 0.5));
+        let eff = s.effective().unwrap();
+        let batch = eff.iter().find(|e| e.name == "tail.batch_size").unwrap();
+        assert_eq!(
+            (batch.value.as_str(), batch.origin.as_str()),
+            ("500", "/etc/logtally/logtally.toml:3")
         );
     }
 
     #[test]
     fn time_zone_names() {
+        let s = Settings::default();
         assert_eq!(
-            time_zone(Some("Europe/Berlin")).unwrap(),
+            s.time_zone(Some("Europe/Berlin")).unwrap(),
             chrono_tz::Europe::Berlin
         );
-        assert!(time_zone(Some("Mars/Olympus"))
+        assert!(s
+            .time_zone(Some("Mars/Olympus"))
             .unwrap_err()
             .0
             .contains("--tz"));
+        let s = with_file("tz = \"Asia/Tokyo\"\n");
+        assert_eq!(s.time_zone(None).unwrap(), chrono_tz::Asia::Tokyo);
     }
 }

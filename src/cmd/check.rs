@@ -16,8 +16,7 @@ use crate::exit::{ExitCode, UsageError};
 use crate::output::{thousands, utc_time};
 use crate::parse::scan::{scan_with, Scan};
 use crate::parse::Tally;
-use crate::rollup::behaviour::Thresholds;
-use crate::settings;
+use crate::settings::Settings;
 use crate::source;
 
 /// Arguments of `logtally check`.
@@ -218,7 +217,7 @@ fn write_tally(out: &mut impl Write, t: &Tally) -> io::Result<()> {
 }
 
 /// Runs `logtally check`.
-pub fn run(args: Args) -> Result<ExitCode> {
+pub fn run(args: Args, settings: &Settings) -> Result<ExitCode> {
     if !(0.0..=1.0).contains(&args.max_reject_ratio) {
         return Err(UsageError(format!(
             "--max-reject-ratio must be between 0 and 1, got {}",
@@ -229,12 +228,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let choice = args.format.choice()?;
     let started = Instant::now();
     let patterns = if args.bots {
-        Some(settings::bot_patterns(args.bot_agents.as_deref())?)
+        Some(settings.bot_patterns(args.bot_agents.as_deref())?)
     } else {
         None
     };
     let mut bots = match &patterns {
-        Some(p) => Some(BotCheck::new(p, settings::time_zone(args.tz.as_deref())?)),
+        Some(p) => Some(BotCheck::new(p, settings.time_zone(args.tz.as_deref())?)),
         None => None,
     };
     let reports: Vec<FileReport> = args
@@ -242,7 +241,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .iter()
         .map(|p| check_file(p, &choice, &mut bots))
         .collect();
-    let bot_report = bots.map(|b| b.finish(&Thresholds::default()));
+    let thresholds = settings.thresholds()?;
+    let bot_report = bots.map(|b| b.finish(&thresholds));
     let seconds = started.elapsed().as_secs_f64();
 
     let mut total = Tally::default();

@@ -9,7 +9,7 @@ use chrono::TimeZone;
 use crate::cleanup::{self, Options};
 use crate::exit::ExitCode;
 use crate::output::{step_bar, step_callback, thousands, Output};
-use crate::settings;
+use crate::settings::Settings;
 use crate::store::Store;
 
 /// Arguments of `logtally cleanup`.
@@ -25,9 +25,9 @@ pub struct Args {
     /// $XDG_DATA_HOME/logtally/logtally.db].
     #[arg(long, value_name = "PATH")]
     db: Option<PathBuf>,
-    /// Keep raw events of this many recent days.
-    #[arg(long, value_name = "N", default_value_t = 30)]
-    keep_days: u32,
+    /// Keep raw events of this many recent days [default: 30, or retention.keep_days].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    keep_days: Option<u32>,
     /// IANA time zone of day boundaries (use the rollup's; default: TZ, else the system's, else UTC).
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
@@ -43,18 +43,18 @@ pub struct Args {
 }
 
 /// Runs `logtally cleanup`.
-pub fn run(args: Args, output: Output) -> Result<ExitCode> {
-    let tz = settings::time_zone(args.tz.as_deref())?;
+pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> {
+    let tz = settings.time_zone(args.tz.as_deref())?;
     let today = tz
         .from_utc_datetime(&chrono::Utc::now().naive_utc())
         .date_naive();
-    let db = settings::db_path(args.db.as_deref());
+    let db = settings.db_path(args.db.as_deref())?;
     let mut store = Store::open(&db)?;
     let bar = step_bar(output, "days");
     let report = cleanup::run(
         &mut store.conn,
         &Options {
-            keep_days: args.keep_days,
+            keep_days: settings.count("retention.keep_days", args.keep_days.map(u64::from))? as u32,
             tz,
             today,
             vacuum: args.vacuum,

@@ -15,7 +15,7 @@ use crate::cli::FormatArgs;
 use crate::exit::{ExitCode, TempFailError};
 use crate::ingest::pipeline::{self, Counters, ParseSettings, Summary};
 use crate::output::{thousands, Output};
-use crate::settings;
+use crate::settings::Settings;
 use crate::store::batch::Writer;
 use crate::store::Store;
 
@@ -87,22 +87,23 @@ fn progress_bar(output: Output, total: u64) -> Option<ProgressBar> {
 }
 
 /// Runs `logtally import`.
-pub fn run(args: Args, output: Output) -> Result<ExitCode> {
+pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> {
     let choice = args.format.choice()?;
-    let tz = settings::time_zone(args.tz.as_deref())?;
-    let db = settings::db_path(args.db.as_deref());
+    let tz = settings.time_zone(args.tz.as_deref())?;
+    let db = settings.db_path(args.db.as_deref())?;
     let mut store = Store::open(&db)?;
-    let geoip = match &args.geoip {
-        Some(path) => Some(Arc::new(GeoIp::open(path)?)),
+    let geoip = match settings.path("geoip", args.geoip.as_deref())? {
+        Some(path) => Some(Arc::new(GeoIp::open(&path)?)),
         None => None,
     };
+    let sources = settings.sources().to_vec();
     let settings = ParseSettings {
         choice,
         site: args.site.clone(),
         tz,
         salts: Arc::new(store.salts().context("reading day salts")?),
         geoip,
-        bots: Arc::new(settings::bot_patterns(args.bot_agents.as_deref())?),
+        bots: Arc::new(settings.bot_patterns(args.bot_agents.as_deref())?),
     };
 
     let total: u64 = args
@@ -137,7 +138,20 @@ pub fn run(args: Args, output: Output) -> Result<ExitCode> {
         if let Some(pb) = &pb {
             pb.set_message(path.display().to_string());
         }
-        match pipeline::import(&mut store, &mut writer, &settings, path, &counter) {
+        // A file named by a configured source takes its format and site unless flags say.
+        let source = sources.iter().find(|s| {
+            crate::source::paths::Pattern::new(&s.path).is_ok_and(|p| p.matches_path(path))
+        });
+        let mut for_file = settings.clone();
+        if let Some(source) = source {
+            if args.format.is_default() {
+                for_file.choice = crate::cli::source_choice(source)?;
+            }
+            if args.site.is_none() {
+                for_file.site = source.site.clone();
+            }
+        }
+        match pipeline::import(&mut store, &mut writer, &for_file, path, &counter) {
             Ok(s) => summaries.push(s),
             Err(e) => {
                 let code = match &e {

@@ -10,7 +10,7 @@ use crate::cli::parse_duration;
 use crate::exit::ExitCode;
 use crate::live::socket::{self, Request};
 use crate::live::view;
-use crate::settings;
+use crate::settings::Settings;
 
 /// Arguments of `logtally live`.
 #[derive(Debug, clap::Args)]
@@ -46,11 +46,11 @@ pub struct Args {
 }
 
 /// Runs `logtally live`.
-pub fn run(args: Args) -> Result<ExitCode> {
-    let path = args
-        .socket
-        .clone()
-        .unwrap_or_else(|| socket::default_path(&settings::db_path(args.db.as_deref())));
+pub fn run(args: Args, settings: &Settings) -> Result<ExitCode> {
+    let path = match settings.path("live.socket", args.socket.as_deref())? {
+        Some(p) => p,
+        None => socket::default_path(&settings.db_path(args.db.as_deref())?),
+    };
     let req = Request {
         site: args.site.clone(),
         top: Some(args.top),

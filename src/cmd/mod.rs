@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod cleanup;
+pub mod config;
 pub mod generate;
 pub mod import;
 pub mod live;

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use crate::exit::{ExitCode, UsageError};
 use crate::output::{step_bar, step_callback, thousands, Output};
 use crate::rollup::{self, Options};
-use crate::settings;
+use crate::settings::Settings;
 use crate::store::Store;
 
 /// Arguments of `logtally rollup`.
@@ -50,14 +50,14 @@ pub fn parse_date(flag: &str, value: &str) -> Result<NaiveDate, UsageError> {
 }
 
 /// Runs `logtally rollup`.
-pub fn run(args: Args, output: Output) -> Result<ExitCode> {
-    let tz = settings::time_zone(args.tz.as_deref())?;
+pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> {
+    let tz = settings.time_zone(args.tz.as_deref())?;
     let since = args
         .since
         .as_deref()
         .map(|s| parse_date("--since", s))
         .transpose()?;
-    let db = settings::db_path(args.db.as_deref());
+    let db = settings.db_path(args.db.as_deref())?;
     let mut store = Store::open(&db)?;
     let bar = step_bar(output, "days");
     let report = rollup::run(
@@ -67,7 +67,7 @@ pub fn run(args: Args, output: Output) -> Result<ExitCode> {
             tz,
             since,
             rebuild: args.rebuild,
-            thresholds: Default::default(),
+            thresholds: settings.thresholds()?,
         },
         &mut step_callback(&bar),
     )

@@ -12,7 +12,7 @@ use crate::exit::{ExitCode, UsageError};
 use crate::output::Output;
 use crate::report::{self, query};
 use crate::rollup;
-use crate::settings;
+use crate::settings::Settings;
 use crate::store::Store;
 
 /// Periods for `--period`.
@@ -117,7 +117,7 @@ fn period_bounds(
 }
 
 /// Runs `logtally stats`.
-pub fn run(args: Args, output: Output) -> Result<ExitCode> {
+pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> {
     for s in &args.sections {
         if !report::SECTIONS.contains(&s.as_str()) {
             return Err(UsageError(format!(
@@ -127,11 +127,11 @@ pub fn run(args: Args, output: Output) -> Result<ExitCode> {
             .into());
         }
     }
-    let tz = settings::time_zone(args.tz.as_deref())?;
+    let tz = settings.time_zone(args.tz.as_deref())?;
     let today = tz
         .from_utc_datetime(&chrono::Utc::now().naive_utc())
         .date_naive();
-    let db = settings::db_path(args.db.as_deref());
+    let db = settings.db_path(args.db.as_deref())?;
     if !db.exists() {
         anyhow::bail!(
             "no database at {}: import some logs first (logtally import FILE), or pass --db",
@@ -144,7 +144,7 @@ pub fn run(args: Args, output: Output) -> Result<ExitCode> {
             tz,
             since: Some(today),
             rebuild: false,
-            thresholds: Default::default(),
+            thresholds: settings.thresholds()?,
         };
         if let Err(e) = rollup::run(&mut store.conn, Some(&db), &opts, &mut |_, _| {}) {
             eprintln!("logtally: showing rollups without today's newest events: {e}");

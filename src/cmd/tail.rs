@@ -1,7 +1,7 @@
 //! `logtally tail`: follow access logs as the web server writes them, under systemd or by hand.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -10,14 +10,15 @@ use anyhow::{Context, Result};
 use sd_notify::NotifyState;
 
 use crate::classify::geo::GeoIp;
-use crate::cli::{parse_duration, FormatArgs};
+use crate::cli::{parse_duration, source_choice, FormatArgs};
 use crate::exit::{ExitCode, TempFailError, UsageError};
-use crate::ingest::follow::{Follow, FollowSettings, Notice, Status};
+use crate::ingest::follow::{Follow, FollowSettings, Notice, SourceSpec, Status};
 use crate::ingest::pipeline::ParseSettings;
 use crate::live::socket;
 use crate::live::state::{LiveSettings, LiveState};
 use crate::output::thousands;
-use crate::settings;
+use crate::parse::FormatChoice;
+use crate::settings::Settings;
 use crate::source::paths::Pattern;
 use crate::store::Store;
 
@@ -61,41 +62,43 @@ pub struct Args {
     /// More user-agent patterns of bots: lines of `category<TAB>substring`.
     #[arg(long, value_name = "FILE")]
     bot_agents: Option<PathBuf>,
-    /// Where a file never seen before starts.
-    #[arg(long, value_enum, default_value_t = From::Start)]
-    from: From,
-    /// Commit at least this often (500ms, 5s, 1m).
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
-    flush_interval: Duration,
-    /// Commit as soon as this many hits are waiting.
-    #[arg(long, value_name = "ROWS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
-    batch_size: u64,
+    /// Where a file never seen before starts [default: start, or tail.from].
+    #[arg(long, value_enum)]
+    from: Option<From>,
+    /// Commit at least this often (500ms, 5s, 1m) [default: 5s, or tail.flush_interval].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    flush_interval: Option<Duration>,
+    /// Commit as soon as this many hits are waiting [default: 10000, or tail.batch_size].
+    #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u64).range(1..))]
+    batch_size: Option<u64>,
     /// Poll the files instead of using inotify (network file systems).
     #[arg(long)]
     poll: bool,
-    /// How often to poll.
-    #[arg(long, value_name = "DURATION", default_value = "250ms", value_parser = parse_duration)]
-    poll_interval: Duration,
-    /// How long a renamed or deleted file must stay idle before it is closed.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
-    drain_idle: Duration,
-    /// Visitors seen within this time count as "on the site now" for `logtally live`.
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
-    live_window: Duration,
-    /// A visitor making more requests than this in a minute is flagged as a bot at once.
-    #[arg(long, value_name = "N", default_value_t = 60)]
-    live_rate: u32,
-    /// Unix socket serving the live view [default: <db>.live.sock].
+    /// How often to poll [default: 250ms, or tail.poll_interval].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    poll_interval: Option<Duration>,
+    /// How long a renamed or deleted file must stay idle before it is closed [default: 5s, or
+    /// tail.drain_idle].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    drain_idle: Option<Duration>,
+    /// Visitors seen within this time count as "on the site now" for `logtally live` [default:
+    /// 5m, or live.window].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    live_window: Option<Duration>,
+    /// A visitor making more requests than this in a minute is flagged as a bot at once
+    /// [default: 60, or bots.max_per_minute].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    live_rate: Option<u64>,
+    /// Unix socket serving the live view [default: <db>.live.sock, or live.socket].
     #[arg(long, value_name = "PATH")]
     live_socket: Option<PathBuf>,
     /// Also serve GET /live.json over HTTP on this loopback address (e.g. 127.0.0.1:8123).
     #[arg(long, value_name = "ADDR")]
     live_http: Option<SocketAddr>,
-    /// Log files or quoted glob patterns to follow.
-    #[arg(required = true, value_name = "PATH_OR_GLOB")]
+    /// Log files or quoted glob patterns to follow [default: the config file's [[source]]s].
+    #[arg(value_name = "PATH_OR_GLOB")]
     paths: Vec<String>,
 }
-
 /// Writes log lines: plain with a timestamp on a terminal or file, and with a syslog priority
 /// prefix but no timestamp under journald (which adds its own).
 struct Log {
@@ -218,45 +221,89 @@ impl Systemd {
     }
 }
 
-/// Runs `logtally tail`.
-pub fn run(args: Args) -> Result<ExitCode> {
-    let log = Log::new();
-    let choice = args.format.choice()?;
-    let tz = settings::time_zone(args.tz.as_deref())?;
-    let patterns = args
-        .paths
+/// What to follow: the paths given, read with the flags' format and site, else the configured
+/// sources.
+fn resolve_sources(args: &Args, settings: &Settings) -> Result<Vec<SourceSpec>> {
+    if !args.paths.is_empty() {
+        let choice = args.format.choice()?;
+        return args
+            .paths
+            .iter()
+            .map(|p| {
+                Ok(SourceSpec {
+                    pattern: Pattern::new(p).map_err(|e| UsageError(e.to_string()))?,
+                    choice: choice.clone(),
+                    site: args.site.clone(),
+                })
+            })
+            .collect();
+    }
+    let configured = settings.sources();
+    if configured.is_empty() {
+        return Err(UsageError(
+            "no logs to follow: give PATH_OR_GLOB, or add a [[source]] to the config file (see `logtally config example`)".into(),
+        )
+        .into());
+    }
+    configured
         .iter()
-        .map(|p| Pattern::new(p))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| UsageError(e.to_string()))?;
-    let db = settings::db_path(args.db.as_deref());
+        .map(|s| {
+            Ok(SourceSpec {
+                pattern: Pattern::new(&s.path).map_err(|e| UsageError(e.to_string()))?,
+                choice: if args.format.is_default() {
+                    source_choice(s)?
+                } else {
+                    args.format.choice()?
+                },
+                site: args.site.clone().or_else(|| s.site.clone()),
+            })
+        })
+        .collect()
+}
+
+/// Runs `logtally tail`.
+pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<ExitCode> {
+    let log = Log::new();
+    let sources = resolve_sources(&args, settings)?;
+    let tz = settings.time_zone(args.tz.as_deref())?;
+    let db = settings.db_path(args.db.as_deref())?;
     let mut store = Store::open(&db)?;
     // Short waits keep the loop answering signals; a busy database is retried, not fatal.
     store.conn.busy_timeout(Duration::from_millis(1000))?;
     // A long-running process: a small page cache (import's 32 MB buys nothing at tail rates).
     store.conn.pragma_update(None, "cache_size", -8_000)?;
-    let geoip = match &args.geoip {
-        Some(path) => Some(Arc::new(GeoIp::open(path)?)),
+    let geoip = match settings.path("geoip", args.geoip.as_deref())? {
+        Some(path) => Some(Arc::new(GeoIp::open(&path)?)),
         None => None,
     };
     let parse = ParseSettings {
-        choice,
-        site: args.site.clone(),
+        choice: FormatChoice::Auto,
+        site: None,
         tz,
         salts: Arc::new(store.salts().context("reading day salts")?),
         geoip,
-        bots: Arc::new(settings::bot_patterns(args.bot_agents.as_deref())?),
+        bots: Arc::new(settings.bot_patterns(args.bot_agents.as_deref())?),
     };
     let live = Arc::new(Mutex::new(LiveState::new(LiveSettings {
-        window_ms: args.live_window.as_millis() as i64,
-        max_per_minute: args.live_rate,
+        window_ms: settings
+            .duration("live.window", args.live_window)?
+            .as_millis() as i64,
+        max_per_minute: settings.count("bots.max_per_minute", args.live_rate)? as u32,
     })));
-    let socket_path = args
-        .live_socket
-        .clone()
-        .unwrap_or_else(|| socket::default_path(&db));
+    let socket_path = match settings.path("live.socket", args.live_socket.as_deref())? {
+        Some(p) => p,
+        None => socket::default_path(&db),
+    };
     let _socket = socket::serve_unix(&socket_path, live.clone())?;
-    if let Some(addr) = args.live_http {
+    let http = match args.live_http {
+        Some(addr) => Some(addr),
+        None => settings
+            .string("live.http", None)?
+            .map(|a| a.parse::<SocketAddr>())
+            .transpose()
+            .map_err(|e| UsageError(format!("live.http: {e}")))?,
+    };
+    if let Some(addr) = http {
         socket::serve_http(addr, live.clone())?;
         log.info(&format!("serving http://{addr}/live.json"));
     }
@@ -269,15 +316,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
     signal_hook::flag::register(signal_hook::consts::SIGHUP, reopen.clone())
         .context("installing signal handlers")?;
 
-    let settings = FollowSettings {
-        flush_interval: args.flush_interval,
-        batch_rows: args.batch_size as usize,
-        from_end: args.from == From::End,
-        poll: args.poll,
-        poll_interval: args.poll_interval.max(Duration::from_millis(10)),
-        drain_idle: args.drain_idle,
+    let from_end = match args.from {
+        Some(f) => f == From::End,
+        None => settings.string("tail.from", None)?.as_deref() == Some("end"),
     };
-    let mut follow = Follow::new(&mut store, parse, settings, patterns, live);
+    let follow_settings = FollowSettings {
+        flush_interval: settings.duration("tail.flush_interval", args.flush_interval)?,
+        batch_rows: settings.count("tail.batch_size", args.batch_size)? as usize,
+        from_end,
+        poll: settings.switch("tail.poll", args.poll)?,
+        poll_interval: settings
+            .duration("tail.poll_interval", args.poll_interval)?
+            .max(Duration::from_millis(10)),
+        drain_idle: settings.duration("tail.drain_idle", args.drain_idle)?,
+    };
+    let mut follow = Follow::new(&mut store, parse, follow_settings, sources, live);
     log.info(&format!(
         "writing to {}, live view on {}",
         db.display(),
@@ -285,7 +338,27 @@ pub fn run(args: Args) -> Result<ExitCode> {
     ));
     let mut systemd = Systemd::new();
     let mut ready = false;
-    let result = follow.run(&stop, &reopen, &mut |f| {
+    // SIGHUP rereads the config file: new sources take effect (paths given as arguments stay).
+    let mut reload = || -> Option<Vec<SourceSpec>> {
+        let fresh = match Settings::load(config) {
+            Ok(s) => s,
+            Err(e) => {
+                log.error(&format!("keeping the old configuration: {e}"));
+                return None;
+            }
+        };
+        match resolve_sources(&args, &fresh) {
+            Ok(s) => {
+                log.info("reopened the logs and reread the configuration");
+                Some(s)
+            }
+            Err(e) => {
+                log.error(&format!("keeping the old sources: {e:#}"));
+                None
+            }
+        }
+    };
+    let result = follow.run(&stop, &reopen, &mut reload, &mut |f| {
         for n in f.take_notices() {
             log.notice(n);
         }

@@ -18,6 +18,7 @@ use super::pipeline::{resolve_format, ParseSettings, HEAD_BYTES};
 use super::rows::ParsedChunk;
 use crate::classify::visitor::DayClock;
 use crate::live::state::LiveState;
+use crate::parse::FormatChoice;
 use crate::source::follower::{is_gzip, Change, Follower, READ_BUDGET};
 use crate::source::paths::Pattern;
 use crate::source::watcher::{Watcher, BACKSTOP};
@@ -53,6 +54,17 @@ impl Default for FollowSettings {
             drain_idle: Duration::from_secs(5),
         }
     }
+}
+
+/// A path or glob to follow, and how its files are read.
+#[derive(Clone, Debug)]
+pub struct SourceSpec {
+    /// Which files.
+    pub pattern: Pattern,
+    /// Their format (or detection).
+    pub choice: FormatChoice,
+    /// Site name for their hits (`None`: the log's host field).
+    pub site: Option<String>,
 }
 
 /// Something the loop wants the operator to know; the caller decides how to log it.
@@ -134,6 +146,8 @@ pub struct Status {
 
 struct Followed {
     id: u64,
+    /// Index into the sources.
+    source: usize,
     follower: Follower,
     display: String,
     record: Option<FileRecord>,
@@ -159,7 +173,7 @@ pub struct Follow<'a> {
     writer: Writer,
     parse: ParseSettings,
     settings: FollowSettings,
-    patterns: Vec<Pattern>,
+    sources: Vec<SourceSpec>,
     followed: Vec<Followed>,
     next_id: u64,
     pending: Vec<Pending>,
@@ -196,12 +210,12 @@ const IDLE_CHECKPOINT: Duration = Duration::from_secs(30);
 const STOP_CHECK: Duration = Duration::from_millis(100);
 
 impl<'a> Follow<'a> {
-    /// A loop over `patterns`, writing to `store`.
+    /// A loop over `sources`, writing to `store`.
     pub fn new(
         store: &'a mut Store,
         parse: ParseSettings,
         settings: FollowSettings,
-        patterns: Vec<Pattern>,
+        sources: Vec<SourceSpec>,
         live: Arc<Mutex<LiveState>>,
     ) -> Follow<'a> {
         let clock = DayClock::new(parse.tz);
@@ -210,7 +224,7 @@ impl<'a> Follow<'a> {
             writer: Writer::new(),
             parse,
             settings,
-            patterns,
+            sources,
             followed: Vec::new(),
             next_id: 0,
             pending: Vec::new(),
@@ -241,22 +255,15 @@ impl<'a> Follow<'a> {
         }
     }
 
-    /// Runs until `stop` is set, then commits what was read and returns. `reopen` (SIGHUP) makes
-    /// it commit, close every file and find them again. `tick` is called at least every
-    /// `STOP_CHECK` with the notices and status (for logging and systemd).
-    pub fn run(
-        &mut self,
-        stop: &AtomicBool,
-        reopen: &AtomicBool,
-        tick: &mut dyn FnMut(&mut Self),
-    ) -> Result<(), CommitError> {
-        let dirs: Vec<PathBuf> = {
-            let mut d: Vec<PathBuf> = self.patterns.iter().filter_map(|p| p.watch_dir()).collect();
-            d.sort();
-            d.dedup();
-            d.retain(|p| p.is_dir());
-            d
-        };
+    fn watcher(&mut self) -> (Watcher, Duration) {
+        let mut dirs: Vec<PathBuf> = self
+            .sources
+            .iter()
+            .filter_map(|s| s.pattern.watch_dir())
+            .collect();
+        dirs.sort();
+        dirs.dedup();
+        dirs.retain(|p| p.is_dir());
         let (watcher, why) = Watcher::new(&dirs, self.settings.poll);
         if let Some(why) = why {
             self.notices.push(Notice::Polling { why });
@@ -266,6 +273,21 @@ impl<'a> Follow<'a> {
         } else {
             self.settings.poll_interval
         };
+        (watcher, look_every)
+    }
+
+    /// Runs until `stop` is set, then commits what was read and returns. `reopen` (SIGHUP) makes
+    /// it commit, ask `reload` for new sources (a reread configuration), close every file and
+    /// find them again. `tick` is called at least every `STOP_CHECK` with the notices and status
+    /// (for logging and systemd).
+    pub fn run(
+        &mut self,
+        stop: &AtomicBool,
+        reopen: &AtomicBool,
+        reload: &mut dyn FnMut() -> Option<Vec<SourceSpec>>,
+        tick: &mut dyn FnMut(&mut Self),
+    ) -> Result<(), CommitError> {
+        let (mut watcher, mut look_every) = self.watcher();
         self.salts_ahead();
         self.scan(true);
         let mut next_look = Instant::now() + look_every;
@@ -275,8 +297,12 @@ impl<'a> Follow<'a> {
                 return self.final_flush();
             }
             if reopen.swap(false, Ordering::Relaxed) && self.flush().is_ok() {
+                if let Some(sources) = reload() {
+                    self.sources = sources;
+                }
                 self.followed.clear();
                 self.skipped.clear();
+                (watcher, look_every) = self.watcher();
                 self.scan(false);
             }
             let backpressure = self.pending_rows >= 2 * self.settings.batch_rows;
@@ -347,12 +373,13 @@ impl<'a> Follow<'a> {
         for i in 0..self.followed.len() {
             self.check(i);
         }
-        for path in self
-            .patterns
+        let matched: Vec<(usize, PathBuf)> = self
+            .sources
             .iter()
-            .flat_map(|p| p.matches())
-            .collect::<Vec<_>>()
-        {
+            .enumerate()
+            .flat_map(|(i, s)| s.pattern.matches().into_iter().map(move |p| (i, p)))
+            .collect();
+        for (source, path) in matched {
             let Some(key) = dev_ino_of(&path) else {
                 continue;
             };
@@ -368,6 +395,7 @@ impl<'a> Follow<'a> {
                     self.next_id += 1;
                     self.followed.push(Followed {
                         id: self.next_id,
+                        source,
                         display: path.display().to_string(),
                         follower,
                         record: None,
@@ -466,8 +494,15 @@ impl<'a> Follow<'a> {
             let mut big = vec![0u8; HEAD_BYTES];
             let n = f.follower.read_head_into(&mut big).unwrap_or(0);
             big.truncate(n);
-            match resolve_format(&self.parse.choice, &big) {
-                Some(format) => f.parser = Some(self.parse.parser(format)),
+            let source = &self.sources[f.source];
+            match resolve_format(&source.choice, &big) {
+                Some(format) => {
+                    let parse = ParseSettings {
+                        site: source.site.clone().or_else(|| self.parse.site.clone()),
+                        ..self.parse.clone()
+                    };
+                    f.parser = Some(parse.parser(format));
+                }
                 None => {
                     if f.undetected_at.is_none() {
                         self.notices.push(Notice::Skipped {

@@ -165,6 +165,7 @@ pub(crate) fn resolve_format(choice: &FormatChoice, head: &[u8]) -> Option<Forma
 }
 
 /// What every input is parsed with, but the format (chosen per input).
+#[derive(Clone)]
 pub struct ParseSettings {
     /// `--format` / `--log-format`.
     pub choice: FormatChoice,

@@ -58,6 +58,14 @@ impl Pattern {
         (!has_glob(&parent.to_string_lossy())).then(|| parent.to_path_buf())
     }
 
+    /// Whether `path` is one this pattern names.
+    pub fn matches_path(&self, path: &Path) -> bool {
+        match &self.glob {
+            Some(g) => g.matches_path(path),
+            None => Path::new(&self.text) == path,
+        }
+    }
+
     /// Regular files matching now, sorted.
     pub fn matches(&self) -> Vec<PathBuf> {
         let mut out: Vec<PathBuf> = match &self.glob {
