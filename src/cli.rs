@@ -146,6 +146,24 @@ mod tests {
     }
 
     #[test]
+    fn every_command_has_examples_in_its_help() {
+        for sub in Cli::command()
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+        {
+            let after = sub
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(
+                after.contains("Examples:\n  logtally"),
+                "{} --help has no examples",
+                sub.get_name()
+            );
+        }
+    }
+
+    #[test]
     fn durations_read_with_units() {
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));

@@ -63,3 +63,18 @@ fn cron_lines_run_rollup_and_cleanup() {
     assert_eq!(commands, 3);
     assert!(cron.contains("LOGTALLY_DB=/var/lib/logtally/logtally.db"));
 }
+
+#[test]
+fn readme_lists_every_setting_with_its_variable_and_default() {
+    let readme = contrib("README.md");
+    for k in logtally::config::KEYS {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", k.name)))
+            .unwrap_or_else(|| panic!("README's configuration table lacks {}", k.name));
+        assert!(row.contains(k.env), "{row}");
+        if !k.default.is_empty() {
+            assert!(row.contains(&format!("`{}`", k.default)), "{row}");
+        }
+    }
+}
