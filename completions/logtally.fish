@@ -51,7 +51,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand check" -l bots -d 'Als
 complete -c logtally -n "__fish_logtally_using_subcommand check" -l json -d 'Print the report as JSON'
 complete -c logtally -n "__fish_logtally_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c logtally -n "__fish_logtally_using_subcommand check" -s V -l version -d 'Print version'
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l db -d 'Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l db -d 'Database file [default: $LOGTALLY_DB, else the config\'s db, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -s f -l format -d 'Log format of the input' -r -f -a "auto\t'Detect from the first lines'
 combined\t'nginx/Apache combined (also reads common lines)'
 common\t'NCSA/Apache common log format'
@@ -60,8 +60,8 @@ caddy\t'Caddy v2 JSON access log'"
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l log-format -d 'An nginx log_format string (as in nginx.conf); overrides --format' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l site -d 'Site name for every hit (default: the host field of the log, else "default")' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country' -r -F
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l bot-agents -d 'More user-agent patterns of bots: lines of `category<TAB>substring`' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country; it must be given when the lines are read, since addresses are never stored' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l bot-agents -d 'More user-agent patterns of bots, checked before the built-in ones: lines of `category<TAB>substring` (see `logtally check --bots`)' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l from -d 'Where a file never seen before starts [default: start, or tail.from]' -r -f -a "start\t'Read its whole history'
 end\t'Skip what is in it at start-up (files appearing later are read whole)'"
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l flush-interval -d 'Commit at least this often (500ms, 5s, 1m) [default: 5s, or tail.flush_interval]' -r
@@ -76,7 +76,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand tail" -l config -d 'Co
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l poll -d 'Poll the files instead of using inotify (network file systems)'
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -s V -l version -d 'Print version'
-complete -c logtally -n "__fish_logtally_using_subcommand import" -l db -d 'Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand import" -l db -d 'Database file [default: $LOGTALLY_DB, else the config\'s db, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand import" -s f -l format -d 'Log format of the input' -r -f -a "auto\t'Detect from the first lines'
 combined\t'nginx/Apache combined (also reads common lines)'
 common\t'NCSA/Apache common log format'
@@ -85,7 +85,7 @@ caddy\t'Caddy v2 JSON access log'"
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l log-format -d 'An nginx log_format string (as in nginx.conf); overrides --format' -r
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l site -d 'Site name for every hit (default: the host field of the log, else "default")' -r
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
-complete -c logtally -n "__fish_logtally_using_subcommand import" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country; it must be given at import, since addresses are never stored' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand import" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country; it must be given when the lines are read, since addresses are never stored' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l bot-agents -d 'More user-agent patterns of bots, checked before the built-in ones: lines of `category<TAB>substring` (see `logtally check --bots`)' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l json -d 'Print the summary as JSON'

@@ -93,6 +93,31 @@ impl FormatArgs {
     }
 }
 
+/// Flags of the commands that read logs into the database (`import`, `tail`).
+#[derive(Clone, Debug, clap::Args)]
+pub struct IngestArgs {
+    /// Database file [default: $LOGTALLY_DB, else the config's db, else
+    /// /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub format: FormatArgs,
+    /// Site name for every hit (default: the host field of the log, else "default").
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
+    /// IANA time zone of day boundaries (default: TZ, else the system's, else UTC).
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit's country;
+    /// it must be given when the lines are read, since addresses are never stored.
+    #[arg(long, value_name = "FILE.mmdb")]
+    pub geoip: Option<std::path::PathBuf>,
+    /// More user-agent patterns of bots, checked before the built-in ones: lines of
+    /// `category<TAB>substring` (see `logtally check --bots`).
+    #[arg(long, value_name = "FILE")]
+    pub bot_agents: Option<std::path::PathBuf>,
+}
+
 /// The format of a configured source (its `format` name or `log_format` string).
 pub fn source_choice(source: &crate::config::Source) -> Result<FormatChoice, UsageError> {
     let format = match source.format.as_deref() {

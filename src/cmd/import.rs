@@ -6,18 +6,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::classify::geo::GeoIp;
-use crate::cli::FormatArgs;
+use crate::cli::IngestArgs;
 use crate::exit::{ExitCode, TempFailError};
-use crate::ingest::pipeline::{self, Counters, ParseSettings, Summary};
+use crate::ingest::pipeline::{self, Counters, Summary};
 use crate::output::{thousands, Output};
 use crate::settings::Settings;
 use crate::store::batch::Writer;
-use crate::store::Store;
 
 /// Arguments of `logtally import`.
 #[derive(Debug, clap::Args)]
@@ -30,26 +28,8 @@ use crate::store::Store;
     Exit status: 0 ok, 1 a file could not be read or written (the others are still imported),\n\
     75 the database stayed locked (retry later).")]
 pub struct Args {
-    /// Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else
-    /// $XDG_DATA_HOME/logtally/logtally.db].
-    #[arg(long, value_name = "PATH")]
-    db: Option<PathBuf>,
     #[command(flatten)]
-    format: FormatArgs,
-    /// Site name for every hit (default: the host field of the log, else "default").
-    #[arg(long, value_name = "NAME")]
-    site: Option<String>,
-    /// IANA time zone of day boundaries (default: TZ, else the system's, else UTC).
-    #[arg(long, value_name = "ZONE")]
-    tz: Option<String>,
-    /// A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit's country;
-    /// it must be given at import, since addresses are never stored.
-    #[arg(long, value_name = "FILE.mmdb")]
-    geoip: Option<PathBuf>,
-    /// More user-agent patterns of bots, checked before the built-in ones: lines of
-    /// `category<TAB>substring` (see `logtally check --bots`).
-    #[arg(long, value_name = "FILE")]
-    bot_agents: Option<PathBuf>,
+    ingest: IngestArgs,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
@@ -88,23 +68,9 @@ fn progress_bar(output: Output, total: u64) -> Option<ProgressBar> {
 
 /// Runs `logtally import`.
 pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> {
-    let choice = args.format.choice()?;
-    let tz = settings.time_zone(args.tz.as_deref())?;
-    let db = settings.db_path(args.db.as_deref())?;
-    let mut store = Store::open(&db)?;
-    let geoip = match settings.path("geoip", args.geoip.as_deref())? {
-        Some(path) => Some(Arc::new(GeoIp::open(&path)?)),
-        None => None,
-    };
+    let (db, mut store, parse) = super::open_for_ingest(&args.ingest, settings)?;
     let sources = settings.sources().to_vec();
-    let settings = ParseSettings {
-        choice,
-        site: args.site.clone(),
-        tz,
-        salts: Arc::new(store.salts().context("reading day salts")?),
-        geoip,
-        bots: Arc::new(settings.bot_patterns(args.bot_agents.as_deref())?),
-    };
+    let settings = parse;
 
     let total: u64 = args
         .files
@@ -144,10 +110,10 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         });
         let mut for_file = settings.clone();
         if let Some(source) = source {
-            if args.format.is_default() {
+            if args.ingest.format.is_default() {
                 for_file.choice = crate::cli::source_choice(source)?;
             }
-            if args.site.is_none() {
+            if args.ingest.site.is_none() {
                 for_file.site = source.site.clone();
             }
         }

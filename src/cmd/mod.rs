@@ -9,3 +9,38 @@ pub mod live;
 pub mod rollup;
 pub mod stats;
 pub mod tail;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::classify::geo::GeoIp;
+use crate::cli::IngestArgs;
+use crate::ingest::pipeline::ParseSettings;
+use crate::settings::Settings;
+use crate::store::Store;
+
+/// Opens the database and resolves what every input is parsed with (`import`, `tail`).
+fn open_for_ingest(
+    args: &IngestArgs,
+    settings: &Settings,
+) -> anyhow::Result<(PathBuf, Store, ParseSettings)> {
+    let choice = args.format.choice()?;
+    let tz = settings.time_zone(args.tz.as_deref())?;
+    let db = settings.db_path(args.db.as_deref())?;
+    let store = Store::open(&db)?;
+    let geoip = match settings.path("geoip", args.geoip.as_deref())? {
+        Some(path) => Some(Arc::new(GeoIp::open(&path)?)),
+        None => None,
+    };
+    let parse = ParseSettings {
+        choice,
+        site: args.site.clone(),
+        tz,
+        salts: Arc::new(store.salts().context("reading day salts")?),
+        geoip,
+        bots: Arc::new(settings.bot_patterns(args.bot_agents.as_deref())?),
+    };
+    Ok((db, store, parse))
+}

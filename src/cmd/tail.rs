@@ -9,18 +9,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use sd_notify::NotifyState;
 
-use crate::classify::geo::GeoIp;
-use crate::cli::{parse_duration, source_choice, FormatArgs};
+use crate::cli::{parse_duration, source_choice, IngestArgs};
 use crate::exit::{ExitCode, TempFailError, UsageError};
 use crate::ingest::follow::{Follow, FollowSettings, Notice, SourceSpec, Status};
-use crate::ingest::pipeline::ParseSettings;
 use crate::live::socket;
 use crate::live::state::{LiveSettings, LiveState};
 use crate::output::thousands;
-use crate::parse::FormatChoice;
 use crate::settings::Settings;
 use crate::source::paths::Pattern;
-use crate::store::Store;
 
 /// Where a file never seen before starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -44,24 +40,8 @@ pub enum From {
     Under systemd (Type=notify) it reports READY, WATCHDOG and STATUS; see contrib/systemd.\n\n\
     Exit status: 0 stopped by a signal, 1 error, 2 bad usage, 75 the database stayed locked at exit.")]
 pub struct Args {
-    /// Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else
-    /// $XDG_DATA_HOME/logtally/logtally.db].
-    #[arg(long, value_name = "PATH")]
-    db: Option<PathBuf>,
     #[command(flatten)]
-    format: FormatArgs,
-    /// Site name for every hit (default: the host field of the log, else "default").
-    #[arg(long, value_name = "NAME")]
-    site: Option<String>,
-    /// IANA time zone of day boundaries (default: TZ, else the system's, else UTC).
-    #[arg(long, value_name = "ZONE")]
-    tz: Option<String>,
-    /// A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit's country.
-    #[arg(long, value_name = "FILE.mmdb")]
-    geoip: Option<PathBuf>,
-    /// More user-agent patterns of bots: lines of `category<TAB>substring`.
-    #[arg(long, value_name = "FILE")]
-    bot_agents: Option<PathBuf>,
+    ingest: IngestArgs,
     /// Where a file never seen before starts [default: start, or tail.from].
     #[arg(long, value_enum)]
     from: Option<From>,
@@ -225,7 +205,7 @@ impl Systemd {
 /// sources.
 fn resolve_sources(args: &Args, settings: &Settings) -> Result<Vec<SourceSpec>> {
     if !args.paths.is_empty() {
-        let choice = args.format.choice()?;
+        let choice = args.ingest.format.choice()?;
         return args
             .paths
             .iter()
@@ -233,7 +213,7 @@ fn resolve_sources(args: &Args, settings: &Settings) -> Result<Vec<SourceSpec>> 
                 Ok(SourceSpec {
                     pattern: Pattern::new(p).map_err(|e| UsageError(e.to_string()))?,
                     choice: choice.clone(),
-                    site: args.site.clone(),
+                    site: args.ingest.site.clone(),
                 })
             })
             .collect();
@@ -250,12 +230,12 @@ fn resolve_sources(args: &Args, settings: &Settings) -> Result<Vec<SourceSpec>> 
         .map(|s| {
             Ok(SourceSpec {
                 pattern: Pattern::new(&s.path).map_err(|e| UsageError(e.to_string()))?,
-                choice: if args.format.is_default() {
+                choice: if args.ingest.format.is_default() {
                     source_choice(s)?
                 } else {
-                    args.format.choice()?
+                    args.ingest.format.choice()?
                 },
-                site: args.site.clone().or_else(|| s.site.clone()),
+                site: args.ingest.site.clone().or_else(|| s.site.clone()),
             })
         })
         .collect()
@@ -265,25 +245,11 @@ fn resolve_sources(args: &Args, settings: &Settings) -> Result<Vec<SourceSpec>> 
 pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<ExitCode> {
     let log = Log::new();
     let sources = resolve_sources(&args, settings)?;
-    let tz = settings.time_zone(args.tz.as_deref())?;
-    let db = settings.db_path(args.db.as_deref())?;
-    let mut store = Store::open(&db)?;
+    let (db, mut store, parse) = super::open_for_ingest(&args.ingest, settings)?;
     // Short waits keep the loop answering signals; a busy database is retried, not fatal.
     store.conn.busy_timeout(Duration::from_millis(1000))?;
     // A long-running process: a small page cache (import's 32 MB buys nothing at tail rates).
     store.conn.pragma_update(None, "cache_size", -8_000)?;
-    let geoip = match settings.path("geoip", args.geoip.as_deref())? {
-        Some(path) => Some(Arc::new(GeoIp::open(&path)?)),
-        None => None,
-    };
-    let parse = ParseSettings {
-        choice: FormatChoice::Auto,
-        site: None,
-        tz,
-        salts: Arc::new(store.salts().context("reading day salts")?),
-        geoip,
-        bots: Arc::new(settings.bot_patterns(args.bot_agents.as_deref())?),
-    };
     let live = Arc::new(Mutex::new(LiveState::new(LiveSettings {
         window_ms: settings
             .duration("live.window", args.live_window)?
