@@ -49,7 +49,8 @@ pub struct Follower {
     marker: (u32, i64),
     started: bool,
     max_line: usize,
-    last_size: u64,
+    /// Size and modification time at the last look, to verify content only when it changed.
+    last_seen: (u64, i64, i64),
 }
 
 fn dev_ino(m: &std::fs::Metadata) -> (u64, u64) {
@@ -83,7 +84,7 @@ impl Follower {
             marker: (0, 0),
             started: false,
             max_line: MAX_LINE_BYTES,
-            last_size: meta.len(),
+            last_seen: (0, 0, 0),
         })
     }
 
@@ -200,8 +201,9 @@ impl Follower {
         if self.started && (meta.len() < self.read_pos || meta.len() < self.emitted) {
             return Ok(Change::Truncated);
         }
-        if self.started && meta.len() != self.last_size {
-            self.last_size = meta.len();
+        let seen = (meta.len(), meta.mtime(), meta.mtime_nsec());
+        if self.started && seen != self.last_seen {
+            self.last_seen = seen;
             // Same inode, grown: was it rewritten from the start rather than appended to?
             let marker_now = self.marker_at(self.emitted, self.marker.0)?;
             if marker_now != Some(self.marker) {
@@ -460,5 +462,119 @@ mod tests {
             assert_eq!(c.start_offset, end, "chunks cover every byte once");
             end = c.end_offset;
         }
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        /// Append lines; with `true` the last one is written only in part (finished later).
+        Append(u8, bool),
+        /// Read with this budget until nothing is ready.
+        Read(u16),
+        /// copytruncate: cut the file to 0 in place.
+        Truncate,
+        /// Rewrite the file in place with new lines.
+        Rewrite(u8),
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        use proptest::prelude::*;
+        prop_oneof![
+            4 => (1u8..20, any::<bool>()).prop_map(|(n, p)| Op::Append(n, p)),
+            4 => (1u16..400).prop_map(Op::Read),
+            1 => Just(Op::Truncate),
+            1 => (1u8..20).prop_map(Op::Rewrite),
+        ]
+    }
+
+    /// The follower's rotation model: whatever the order of appends, partial writes, reads,
+    /// truncations and rewrites, the lines it hands out are exactly the lines of the current
+    /// content, in order, each once, with contiguous offsets; and after a last read all complete
+    /// lines of the final content are out.
+    #[test]
+    fn rotation_model() {
+        use proptest::prelude::*;
+        proptest!(ProptestConfig::with_cases(200), |(ops in proptest::collection::vec(op(), 1..40))| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("a.log");
+            std::fs::write(&path, "").unwrap();
+            let mut f = Follower::open(&path).unwrap();
+            let (mut epoch, mut n) = (0u32, 0u32);
+            let mut written: Vec<String> = vec![];
+            let mut pending: Option<String> = None;
+            let mut emitted: Vec<String> = vec![];
+            let mut next_offset = 0u64;
+            let mut new_line = |epoch: u32, n: &mut u32| {
+                *n += 1;
+                format!("epoch{epoch} line{n} {}\n", "x".repeat((*n % 7) as usize * 9))
+            };
+            let read = |f: &mut Follower, budget: usize, emitted: &mut Vec<String>, next_offset: &mut u64, finish: bool| {
+                if !f.started() {
+                    if f.identify().unwrap().is_none() {
+                        return;
+                    }
+                    f.start_at(0, 1).unwrap();
+                    *next_offset = 0;
+                }
+                while let Some(c) = f.read(budget, finish).unwrap() {
+                    assert_eq!(c.start_offset, *next_offset, "contiguous offsets");
+                    *next_offset = c.end_offset;
+                    let text = String::from_utf8(c.data).unwrap();
+                    emitted.extend(text.split_inclusive('\n').map(str::to_string));
+                }
+            };
+            for op in ops {
+                match op {
+                    Op::Append(k, partial) => {
+                        let mut text = String::new();
+                        if let Some(line) = pending.take() {
+                            text.push_str(&line[line.len() / 2..]);
+                            written.push(line);
+                        }
+                        for i in 0..k {
+                            let line = new_line(epoch, &mut n);
+                            if partial && i + 1 == k {
+                                text.push_str(&line[..line.len() / 2]);
+                                pending = Some(line);
+                            } else {
+                                text.push_str(&line);
+                                written.push(line);
+                            }
+                        }
+                        append(&path, text.as_bytes());
+                    }
+                    Op::Read(budget) => read(&mut f, budget as usize, &mut emitted, &mut next_offset, false),
+                    Op::Truncate | Op::Rewrite(_) => {
+                        let had_read = f.started() && (f.emitted() > 0 || f.has_partial());
+                        epoch += 1;
+                        n = 0;
+                        written.clear();
+                        pending = None;
+                        let mut text = String::new();
+                        if let Op::Rewrite(k) = op {
+                            for _ in 0..k {
+                                let line = new_line(epoch, &mut n);
+                                text.push_str(&line);
+                                written.push(line);
+                            }
+                        }
+                        std::fs::OpenOptions::new().write(true).truncate(true).open(&path).unwrap()
+                            .write_all(text.as_bytes()).unwrap();
+                        let change = f.check().unwrap();
+                        if had_read {
+                            prop_assert_eq!(change, Change::Truncated);
+                        }
+                        if change == Change::Truncated {
+                            f.restart();
+                        }
+                        emitted.clear();
+                        next_offset = 0;
+                    }
+                }
+                prop_assert!(emitted.len() <= written.len(), "no line out twice or made up");
+                prop_assert_eq!(&emitted[..], &written[..emitted.len()], "lines in order, each once");
+            }
+            read(&mut f, 4096, &mut emitted, &mut next_offset, false);
+            prop_assert_eq!(emitted, written, "every complete line is read");
+        });
     }
 }
