@@ -503,7 +503,7 @@ mod tests {
             let mut pending: Option<String> = None;
             let mut emitted: Vec<String> = vec![];
             let mut next_offset = 0u64;
-            let mut new_line = |epoch: u32, n: &mut u32| {
+            let new_line = |epoch: u32, n: &mut u32| {
                 *n += 1;
                 format!("epoch{epoch} line{n} {}\n", "x".repeat((*n % 7) as usize * 9))
             };
