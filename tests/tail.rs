@@ -565,3 +565,59 @@ fn sighup_reopens_without_losing_or_repeating_lines() {
     assert!(t.is_running());
     stop(t);
 }
+
+#[test]
+fn under_systemd_it_notifies_ready_watchdog_status_and_logs_for_journald() {
+    let env = Env::new();
+    let socket_path = env.path("notify.sock");
+    let socket = std::os::unix::net::UnixDatagram::bind(&socket_path).unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let log = env.path("access.log");
+    append(&log, &line("n", 1));
+    let db = env.db().display().to_string();
+    let t = env.spawn_with_env(
+        &["tail", "--db", &db, &log.display().to_string()],
+        &[
+            ("NOTIFY_SOCKET", socket_path.to_str().unwrap()),
+            ("WATCHDOG_USEC", "200000"),
+            ("JOURNAL_STREAM", "8:12345"),
+        ],
+    );
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    let until = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < until
+        && !(seen.contains("READY=1") && seen.contains("WATCHDOG=1") && seen.contains("STATUS="))
+    {
+        if let Ok(n) = socket.recv(&mut buf) {
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+            seen.push('\n');
+        }
+    }
+    assert!(seen.contains("READY=1"), "{seen}");
+    assert!(seen.contains("WATCHDOG=1"), "{seen}");
+    assert!(seen.contains("STATUS=1 files, "), "{seen}");
+    stop(t);
+    let mut rest = String::new();
+    while let Ok(n) = socket.recv(&mut buf) {
+        rest.push_str(&String::from_utf8_lossy(&buf[..n]));
+        if rest.contains("STOPPING=1") {
+            break;
+        }
+    }
+    assert!(rest.contains("STOPPING=1"), "{rest}");
+    let err = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with("stderr-"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect::<String>();
+    assert!(
+        err.lines()
+            .all(|l| l.starts_with("<6>") || l.starts_with("<4>")),
+        "journald lines carry a priority and no timestamp: {err}"
+    );
+    assert!(err.contains("<6>following "), "{err}");
+}

@@ -151,6 +151,16 @@ impl Log {
     }
 }
 
+/// The watchdog interval systemd asks for: `WATCHDOG_USEC`, when `WATCHDOG_PID` is this process
+/// or unset (as sd_watchdog_enabled(3) reads them).
+fn watchdog_usec() -> Option<u64> {
+    let usec = std::env::var("WATCHDOG_USEC").ok()?.parse::<u64>().ok()?;
+    match std::env::var("WATCHDOG_PID") {
+        Ok(pid) if pid.parse::<u32>().ok() != Some(std::process::id()) => None,
+        _ => Some(usec).filter(|u| *u > 0),
+    }
+}
+
 /// systemd's watchdog and status, when run by it.
 struct Systemd {
     watchdog_every: Option<Duration>,
@@ -161,13 +171,14 @@ struct Systemd {
 
 impl Systemd {
     fn new() -> Systemd {
-        let mut usec = 0;
-        let watchdog_every =
-            sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec / 2));
+        let watchdog_every = watchdog_usec().map(|usec| Duration::from_micros(usec / 2));
         Systemd {
             watchdog_every,
             last_ping: Instant::now(),
-            last_status: Instant::now(),
+            // The first status goes out at once.
+            last_status: Instant::now()
+                .checked_sub(Duration::from_secs(5))
+                .unwrap_or_else(Instant::now),
             last_lines: 0,
         }
     }

@@ -112,6 +112,11 @@ pub struct Running {
 impl Env {
     /// Starts `logtally ARGS` in the background with the same environment as [`Env::cmd`].
     pub fn spawn(&self, args: &[&str]) -> Running {
+        self.spawn_with_env(args, &[])
+    }
+
+    /// [`Env::spawn`] with more environment variables.
+    pub fn spawn_with_env(&self, args: &[&str], vars: &[(&str, &str)]) -> Running {
         let stderr = self.path(&format!(
             "stderr-{}.txt",
             std::time::SystemTime::now()
@@ -126,6 +131,7 @@ impl Env {
             .env("XDG_DATA_HOME", self.path("data"))
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("NO_COLOR", "1")
+            .envs(vars.iter().copied())
             .current_dir(self.dir.path())
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(&stderr).expect("stderr file"))
