@@ -621,3 +621,149 @@ fn under_systemd_it_notifies_ready_watchdog_status_and_logs_for_journald() {
     );
     assert!(err.contains("<6>following "), "{err}");
 }
+
+#[test]
+fn several_rotations_between_two_polls_lose_nothing() {
+    let env = Env::new();
+    let dir = env.path("logs");
+    std::fs::create_dir(&dir).unwrap();
+    let log = dir.join("access.log");
+    append(&log, &line("p", 0));
+    let t = tail(
+        &env,
+        &["--poll", "--poll-interval", "2s"],
+        &[&format!("{}/access.log*", dir.display())],
+    );
+    assert_eq!(wait_for(&env.db(), 1, Duration::from_secs(10)).0, 1);
+    // Three rename rotations within one poll interval, lines in every generation.
+    let mut n = 0;
+    for round in 0..3 {
+        for _ in 0..20 {
+            n += 1;
+            append(&log, &line("p", n));
+        }
+        shift(&dir, round + 1);
+        std::fs::rename(&log, dir.join("access.log.1")).unwrap();
+    }
+    for _ in 0..20 {
+        n += 1;
+        append(&log, &line("p", n));
+    }
+    assert_exactly_once(&env.db(), n + 1, &t);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(counts(&env.db()), (n + 1, n + 1));
+    stop(t);
+}
+
+#[test]
+fn caddy_roll_rename_gzip_delete_is_followed() {
+    let env = Env::new();
+    let dir = env.path("logs");
+    std::fs::create_dir(&dir).unwrap();
+    let log = dir.join("access.log");
+    let t = tail(&env, &[], &[&log.display().to_string()]);
+    let mut n = 0;
+    for round in 0..3 {
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .unwrap();
+        for _ in 0..50 {
+            n += 1;
+            f.write_all(line("c", n).as_bytes()).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(300));
+        // Caddy: rename to a timestamped name, write on in the new file, gzip and delete the
+        // renamed one.
+        let rolled = dir.join(format!("access-2026-11-25T10-0{round}.log"));
+        std::fs::rename(&log, &rolled).unwrap();
+        for _ in 0..5 {
+            n += 1;
+            f.write_all(line("c", n).as_bytes()).unwrap();
+        }
+        let data = std::fs::read(&rolled).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(
+            File::create(rolled.with_extension("log.gz")).unwrap(),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(&data).unwrap();
+        gz.finish().unwrap();
+        std::fs::remove_file(&rolled).unwrap();
+    }
+    assert_exactly_once(&env.db(), n, &t);
+    stop(t);
+}
+
+#[test]
+fn copytruncate_while_stopped_with_longer_new_content() {
+    let env = Env::new();
+    let dir = env.path("logs");
+    std::fs::create_dir(&dir).unwrap();
+    let log = dir.join("access.log");
+    let pattern = format!("{}/access.log*", dir.display());
+    for n in 1..=30 {
+        append(&log, &line("w", n));
+    }
+    let t = tail(&env, &[], &[&pattern]);
+    assert_exactly_once(&env.db(), 30, &t);
+    stop(t);
+    for n in 31..=40 {
+        append(&log, &line("w", n));
+    }
+    std::fs::copy(&log, dir.join("access.log.1")).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    for n in 41..=200 {
+        append(&log, &line("w", n));
+    }
+    let t = tail(&env, &[], &[&pattern]);
+    assert_exactly_once(&env.db(), 200, &t);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(counts(&env.db()), (200, 200));
+    stop(t);
+}
+
+#[test]
+fn copytruncate_with_a_writer_not_using_o_append_skips_the_nul_hole() {
+    let env = Env::new();
+    let log = env.path("access.log");
+    // A writer that keeps its own offset (no O_APPEND), as some loggers do.
+    let mut writer = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&log)
+        .unwrap();
+    for n in 1..=40 {
+        writer.write_all(line("o", n).as_bytes()).unwrap();
+    }
+    let t = tail(&env, &[], &[&log.display().to_string()]);
+    assert_exactly_once(&env.db(), 40, &t);
+    // logrotate copytruncate: the copy is taken, the file cut to 0; the writer goes on at its
+    // old offset, leaving a hole of NULs before its next lines.
+    std::fs::copy(&log, env.path("access.log.1")).unwrap();
+    OpenOptions::new()
+        .write(true)
+        .open(&log)
+        .unwrap()
+        .set_len(0)
+        .unwrap();
+    for n in 41..=60 {
+        writer.write_all(line("o", n).as_bytes()).unwrap();
+    }
+    writer.flush().unwrap();
+    assert_exactly_once(&env.db(), 60, &t);
+    let c = rusqlite::Connection::open(env.db()).unwrap();
+    let rejects: i64 = c
+        .query_row("SELECT coalesce(sum(count), 0) FROM rejects", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(rejects, 0, "the hole is skipped, not read as a line");
+    stop(t);
+}
