@@ -100,6 +100,7 @@ pub struct IngestArgs {
     /// /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db].
     #[arg(long, value_name = "PATH")]
     pub db: Option<std::path::PathBuf>,
+    /// `--format` and `--log-format`.
     #[command(flatten)]
     pub format: FormatArgs,
     /// Site name for every hit (default: the host field of the log, else "default").
