@@ -65,6 +65,20 @@ fn wait_for(db: &Path, n: u64, limit: Duration) -> (u64, u64) {
     }
 }
 
+/// A `logs/` folder: (folder, its `access.log`, the pattern `.../access.log*`).
+fn logs(env: &Env) -> (PathBuf, PathBuf, String) {
+    let dir = env.path("logs");
+    std::fs::create_dir(&dir).unwrap();
+    let log = dir.join("access.log");
+    let pattern = format!("{}/access.log*", dir.display());
+    (dir, log, pattern)
+}
+
+/// Appends the lines numbered `range` tagged `tag`.
+fn append_lines(log: &Path, tag: &str, range: std::ops::RangeInclusive<u64>) {
+    append(log, &range.map(|n| line(tag, n)).collect::<String>());
+}
+
 fn tail(env: &Env, extra: &[&str], paths: &[&str]) -> Running {
     let db = env.db().display().to_string();
     let mut args = vec![
@@ -224,24 +238,15 @@ fn polling_alone_follows_rotation() {
 #[test]
 fn a_file_rotated_while_stopped_is_read_to_its_end_and_the_new_one_from_its_start() {
     let env = Env::new();
-    let dir = env.path("logs");
-    std::fs::create_dir(&dir).unwrap();
-    let log = dir.join("access.log");
-    let pattern = format!("{}/access.log*", dir.display());
-    for n in 1..=100 {
-        append(&log, &line("s", n));
-    }
+    let (dir, log, pattern) = logs(&env);
+    append_lines(&log, "s", 1..=100);
     let t = tail(&env, &[], &[&pattern]);
     assert_exactly_once(&env.db(), 100, &t);
     stop(t);
     // While stopped: more lines, then a rotation, then lines in the new file.
-    for n in 101..=150 {
-        append(&log, &line("s", n));
-    }
+    append_lines(&log, "s", 101..=150);
     std::fs::rename(&log, dir.join("access.log.1")).unwrap();
-    for n in 151..=200 {
-        append(&log, &line("s", n));
-    }
+    append_lines(&log, "s", 151..=200);
     let t = tail(&env, &[], &[&pattern]);
     assert_exactly_once(&env.db(), 200, &t);
     stop(t);
@@ -309,9 +314,7 @@ fn sigterm_commits_what_was_read_and_exits_0() {
     // A flush interval far longer than the test: only the signal can commit.
     let t = env.spawn(&["tail", "--db", &db, "--flush-interval", "10m", &path]);
     std::thread::sleep(Duration::from_millis(500));
-    for n in 1..=500 {
-        append(&log, &line("t", n));
-    }
+    append_lines(&log, "t", 1..=500);
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(
         counts(&env.db()).0,
@@ -345,9 +348,7 @@ fn a_busy_database_pauses_tail_without_loss_or_exit() {
         (1..=2000).map(|n| line("old", n)).collect::<String>(),
     );
     std::thread::sleep(Duration::from_millis(200));
-    for n in 1..=1000 {
-        append(&log, &line("b", n));
-    }
+    append_lines(&log, "b", 1..=1000);
     let reader_db = env.db();
     let reader = std::thread::spawn(move || {
         // A stats-like reader: long read transactions all along.
@@ -432,14 +433,10 @@ fn garbage_binary_a_10_mb_line_and_a_truncated_last_line_are_survived() {
 fn from_end_skips_history_but_reads_new_lines() {
     let env = Env::new();
     let log = env.path("access.log");
-    for n in 1..=50 {
-        append(&log, &line("e", n));
-    }
+    append_lines(&log, "e", 1..=50);
     let t = tail(&env, &["--from", "end"], &[&log.display().to_string()]);
     std::thread::sleep(Duration::from_millis(500));
-    for n in 51..=60 {
-        append(&log, &line("e", n));
-    }
+    append_lines(&log, "e", 51..=60);
     assert_eq!(wait_for(&env.db(), 10, Duration::from_secs(10)), (10, 10));
     std::thread::sleep(Duration::from_millis(500));
     stop(t);
@@ -546,9 +543,7 @@ fn two_files_with_the_same_first_line_are_both_read() {
 fn sighup_reopens_without_losing_or_repeating_lines() {
     let env = Env::new();
     let log = env.path("access.log");
-    for n in 1..=100 {
-        append(&log, &line("h", n));
-    }
+    append_lines(&log, "h", 1..=100);
     let t = tail(&env, &[], &[&log.display().to_string()]);
     assert_eq!(wait_for(&env.db(), 100, Duration::from_secs(10)).0, 100);
     for round in 0..3 {
@@ -698,19 +693,12 @@ fn caddy_roll_rename_gzip_delete_is_followed() {
 #[test]
 fn copytruncate_while_stopped_with_longer_new_content() {
     let env = Env::new();
-    let dir = env.path("logs");
-    std::fs::create_dir(&dir).unwrap();
-    let log = dir.join("access.log");
-    let pattern = format!("{}/access.log*", dir.display());
-    for n in 1..=30 {
-        append(&log, &line("w", n));
-    }
+    let (dir, log, pattern) = logs(&env);
+    append_lines(&log, "w", 1..=30);
     let t = tail(&env, &[], &[&pattern]);
     assert_exactly_once(&env.db(), 30, &t);
     stop(t);
-    for n in 31..=40 {
-        append(&log, &line("w", n));
-    }
+    append_lines(&log, "w", 31..=40);
     std::fs::copy(&log, dir.join("access.log.1")).unwrap();
     OpenOptions::new()
         .write(true)
@@ -718,9 +706,7 @@ fn copytruncate_while_stopped_with_longer_new_content() {
         .unwrap()
         .set_len(0)
         .unwrap();
-    for n in 41..=200 {
-        append(&log, &line("w", n));
-    }
+    append_lines(&log, "w", 41..=200);
     let t = tail(&env, &[], &[&pattern]);
     assert_exactly_once(&env.db(), 200, &t);
     std::thread::sleep(Duration::from_millis(500));
