@@ -96,6 +96,13 @@ fn tail(env: &Env, extra: &[&str], paths: &[&str]) -> Running {
     env.spawn(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
+/// Runs a tail on `pattern` until the database holds `total` lines, each once, then stops it.
+fn tail_until(env: &Env, pattern: &str, total: u64) {
+    let t = tail(env, &[], &[pattern]);
+    assert_exactly_once(&env.db(), total, &t);
+    stop(t);
+}
+
 /// Stops a tail with SIGTERM and asserts it exits 0 within 2 s.
 fn stop(mut t: Running) {
     t.signal(libc::SIGTERM);
@@ -240,22 +247,16 @@ fn a_file_rotated_while_stopped_is_read_to_its_end_and_the_new_one_from_its_star
     let env = Env::new();
     let (dir, log, pattern) = logs(&env);
     append_lines(&log, "s", 1..=100);
-    let t = tail(&env, &[], &[&pattern]);
-    assert_exactly_once(&env.db(), 100, &t);
-    stop(t);
+    tail_until(&env, &pattern, 100);
     // While stopped: more lines, then a rotation, then lines in the new file.
     append_lines(&log, "s", 101..=150);
     std::fs::rename(&log, dir.join("access.log.1")).unwrap();
     append_lines(&log, "s", 151..=200);
-    let t = tail(&env, &[], &[&pattern]);
-    assert_exactly_once(&env.db(), 200, &t);
-    stop(t);
+    tail_until(&env, &pattern, 200);
     // Replaced while stopped by a shorter file: read from 0, nothing of the old one again.
     std::fs::remove_file(dir.join("access.log.1")).unwrap();
     std::fs::write(&log, line("s", 201)).unwrap();
-    let t = tail(&env, &[], &[&pattern]);
-    assert_exactly_once(&env.db(), 201, &t);
-    stop(t);
+    tail_until(&env, &pattern, 201);
 }
 
 #[test]
@@ -695,9 +696,7 @@ fn copytruncate_while_stopped_with_longer_new_content() {
     let env = Env::new();
     let (dir, log, pattern) = logs(&env);
     append_lines(&log, "w", 1..=30);
-    let t = tail(&env, &[], &[&pattern]);
-    assert_exactly_once(&env.db(), 30, &t);
-    stop(t);
+    tail_until(&env, &pattern, 30);
     append_lines(&log, "w", 31..=40);
     std::fs::copy(&log, dir.join("access.log.1")).unwrap();
     OpenOptions::new()
