@@ -119,8 +119,24 @@ pub struct IngestArgs {
     pub bot_agents: Option<std::path::PathBuf>,
 }
 
+impl IngestArgs {
+    /// How to read the files of a configured source: the flags' format and site where given,
+    /// else the source's.
+    pub fn read_as(
+        &self,
+        source: &crate::config::Source,
+    ) -> Result<(FormatChoice, Option<String>), UsageError> {
+        let choice = if self.format.is_default() {
+            source_choice(source)?
+        } else {
+            self.format.choice()?
+        };
+        Ok((choice, self.site.clone().or_else(|| source.site.clone())))
+    }
+}
+
 /// The format of a configured source (its `format` name or `log_format` string).
-pub fn source_choice(source: &crate::config::Source) -> Result<FormatChoice, UsageError> {
+fn source_choice(source: &crate::config::Source) -> Result<FormatChoice, UsageError> {
     let format = match source.format.as_deref() {
         None | Some("auto") => FormatName::Auto,
         Some(name) => FormatName::from_str(name, false).map_err(|e| {

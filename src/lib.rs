@@ -7,6 +7,7 @@ pub mod botcheck;
 pub mod classify;
 pub mod cleanup;
 pub mod cli;
+pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod exit;

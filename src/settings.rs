@@ -1,6 +1,7 @@
 //! Settings resolved once, in one place: a flag, else its `LOGTALLY_*` environment variable, else
 //! the configuration file, else the default (see `config::KEYS`).
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -43,6 +44,8 @@ impl std::fmt::Display for Origin {
 #[derive(Clone, Debug, Default)]
 pub struct Settings {
     file: Option<ConfigFile>,
+    /// `LOGTALLY_*` variables that are set, read and checked once.
+    env: HashMap<&'static str, String>,
 }
 
 /// One setting as it is in effect.
@@ -59,14 +62,6 @@ pub struct Effective {
 impl Settings {
     /// Reads `--config FILE`, else [`config::DEFAULT_PATH`] when it exists, else nothing.
     pub fn load(flag: Option<&Path>) -> Result<Settings, config::Error> {
-        for key in config::KEYS {
-            if let Some(v) = std::env::var(key.env).ok().filter(|v| !v.is_empty()) {
-                config::check_text(key.kind, &v).map_err(|message| config::Error::Env {
-                    var: key.env,
-                    message,
-                })?;
-            }
-        }
         let path = match flag {
             Some(p) => Some(p.to_path_buf()),
             None => {
@@ -74,19 +69,23 @@ impl Settings {
                 p.exists().then_some(p)
             }
         };
-        Ok(Settings {
-            file: path.map(|p| config::load(&p)).transpose()?,
-        })
+        Settings::from_file(path.map(|p| config::load(&p)).transpose()?)
     }
 
-    /// Settings from an already loaded file.
-    pub fn from_file(file: Option<ConfigFile>) -> Settings {
-        Settings { file }
-    }
-
-    /// The configuration file in use.
-    pub fn file(&self) -> Option<&ConfigFile> {
-        self.file.as_ref()
+    /// Settings from an already loaded file and the environment, whose `LOGTALLY_*` values are
+    /// checked here, once.
+    pub fn from_file(file: Option<ConfigFile>) -> Result<Settings, config::Error> {
+        let mut env = HashMap::new();
+        for key in config::KEYS {
+            if let Some(v) = std::env::var(key.env).ok().filter(|v| !v.is_empty()) {
+                config::check_text(key.kind, &v).map_err(|message| config::Error::Env {
+                    var: key.env,
+                    message,
+                })?;
+                env.insert(key.name, v);
+            }
+        }
+        Ok(Settings { file, env })
     }
 
     /// `[[source]]` tables of the file.
@@ -95,38 +94,34 @@ impl Settings {
     }
 
     /// The value of `name` from the environment or the file, with its origin.
-    pub fn lookup(&self, name: &str) -> Result<Option<(String, Origin)>, UsageError> {
+    pub fn lookup(&self, name: &str) -> Option<(String, Origin)> {
         let key = config::find(name).expect("a known setting");
-        if let Ok(v) = std::env::var(key.env) {
-            if !v.is_empty() {
-                config::check_text(key.kind, &v)
-                    .map_err(|m| UsageError(format!("{}: {m}", key.env)))?;
-                return Ok(Some((v, Origin::Env(key.env))));
-            }
+        if let Some(v) = self.env.get(name) {
+            return Some((v.clone(), Origin::Env(key.env)));
         }
-        Ok(self.file.as_ref().and_then(|f| {
+        self.file.as_ref().and_then(|f| {
             f.values
                 .get(name)
                 .map(|(v, line)| (v.clone(), Origin::File(f.path.clone(), *line)))
-        }))
+        })
     }
 
     /// The text of `name`: environment, file, else its default.
-    fn text(&self, name: &str) -> Result<String, UsageError> {
-        Ok(match self.lookup(name)? {
+    fn text(&self, name: &str) -> String {
+        match self.lookup(name) {
             Some((v, _)) => v,
             None => config::find(name)
                 .expect("a known setting")
                 .default
                 .to_string(),
-        })
+        }
     }
 
     /// A duration setting, unless its flag was given.
     pub fn duration(&self, name: &str, flag: Option<Duration>) -> Result<Duration, UsageError> {
         match flag {
             Some(d) => Ok(d),
-            None => crate::cli::parse_duration(&self.text(name)?).map_err(UsageError),
+            None => crate::cli::parse_duration(&self.text(name)).map_err(UsageError),
         }
     }
 
@@ -135,7 +130,7 @@ impl Settings {
         match flag {
             Some(n) => Ok(n),
             None => self
-                .text(name)?
+                .text(name)
                 .parse()
                 .map_err(|e| UsageError(format!("{name}: {e}"))),
         }
@@ -143,14 +138,14 @@ impl Settings {
 
     /// A share setting (0 to 1).
     pub fn share(&self, name: &str) -> Result<f64, UsageError> {
-        self.text(name)?
+        self.text(name)
             .parse()
             .map_err(|e| UsageError(format!("{name}: {e}")))
     }
 
     /// A switch: on when its flag is given, else as set.
     pub fn switch(&self, name: &str, flag: bool) -> Result<bool, UsageError> {
-        Ok(flag || self.text(name)? == "true")
+        Ok(flag || self.text(name) == "true")
     }
 
     /// A text setting (paths, `from`, addresses), unless its flag was given; `None` when unset.
@@ -158,7 +153,7 @@ impl Settings {
         if flag.is_some() {
             return Ok(flag);
         }
-        let v = self.text(name)?;
+        let v = self.text(name);
         Ok((!v.is_empty()).then_some(v))
     }
 
@@ -196,7 +191,7 @@ impl Settings {
                 ))
             });
         }
-        if let Some((name, origin)) = self.lookup("tz")? {
+        if let Some((name, origin)) = self.lookup("tz") {
             return name
                 .parse::<Tz>()
                 .map_err(|_| UsageError(format!("unknown time zone {name:?} ({origin})")));
@@ -236,7 +231,7 @@ impl Settings {
         config::KEYS
             .iter()
             .map(|k| {
-                let (value, origin) = match self.lookup(k.name)? {
+                let (value, origin) = match self.lookup(k.name) {
                     Some((v, o)) => (v, o.to_string()),
                     None => {
                         let value = match k.name {
@@ -289,6 +284,7 @@ mod tests {
         Settings::from_file(Some(
             config::parse(Path::new("/etc/logtally/logtally.toml"), text).unwrap(),
         ))
+        .unwrap()
     }
 
     #[test]

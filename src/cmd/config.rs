@@ -77,7 +77,7 @@ pub fn run(args: Args, config_flag: Option<&Path>) -> Result<ExitCode> {
         Some(p) => Some(config::load(p).map_err(|e| UsageError(e.to_string()))?),
         None => None,
     };
-    let settings = Settings::from_file(loaded);
+    let settings = Settings::from_file(loaded).map_err(|e| UsageError(e.to_string()))?;
     let report = Report {
         file: path.as_ref().map(|p| p.display().to_string()),
         settings: settings.effective()?,

@@ -110,12 +110,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         });
         let mut for_file = settings.clone();
         if let Some(source) = source {
-            if args.ingest.format.is_default() {
-                for_file.choice = crate::cli::source_choice(source)?;
-            }
-            if args.ingest.site.is_none() {
-                for_file.site = source.site.clone();
-            }
+            (for_file.choice, for_file.site) = args.ingest.read_as(source)?;
         }
         match pipeline::import(&mut store, &mut writer, &for_file, path, &counter) {
             Ok(s) => summaries.push(s),

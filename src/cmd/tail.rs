@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use sd_notify::NotifyState;
 
-use crate::cli::{parse_duration, source_choice, IngestArgs};
+use crate::cli::{parse_duration, IngestArgs};
 use crate::exit::{ExitCode, TempFailError, UsageError};
 use crate::ingest::follow::{Follow, FollowSettings, Notice, SourceSpec, Status};
 use crate::live::socket;
@@ -239,14 +239,11 @@ fn resolve_sources(args: &Args, settings: &Settings) -> Result<Vec<SourceSpec>> 
     configured
         .iter()
         .map(|s| {
+            let (choice, site) = args.ingest.read_as(s)?;
             Ok(SourceSpec {
                 pattern: Pattern::new(&s.path).map_err(|e| UsageError(e.to_string()))?,
-                choice: if args.ingest.format.is_default() {
-                    source_choice(s)?
-                } else {
-                    args.ingest.format.choice()?
-                },
-                site: args.ingest.site.clone().or_else(|| s.site.clone()),
+                choice,
+                site,
             })
         })
         .collect()

@@ -11,15 +11,16 @@ use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use super::chunk_parser::ChunkParser;
 use super::pipeline::{resolve_format, ParseSettings, HEAD_BYTES};
 use super::rows::ParsedChunk;
 use crate::classify::visitor::DayClock;
+use crate::clock::now_ms;
 use crate::live::state::LiveState;
 use crate::parse::FormatChoice;
-use crate::source::follower::{is_gzip, Change, Follower, READ_BUDGET};
+use crate::source::follower::{dev_ino_of, is_gzip, Change, Follower, READ_BUDGET};
 use crate::source::paths::Pattern;
 use crate::source::watcher::{Watcher, BACKSTOP};
 use crate::store::batch::{CommitError, Progress, Writer};
@@ -41,19 +42,6 @@ pub struct FollowSettings {
     pub poll_interval: Duration,
     /// How long a rotated-away file must stay idle before it is closed.
     pub drain_idle: Duration,
-}
-
-impl Default for FollowSettings {
-    fn default() -> Self {
-        FollowSettings {
-            flush_interval: Duration::from_secs(5),
-            batch_rows: 10_000,
-            from_end: false,
-            poll: false,
-            poll_interval: Duration::from_millis(250),
-            drain_idle: Duration::from_secs(5),
-        }
-    }
 }
 
 /// A path or glob to follow, and how its files are read.
@@ -140,7 +128,7 @@ pub struct Status {
     pub files: usize,
     /// Time from reading the oldest line of the last commit to that commit.
     pub last_lag: Duration,
-    /// Whether the last commit attempt failed.
+    /// Whether commits are failing now.
     pub failing: bool,
 }
 
@@ -150,7 +138,8 @@ struct Followed {
     source: usize,
     follower: Follower,
     display: String,
-    record: Option<FileRecord>,
+    /// `files.id` of its content, once known.
+    record: Option<i64>,
     parser: Option<ChunkParser>,
     /// Set once the path names another file or nothing.
     rotated_since: Option<Instant>,
@@ -187,17 +176,6 @@ pub struct Follow<'a> {
     clock: DayClock,
     idle_checkpointed: bool,
     last_activity: Instant,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
-}
-
-fn dev_ino_of(path: &std::path::Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
 }
 
 /// How often a failing commit is reported.
@@ -251,6 +229,7 @@ impl<'a> Follow<'a> {
         Status {
             pending_rows: self.pending_rows,
             files: self.followed.len(),
+            failing: self.failing_since.is_some(),
             ..self.status.clone()
         }
     }
@@ -368,11 +347,9 @@ impl<'a> Follow<'a> {
         self.parse.salts.forget_before(today - 2);
     }
 
-    /// Finds files matching the patterns and checks the followed ones for rotation.
+    /// Finds new files matching the patterns and starts the ones not started yet (rotation and
+    /// truncation of followed files are checked before each read, in `read_all`).
     fn scan(&mut self, first: bool) {
-        for i in 0..self.followed.len() {
-            self.check(i);
-        }
         let matched: Vec<(usize, PathBuf)> = self
             .sources
             .iter()
@@ -470,7 +447,8 @@ impl<'a> Follow<'a> {
             });
             Err(false)
         };
-        let head = match f.follower.head() {
+        // One read of the start serves the gzip check, the fingerprint and format detection.
+        let head = match f.follower.head(HEAD_BYTES) {
             Ok(h) => h,
             Err(e) => return fail(&mut self.notices, &f.display, e),
         };
@@ -481,21 +459,16 @@ impl<'a> Follow<'a> {
             });
             return Err(false);
         }
-        let fingerprint = match f.follower.identify() {
-            Ok(Some(fp)) => fp,
-            Ok(None) => return Err(true),
-            Err(e) => return fail(&mut self.notices, &f.display, e),
+        let Some(fingerprint) = f.follower.identify(&head) else {
+            return Err(true);
         };
         if f.parser.is_none() {
             let size = f.follower.size().unwrap_or(0);
             if f.undetected_at == Some(size) {
                 return Err(true);
             }
-            let mut big = vec![0u8; HEAD_BYTES];
-            let n = f.follower.read_head_into(&mut big).unwrap_or(0);
-            big.truncate(n);
             let source = &self.sources[f.source];
-            match resolve_format(&source.choice, &big) {
+            match resolve_format(&source.choice, &head) {
                 Some(format) => {
                     let parse = ParseSettings {
                         site: source.site.clone().or_else(|| self.parse.site.clone()),
@@ -525,11 +498,7 @@ impl<'a> Follow<'a> {
             Err(_) => return Err(true),
         };
         let size = self.followed[i].follower.size().unwrap_or(0);
-        let held: Vec<i64> = self
-            .followed
-            .iter()
-            .filter_map(|o| o.record.as_ref().map(|r| r.id))
-            .collect();
+        let held: Vec<i64> = self.followed.iter().filter_map(|o| o.record).collect();
         let f = &mut self.followed[i];
         for c in candidates {
             if c.offset > size {
@@ -555,10 +524,10 @@ impl<'a> Follow<'a> {
                 offset: c.offset,
                 resumed: true,
             });
-            f.record = Some(c);
+            f.record = Some(c.id);
             return Ok(());
         }
-        let Ok(mut record) = files::create(
+        let Ok(record) = files::create(
             &self.store.conn,
             &f.display,
             fingerprint,
@@ -586,8 +555,6 @@ impl<'a> Follow<'a> {
                     {
                         return Err(true);
                     }
-                    record.offset = end;
-                    record.lines = lines;
                     (offset, line) = (end, lines + 1);
                 }
                 Ok(_) => {}
@@ -602,7 +569,7 @@ impl<'a> Follow<'a> {
             offset,
             resumed: false,
         });
-        f.record = Some(record);
+        f.record = Some(record.id);
         Ok(())
     }
 
@@ -642,7 +609,7 @@ impl<'a> Follow<'a> {
                         self.pending_rows += parsed.rows.len();
                         self.pending.push(Pending {
                             follower: f.id,
-                            record: record.id,
+                            record: *record,
                             path: f.display.clone(),
                             chunk: parsed,
                             read_at: Instant::now(),
@@ -691,19 +658,8 @@ impl<'a> Follow<'a> {
                     self.status.lines += p.chunk.lines;
                     self.status.rows += p.chunk.rows.len() as u64;
                 }
-                for f in &mut self.followed {
-                    if let Some(last) = self.pending.iter().rev().find(|p| p.follower == f.id) {
-                        if let Some(r) = &mut f.record {
-                            if r.id == last.record {
-                                r.offset = last.chunk.end_offset;
-                                r.lines = last.chunk.last_line;
-                            }
-                        }
-                    }
-                }
                 self.pending.clear();
                 self.pending_rows = 0;
-                self.status.failing = false;
                 if let Some(since) = self.failing_since.take() {
                     self.notices.push(Notice::CommitRecovered {
                         after_seconds: since.elapsed().as_secs(),
@@ -716,7 +672,6 @@ impl<'a> Follow<'a> {
                 Ok(())
             }
             Err(e) => {
-                self.status.failing = true;
                 self.failing_since.get_or_insert_with(Instant::now);
                 if matches!(e, CommitError::Moved { .. }) {
                     self.resync();
@@ -727,9 +682,7 @@ impl<'a> Follow<'a> {
                 {
                     self.last_failure_notice = Some(Instant::now());
                     self.notices.push(Notice::CommitFailed {
-                        error: format!("{e}; {}", crate::store::write_hint(&e))
-                            .trim_end_matches([';', ' '])
-                            .to_string(),
+                        error: crate::store::describe_write_error(&e),
                         pending_rows: self.pending_rows,
                     });
                 }
@@ -741,29 +694,23 @@ impl<'a> Follow<'a> {
     /// Another process committed lines of a file we read (an `import` of the same file): drop
     /// what we read of such files and read them again from their committed offsets.
     fn resync(&mut self) {
-        let mut stale = Vec::new();
+        // Each file's first pending chunk starts where its record stood when it was read.
+        let mut first_start: HashMap<i64, u64> = HashMap::new();
         for p in &self.pending {
-            let first_start = self
-                .pending
-                .iter()
-                .find(|q| q.record == p.record)
-                .map(|q| q.chunk.start_offset);
-            if let Ok(Some(rec)) = files::get(&self.store.conn, p.record) {
-                if Some(rec.offset) != first_start && !stale.contains(&p.record) {
-                    stale.push(p.record);
-                }
-            }
+            first_start.entry(p.record).or_insert(p.chunk.start_offset);
         }
-        self.pending.retain(|p| !stale.contains(&p.record));
+        let stale: HashMap<i64, FileRecord> = first_start
+            .into_iter()
+            .filter_map(|(id, start)| {
+                let rec = files::get(&self.store.conn, id).ok().flatten()?;
+                (rec.offset != start).then_some((id, rec))
+            })
+            .collect();
+        self.pending.retain(|p| !stale.contains_key(&p.record));
         self.pending_rows = self.pending.iter().map(|p| p.chunk.rows.len()).sum();
         for f in &mut self.followed {
-            if let Some(r) = &f.record {
-                if stale.contains(&r.id) {
-                    if let Ok(Some(rec)) = files::get(&self.store.conn, r.id) {
-                        let _ = f.follower.start_at(rec.offset, rec.lines + 1);
-                        f.record = Some(rec);
-                    }
-                }
+            if let Some(rec) = f.record.and_then(|id| stale.get(&id)) {
+                let _ = f.follower.start_at(rec.offset, rec.lines + 1);
             }
         }
     }

@@ -38,7 +38,7 @@ pub enum Error {
         source: io::Error,
     },
     /// A database write failed; nothing past the last commit was recorded.
-    #[error("cannot write {path}'s lines to the database: {source}; {hint}(nothing after line {committed_line} was recorded, so the next run resumes there)", hint = crate::store::write_hint(source))]
+    #[error("cannot write {path}'s lines to the database: {detail} (nothing after line {committed_line} was recorded, so the next run resumes there)", detail = crate::store::describe_write_error(source))]
     Write {
         /// The input.
         path: String,

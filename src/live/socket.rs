@@ -8,11 +8,12 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::state::{LiveState, Snapshot};
+use crate::clock::now_ms;
 
 /// Mode of the socket file: the owner and its group (e.g. an `adm` or `logtally` group) may read.
 pub const SOCKET_MODE: u32 = 0o660;
@@ -34,12 +35,6 @@ pub fn default_path(db: &Path) -> PathBuf {
     let mut name = db.file_name().unwrap_or_default().to_os_string();
     name.push(".live.sock");
     db.with_file_name(name)
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn snapshot_json(live: &Mutex<LiveState>, req: &Request) -> Vec<u8> {

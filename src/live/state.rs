@@ -33,6 +33,8 @@ pub struct LiveSettings {
     pub max_per_minute: u32,
 }
 
+/// The defaults of `live.window` and `bots.max_per_minute`, for tests.
+#[cfg(test)]
 impl Default for LiveSettings {
     fn default() -> Self {
         LiveSettings {

@@ -106,9 +106,7 @@ pub fn replace_day(
         mark.execute(params![id, bot])?;
     }
     drop(mark);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let now = crate::clock::now_ms();
     tx.prepare_cached(
         "INSERT INTO rollup_state (day, max_id, thinned, tz, rolled_at) VALUES (?1, ?2, 0, ?3, ?4)
          ON CONFLICT (day) DO UPDATE SET max_id = excluded.max_id, tz = excluded.tz, rolled_at = excluded.rolled_at",

@@ -57,6 +57,11 @@ fn dev_ino(m: &std::fs::Metadata) -> (u64, u64) {
     (m.dev(), m.ino())
 }
 
+/// Device and inode of the file at `path` now, if there is one.
+pub fn dev_ino_of(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|m| dev_ino(&m))
+}
+
 /// Whether `head` starts like a gzip stream (never followed: rotated, compressed copies are for
 /// `import`).
 pub fn is_gzip(head: &[u8]) -> bool {
@@ -94,11 +99,6 @@ impl Follower {
         self
     }
 
-    /// The path this file was opened by.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Device and inode of the open file.
     pub fn dev_ino(&self) -> (u64, u64) {
         self.dev_ino
@@ -119,17 +119,12 @@ impl Follower {
         self.started
     }
 
-    /// The first bytes of the file (up to the fingerprint window).
-    pub fn head(&self) -> io::Result<Vec<u8>> {
-        let mut buf = vec![0u8; FINGERPRINT_BYTES];
+    /// The first `len` bytes of the file (fewer when it is shorter).
+    pub fn head(&self, len: usize) -> io::Result<Vec<u8>> {
+        let mut buf = vec![0u8; len];
         let n = read_at_most(&self.file, &mut buf, 0)?;
         buf.truncate(n);
         Ok(buf)
-    }
-
-    /// Fills `buf` from the start of the file; returns the bytes read.
-    pub fn read_head_into(&self, buf: &mut [u8]) -> io::Result<usize> {
-        read_at_most(&self.file, buf, 0)
     }
 
     /// The offset just past the last complete line now, and the number of lines before it
@@ -153,12 +148,13 @@ impl Follower {
         Ok((end, lines))
     }
 
-    /// The fingerprint of the content, `None` while the first line is unfinished.
-    pub fn identify(&mut self) -> io::Result<Option<i64>> {
+    /// The fingerprint of the content from its `head` (see [`Follower::head`]), kept to notice a
+    /// rewrite later; `None` while the first line is unfinished.
+    pub fn identify(&mut self, head: &[u8]) -> Option<i64> {
         if self.fingerprint.is_none() {
-            self.fingerprint = identity::fingerprint(&self.head()?);
+            self.fingerprint = identity::fingerprint(head);
         }
-        Ok(self.fingerprint)
+        self.fingerprint
     }
 
     /// The marker of the `len` bytes before `offset`, read from the file.
@@ -210,7 +206,9 @@ impl Follower {
                 return Ok(Change::Truncated);
             }
             if let Some(fp) = self.fingerprint {
-                if identity::fingerprint(&self.head()?).is_some_and(|now| now != fp) {
+                if identity::fingerprint(&self.head(FINGERPRINT_BYTES)?)
+                    .is_some_and(|now| now != fp)
+                {
                     return Ok(Change::Truncated);
                 }
             }
@@ -391,7 +389,8 @@ mod tests {
         let path = dir.path().join("a.log");
         append(&path, b"one\ntw");
         let mut f = Follower::open(&path).unwrap();
-        assert_eq!(f.identify().unwrap(), identity::fingerprint(b"one\n"));
+        let head = f.head(FINGERPRINT_BYTES).unwrap();
+        assert_eq!(f.identify(&head), identity::fingerprint(b"one\n"));
         f.start_at(0, 1).unwrap();
         let c = drain(&mut f);
         assert_eq!((c.len(), c[0].data.as_slice()), (1, &b"one\n"[..]));
@@ -410,7 +409,8 @@ mod tests {
         let path = dir.path().join("a.log");
         append(&path, b"first line\nsecond\n");
         let mut f = Follower::open(&path).unwrap();
-        f.identify().unwrap();
+        let head = f.head(FINGERPRINT_BYTES).unwrap();
+        f.identify(&head);
         f.start_at(0, 1).unwrap();
         drain(&mut f);
         std::fs::OpenOptions::new()
@@ -422,7 +422,8 @@ mod tests {
         assert_eq!(f.check().unwrap(), Change::Truncated);
         f.restart();
         append(&path, b"other first\nlonger content than before\n");
-        f.identify().unwrap();
+        let head = f.head(FINGERPRINT_BYTES).unwrap();
+        f.identify(&head);
         f.start_at(0, 1).unwrap();
         drain(&mut f);
         // Rewritten in place, longer, without a truncation in between.
@@ -509,7 +510,8 @@ mod tests {
             };
             let read = |f: &mut Follower, budget: usize, emitted: &mut Vec<String>, next_offset: &mut u64, finish: bool| {
                 if !f.started() {
-                    if f.identify().unwrap().is_none() {
+                    let head = f.head(FINGERPRINT_BYTES).unwrap();
+                    if f.identify(&head).is_none() {
                         return;
                     }
                     f.start_at(0, 1).unwrap();

@@ -41,11 +41,6 @@ impl Pattern {
         })
     }
 
-    /// The pattern as given.
-    pub fn as_str(&self) -> &str {
-        &self.text
-    }
-
     /// The folder whose entries can match: the pattern's parent when only its file name has
     /// wildcards, else `None` (then only the periodic rescan finds new files).
     pub fn watch_dir(&self) -> Option<PathBuf> {

@@ -4,7 +4,7 @@
 //! reads, and also looks on a timer, so a lost or overflowed event queue loses nothing.
 
 use std::path::PathBuf;
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
 
 use notify::{EventKind, RecursiveMode, Watcher as _};
@@ -19,73 +19,62 @@ pub struct Wake {
     pub data: bool,
 }
 
-/// How changes are noticed.
+/// How changes are noticed: inotify events, or nothing (the caller polls).
 pub struct Watcher {
-    inner: Option<notify::RecommendedWatcher>,
-    rx: Receiver<Wake>,
+    /// The watch and its events; `None` when polling.
+    inner: Option<(notify::RecommendedWatcher, Receiver<Wake>)>,
+}
+
+/// What an inotify event means for the follower (`None`: nothing to do).
+fn wake_for(res: notify::Result<notify::Event>) -> Option<Wake> {
+    let all = Wake {
+        names: true,
+        data: true,
+    };
+    Some(match res {
+        Ok(ev) if ev.need_rescan() => all,
+        Ok(ev) => match ev.kind {
+            EventKind::Modify(notify::event::ModifyKind::Data(_)) => Wake {
+                names: false,
+                data: true,
+            },
+            EventKind::Access(_) => return None,
+            _ => all,
+        },
+        Err(_) => all,
+    })
 }
 
 impl Watcher {
     /// Watches `dirs` with inotify; with `poll`, or when a watch cannot be set up, falls back to
     /// polling and returns why alongside.
     pub fn new(dirs: &[PathBuf], poll: bool) -> (Watcher, Option<String>) {
-        let (tx, rx) = channel();
         if poll {
-            return (Watcher { inner: None, rx }, None);
+            return (Watcher { inner: None }, None);
         }
-        let handler = move |res: notify::Result<notify::Event>| {
-            let wake = match res {
-                Ok(ev) if ev.need_rescan() => Wake {
-                    names: true,
-                    data: true,
-                },
-                Ok(ev) => match ev.kind {
-                    EventKind::Modify(notify::event::ModifyKind::Data(_)) => Wake {
-                        names: false,
-                        data: true,
-                    },
-                    EventKind::Access(_) => return,
-                    _ => Wake {
-                        names: true,
-                        data: true,
-                    },
-                },
-                Err(_) => Wake {
-                    names: true,
-                    data: true,
-                },
-            };
-            let _ = tx.send(wake);
-        };
-        let mut watcher = match notify::recommended_watcher(handler) {
-            Ok(w) => w,
-            Err(e) => {
-                let (_, rx) = channel();
-                return (
-                    Watcher { inner: None, rx },
-                    Some(format!("cannot use inotify ({e}); polling instead")),
-                );
+        match Self::watch(dirs) {
+            Ok(inner) => (Watcher { inner: Some(inner) }, None),
+            Err(why) => (
+                Watcher { inner: None },
+                Some(format!("{why}; polling instead")),
+            ),
+        }
+    }
+
+    fn watch(dirs: &[PathBuf]) -> Result<(notify::RecommendedWatcher, Receiver<Wake>), String> {
+        let (tx, rx) = channel();
+        let mut watcher = notify::recommended_watcher(move |res| {
+            if let Some(wake) = wake_for(res) {
+                let _ = tx.send(wake);
             }
-        };
+        })
+        .map_err(|e| format!("cannot use inotify ({e})"))?;
         for dir in dirs {
-            if let Err(e) = watcher.watch(dir, RecursiveMode::NonRecursive) {
-                let (_, rx) = channel();
-                return (
-                    Watcher { inner: None, rx },
-                    Some(format!(
-                        "cannot watch {} ({e}); polling instead",
-                        dir.display()
-                    )),
-                );
-            }
+            watcher
+                .watch(dir, RecursiveMode::NonRecursive)
+                .map_err(|e| format!("cannot watch {} ({e})", dir.display()))?;
         }
-        (
-            Watcher {
-                inner: Some(watcher),
-                rx,
-            },
-            None,
-        )
+        Ok((watcher, rx))
     }
 
     /// Whether inotify events arrive (else the caller must poll).
@@ -93,18 +82,18 @@ impl Watcher {
         self.inner.is_some()
     }
 
-    /// Waits until an event or `deadline`, then gathers every event already queued.
+    /// Waits until an event or `deadline` (when polling: until `deadline`), then gathers every
+    /// event already queued.
     pub fn wait(&self, deadline: Instant) -> Wake {
         let timeout = deadline.saturating_duration_since(Instant::now());
-        let mut wake = match self.rx.recv_timeout(timeout) {
-            Ok(w) => w,
-            Err(RecvTimeoutError::Timeout) => return Wake::default(),
-            Err(RecvTimeoutError::Disconnected) => {
-                std::thread::sleep(timeout);
-                return Wake::default();
-            }
+        let Some((_, rx)) = &self.inner else {
+            std::thread::sleep(timeout);
+            return Wake::default();
         };
-        while let Ok(w) = self.rx.try_recv() {
+        let Ok(mut wake) = rx.recv_timeout(timeout) else {
+            return Wake::default();
+        };
+        while let Ok(w) = rx.try_recv() {
             wake.names |= w.names;
             wake.data |= w.data;
         }

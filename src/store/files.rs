@@ -2,6 +2,8 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
+use crate::clock::now_ms;
+
 /// What the database knows of a file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FileRecord {
@@ -166,10 +168,4 @@ pub fn get(conn: &Connection, id: i64) -> rusqlite::Result<Option<FileRecord>> {
         FileRecord::from_row,
     )
     .optional()
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }

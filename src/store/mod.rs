@@ -60,17 +60,24 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
 }
 
-/// What to do about a failed write, for error messages (empty when the message says it all).
-pub fn write_hint(err: &batch::CommitError) -> &'static str {
+/// What to do about a failed write (`None` when the error says it all).
+fn write_hint(err: &batch::CommitError) -> Option<&'static str> {
     use rusqlite::ErrorCode::*;
-    match err.sqlite_error_code() {
-        Some(DiskFull) => "the disk is full: free some space and run again ",
-        Some(ReadOnly) => "the database is read-only: check the permissions of the file and its folder ",
-        Some(SystemIoFailure) => "the disk refused the write: check free space, quotas and file-size limits ",
-        Some(DatabaseBusy | DatabaseLocked) => "another process held the database too long: run again later ",
-        Some(CannotOpen) => "the database file cannot be opened: check the path and permissions ",
-        Some(_) => "run again; if it persists, check the database with `sqlite3 FILE 'PRAGMA integrity_check'` ",
-        None => "",
+    Some(match err.sqlite_error_code()? {
+        DiskFull => "the disk is full: free some space and run again",
+        ReadOnly => "the database is read-only: check the permissions of the file and its folder",
+        SystemIoFailure => "the disk refused the write: check free space, quotas and file-size limits",
+        DatabaseBusy | DatabaseLocked => "another process held the database too long: run again later",
+        CannotOpen => "the database file cannot be opened: check the path and permissions",
+        _ => "run again; if it persists, check the database with `sqlite3 FILE 'PRAGMA integrity_check'`",
+    })
+}
+
+/// A failed write with what to do about it, for error messages.
+pub fn describe_write_error(err: &batch::CommitError) -> String {
+    match write_hint(err) {
+        Some(hint) => format!("{err}; {hint}"),
+        None => err.to_string(),
     }
 }
 
