@@ -4,6 +4,7 @@
 //! `busy_timeout`, so readers never block the writer and a second writer waits instead of failing.
 
 pub mod batch;
+pub mod checkpoint;
 pub mod dict;
 pub mod files;
 pub mod migrate;
