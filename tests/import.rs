@@ -547,3 +547,29 @@ fn two_imports_of_the_same_file_at_once_still_give_every_line_once() {
     expected.extend(parsed_times(&out));
     assert_eq!(stored_times(&env.db()), expected, "every line exactly once");
 }
+
+#[test]
+fn chunks_parsed_on_many_threads_are_stored_in_file_order() {
+    let env = Env::new();
+    let log = env.path("many-chunks.log");
+    let mut out = Vec::new();
+    generate(
+        &Config {
+            lines: 60_000, // about 6 chunks of 2 MiB
+            seed: 4,
+            ..Config::default()
+        },
+        &mut out,
+        None,
+    )
+    .unwrap();
+    std::fs::write(&log, &out).unwrap();
+    let mut cmd = env.cmd();
+    cmd.env("RAYON_NUM_THREADS", "4")
+        .args(["import", "--json", "--db"])
+        .arg(env.db())
+        .arg(&log);
+    let v = json(&mut cmd, 0);
+    assert_eq!(v["lines"], 60_000);
+    assert_eq!(stored_times(&env.db()), parsed_times(&out));
+}

@@ -1,15 +1,19 @@
 //! Importing one input: recognise it, skip what is already in the database, then read chunks on a
 //! producer thread, parse them in parallel with rayon, and commit them in order on this thread.
+//!
+//! The three overlap: the producer reads chunk n+1 while the parse threads work on chunk n and the
+//! writer commits chunk n-1. Each chunk is handed to the pool as soon as it is read and to the
+//! writer as soon as it is parsed (put back in order there), so the writer starts after one chunk
+//! and no thread waits for a batch of others to finish.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{channel, sync_channel};
 use std::sync::Arc;
-
-use rayon::prelude::*;
 
 use super::chunk_parser::ChunkParser;
 use super::rows::ParsedChunk;
@@ -21,10 +25,12 @@ use crate::store::batch::{Progress, Writer};
 use crate::store::files::{self, FileRecord};
 use crate::store::Store;
 
-/// Chunks parsed per rayon round: enough to keep every core busy while the writer commits.
-const CHUNKS_PER_ROUND: usize = 4;
-/// Rounds waiting for the writer; with the round being parsed this bounds memory.
-const ROUNDS_IN_FLIGHT: usize = 1;
+/// Chunks read and not yet committed, per parsing thread, plus [`IN_FLIGHT_EXTRA`]: one being
+/// parsed and one parsed ahead per thread, plus one being read and one being committed. This
+/// bounds memory, whatever the file size.
+const IN_FLIGHT_PER_THREAD: usize = 2;
+/// See [`IN_FLIGHT_PER_THREAD`].
+const IN_FLIGHT_EXTRA: usize = 2;
 
 /// Why an input could not be imported.
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +137,35 @@ fn parse_pool() -> &'static rayon::ThreadPool {
             .build()
             .expect("starting parse threads")
     })
+}
+
+/// Puts items numbered 0, 1, 2... back in order, whatever order they arrive in.
+struct InOrder<T> {
+    next: u64,
+    waiting: BTreeMap<u64, T>,
+}
+
+impl<T> Default for InOrder<T> {
+    fn default() -> Self {
+        InOrder {
+            next: 0,
+            waiting: BTreeMap::new(),
+        }
+    }
+}
+
+impl<T> InOrder<T> {
+    /// Takes item `seq`.
+    fn push(&mut self, seq: u64, item: T) {
+        self.waiting.insert(seq, item);
+    }
+
+    /// The next item in order, if it has arrived.
+    fn pop(&mut self) -> Option<T> {
+        let item = self.waiting.remove(&self.next)?;
+        self.next += 1;
+        Some(item)
+    }
 }
 
 /// Bytes read ahead for the fingerprint and format detection.
@@ -405,40 +440,49 @@ pub fn import(
         path: &display,
     };
     let mut committed_line = record.lines;
+    let pool = parse_pool();
+    let in_flight = pool.current_num_threads() * IN_FLIGHT_PER_THREAD + IN_FLIGHT_EXTRA;
     let result: Result<u64, Error> = std::thread::scope(|scope| {
-        let (tx, rx) = sync_channel::<Vec<ParsedChunk>>(ROUNDS_IN_FLIGHT);
+        // A permit per chunk read and not yet committed: the producer waits when all are out.
+        let (permit, permits) = sync_channel::<()>(in_flight);
+        let (parsed_tx, parsed_rx) = channel::<(u64, ParsedChunk)>();
         let producer = scope.spawn(move || -> io::Result<u64> {
             let mut chunks = chunks;
-            loop {
-                let mut round = Vec::with_capacity(CHUNKS_PER_ROUND);
-                while round.len() < CHUNKS_PER_ROUND {
-                    match chunks.next_chunk()? {
-                        Some(c) => round.push(c),
-                        None => break,
+            let (spare_tx, spare_rx) = channel::<Vec<u8>>();
+            pool.in_place_scope(|parsing| {
+                for seq in 0.. {
+                    if permit.send(()).is_err() {
+                        return Ok(0); // the writer stopped; its error is reported
                     }
+                    while let Ok(buf) = spare_rx.try_recv() {
+                        chunks.recycle(buf);
+                    }
+                    let Some(chunk) = chunks.next_chunk()? else {
+                        return Ok(chunks.held_back());
+                    };
+                    let (parsed_tx, spare_tx) = (parsed_tx.clone(), spare_tx.clone());
+                    parsing.spawn(move |_| {
+                        let parsed = parser.parse(&chunk);
+                        let _ = spare_tx.send(chunk.data);
+                        let _ = parsed_tx.send((seq, parsed));
+                    });
                 }
-                if round.is_empty() {
-                    return Ok(chunks.held_back());
-                }
-                let parsed: Vec<ParsedChunk> =
-                    parse_pool().install(|| round.par_iter().map(|c| parser.parse(c)).collect());
-                for c in round {
-                    chunks.recycle(c.data);
-                }
-                if tx.send(parsed).is_err() {
-                    return Ok(0); // the writer stopped; its error is reported
-                }
-            }
+                unreachable!("chunks are counted in u64")
+            })
         });
-        for round in rx {
-            for chunk in &round {
+        // Chunks come back in any order; commit them in file order.
+        let mut in_order = InOrder::default();
+        for (seq, parsed) in parsed_rx {
+            in_order.push(seq, parsed);
+            while let Some(chunk) = in_order.pop() {
                 writer
-                    .commit(&mut store.conn, chunk, &progress, &parser.salts)
+                    .commit(&mut store.conn, &chunk, &progress, &parser.salts)
                     .map_err(|source| Error::Write {
                         path: display.clone(),
                         committed_line,
                         source,
                     })?;
+                let _ = permits.recv();
                 committed_line = chunk.last_line;
                 counter.lines.fetch_add(chunk.lines, Ordering::Relaxed);
                 summary.lines += chunk.lines;
@@ -457,4 +501,21 @@ pub fn import(
     });
     summary.held_back_bytes = result?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_parsed_out_of_order_are_committed_in_order() {
+        let mut q = InOrder::default();
+        q.push(2, "c");
+        assert_eq!(q.pop(), None, "0 has not arrived");
+        q.push(0, "a");
+        assert_eq!(q.pop(), Some("a"));
+        assert_eq!(q.pop(), None, "1 has not arrived");
+        q.push(1, "b");
+        assert_eq!((q.pop(), q.pop(), q.pop()), (Some("b"), Some("c"), None));
+    }
 }
