@@ -60,12 +60,15 @@ struct Cursor<'c> {
     salt: classify::visitor::Salt,
     sites: foldhash::HashMap<&'c [u8], u32>,
     paths: foldhash::HashMap<&'c [u8], u32>,
-    agents: foldhash::HashMap<&'c [u8], u32>,
+    /// By the agent's bytes: its local id, and the number of the distinct byte string (two byte
+    /// strings may share a local id once invalid UTF-8 is replaced; the visitor hash must not).
+    agents: foldhash::HashMap<&'c [u8], (u32, u32)>,
     referrers: foldhash::HashMap<RawReferrer<'c>, (u32, u32)>,
     countries: foldhash::HashMap<&'c [u8], u16>,
-    /// Visitor hashes of the current day by (address, user agent): a visitor's hits cluster, and
-    /// the keyed hash costs several times a map lookup. Cleared when the day (salt) changes.
-    visitors: foldhash::HashMap<(&'c [u8], &'c [u8]), i64>,
+    /// Visitor hashes of the current day by (address, number of the agent's byte string): a
+    /// visitor's hits cluster, and the keyed hash costs several times a map lookup. Cleared when
+    /// the day (salt) changes.
+    visitors: foldhash::HashMap<(&'c [u8], u32), i64>,
     /// Bot verdicts by local agent id (layer 1) and by local path id (layer 2).
     agent_bots: foldhash::HashMap<u32, u8>,
     path_bots: foldhash::HashMap<u32, u8>,
@@ -210,13 +213,16 @@ impl ChunkParser {
         kind: classify::Kind,
     ) -> Row {
         let agent_bytes: &[u8] = hit.user_agent.as_deref().unwrap_or(b"");
-        let agent = match &hit.user_agent {
-            Some(Cow::Borrowed(a)) if !a.is_empty() => *cur
-                .agents
-                .entry(a)
-                .or_insert_with(|| out.agents.intern(&String::from_utf8_lossy(a))),
-            Some(a) if !a.is_empty() => out.agents.intern(&String::from_utf8_lossy(a)),
-            _ => NONE,
+        // (local id, number of the byte string) for a borrowed agent; NONE for none.
+        let (agent, agent_key) = match &hit.user_agent {
+            Some(Cow::Borrowed(a)) if !a.is_empty() => {
+                let distinct = cur.agents.len() as u32;
+                *cur.agents
+                    .entry(a)
+                    .or_insert_with(|| (out.agents.intern(&String::from_utf8_lossy(a)), distinct))
+            }
+            Some(a) if !a.is_empty() => (out.agents.intern(&String::from_utf8_lossy(a)), NONE - 1),
+            _ => (NONE, NONE),
         };
         let day = cur.clock.day(hit.ts_ms);
         if day != cur.day {
@@ -239,17 +245,13 @@ impl ChunkParser {
             path,
             referrer,
             agent,
-            visitor: match (&hit.addr, &hit.user_agent) {
-                (Cow::Borrowed(addr), Some(Cow::Borrowed(ua))) => {
-                    let salt = &cur.salt;
-                    *cur.visitors
-                        .entry((addr, ua))
-                        .or_insert_with(|| classify::visitor::visitor_hash(salt, addr, ua))
+            visitor: match &hit.addr {
+                // An owned (unescaped) agent has no stable key: hash it each time.
+                Cow::Borrowed(addr) if agent_key != NONE - 1 => {
+                    *cur.visitors.entry((addr, agent_key)).or_insert_with(|| {
+                        classify::visitor::visitor_hash(&cur.salt, addr, agent_bytes)
+                    })
                 }
-                (Cow::Borrowed(addr), None) => *cur
-                    .visitors
-                    .entry((addr, b""))
-                    .or_insert_with(|| classify::visitor::visitor_hash(&cur.salt, addr, b"")),
                 _ => classify::visitor::visitor_hash(&cur.salt, &hit.addr, agent_bytes),
             },
             status: hit.status,
