@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::{fixture, json, Env};
-use logtally::genlog::{generate, Config};
+use logtally::genlog::Config;
 use predicates::prelude::*;
 use rusqlite::Connection;
 use serde_json::Value;
@@ -21,6 +21,16 @@ fn import(env: &Env, files: &[&Path], code: i32) -> Value {
         .arg(env.db())
         .args(files);
     json(&mut cmd, code)
+}
+
+/// A generated combined log of `lines` lines written to `name`: its path and its bytes.
+fn generated_log(env: &Env, name: &str, lines: u64, seed: u64) -> (std::path::PathBuf, Vec<u8>) {
+    let out = logtally::genlog::generate_to_vec(&Config {
+        lines,
+        seed,
+        ..Config::default()
+    });
+    (env.write(name, &out), out)
 }
 
 fn count(db: &Path, sql: &str) -> i64 {
@@ -219,18 +229,7 @@ fn stdin_is_imported_once_and_an_unfinished_last_line_waits() {
 #[test]
 fn no_column_anywhere_holds_an_ip_address() {
     let env = Env::new();
-    let log = env.path("gen.log");
-    let mut out = Vec::new();
-    generate(
-        &Config {
-            lines: 5_000,
-            ..Config::default()
-        },
-        &mut out,
-        None,
-    )
-    .unwrap();
-    std::fs::write(&log, &out).unwrap();
+    let (log, out) = generated_log(&env, "gen.log", 5_000, Config::default().seed);
     let f = fixture("nginx-combined-gzip-garbage.log"); // rejects: samples are stored
     let m = fixture("caddy-json-mirror.log"); // IPv6 and proxy addresses
     let bad = env.write("bad.log", "198.51.100.1 - - [01/Sep/2022:22:12:45 +0000] \"GET / HTTP/1.1\" 200 5\n203.0.113.77 - - [not a time] \"GET / HTTP/1.1\" 200 5 \"http://[2001:db8::99]/\"\n");
@@ -314,19 +313,7 @@ fn no_column_anywhere_holds_an_ip_address() {
 #[test]
 fn kill_dash_nine_during_a_large_import_then_a_rerun_gives_every_line_once() {
     let env = Env::new();
-    let log = env.path("big.log");
-    let mut out = Vec::new();
-    generate(
-        &Config {
-            lines: 400_000,
-            seed: 9,
-            ..Config::default()
-        },
-        &mut out,
-        None,
-    )
-    .unwrap();
-    std::fs::write(&log, &out).unwrap();
+    let (log, out) = generated_log(&env, "big.log", 400_000, 9);
     let expected = parsed_times(&out);
 
     let mut killed = 0;
@@ -439,19 +426,7 @@ fn running_as_root() -> bool {
 fn a_full_disk_is_a_clear_error_and_the_next_run_resumes_exactly() {
     use std::os::unix::process::CommandExt;
     let env = Env::new();
-    let log = env.path("big.log");
-    let mut out = Vec::new();
-    generate(
-        &Config {
-            lines: 60_000,
-            seed: 3,
-            ..Config::default()
-        },
-        &mut out,
-        None,
-    )
-    .unwrap();
-    std::fs::write(&log, &out).unwrap();
+    let (log, out) = generated_log(&env, "big.log", 60_000, 3);
     import(&env, &[&fixture("apache-combined-ipv6.log")], 0); // the database exists and is small
 
     // A 1 MiB file-size limit makes SQLite's writes fail as on a full disk.
@@ -503,19 +478,7 @@ fn a_full_disk_is_a_clear_error_and_the_next_run_resumes_exactly() {
 #[test]
 fn two_imports_of_the_same_file_at_once_still_give_every_line_once() {
     let env = Env::new();
-    let log = env.path("big.log");
-    let mut out = Vec::new();
-    generate(
-        &Config {
-            lines: 150_000,
-            seed: 21,
-            ..Config::default()
-        },
-        &mut out,
-        None,
-    )
-    .unwrap();
-    std::fs::write(&log, &out).unwrap();
+    let (log, out) = generated_log(&env, "big.log", 150_000, 21);
     let spawn = || {
         std::process::Command::new(assert_cmd::cargo::cargo_bin("logtally"))
             .args(["import", "--db"])
@@ -551,19 +514,8 @@ fn two_imports_of_the_same_file_at_once_still_give_every_line_once() {
 #[test]
 fn chunks_parsed_on_many_threads_are_stored_in_file_order() {
     let env = Env::new();
-    let log = env.path("many-chunks.log");
-    let mut out = Vec::new();
-    generate(
-        &Config {
-            lines: 60_000, // about 6 chunks of 2 MiB
-            seed: 4,
-            ..Config::default()
-        },
-        &mut out,
-        None,
-    )
-    .unwrap();
-    std::fs::write(&log, &out).unwrap();
+    // About 6 chunks of 2 MiB.
+    let (log, out) = generated_log(&env, "many-chunks.log", 60_000, 4);
     let mut cmd = env.cmd();
     cmd.env("RAYON_NUM_THREADS", "4")
         .args(["import", "--json", "--db"])
