@@ -13,7 +13,6 @@
 //! The writer keeps an automatic checkpoint at a larger size as a bound on the WAL, should this
 //! thread fall behind or fail.
 
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -44,12 +43,18 @@ fn wal_path(db: &Path) -> PathBuf {
 }
 
 /// Asks the kernel to start writing `file`'s dirty pages out, without waiting for them.
+#[cfg(target_os = "linux")]
 fn start_writeback(file: &std::fs::File) {
+    use std::os::fd::AsRawFd;
     // SAFETY: a plain syscall on a descriptor we own; it reads no memory of ours.
     unsafe {
         libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE);
     }
 }
+
+/// Elsewhere the next checkpoint's fsync does all the writing.
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(_file: &std::fs::File) {}
 
 fn run(conn: Connection, wal: PathBuf, stop: Arc<AtomicBool>) {
     let mut wal_file = None;
