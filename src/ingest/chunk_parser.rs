@@ -213,16 +213,19 @@ impl ChunkParser {
         kind: classify::Kind,
     ) -> Row {
         let agent_bytes: &[u8] = hit.user_agent.as_deref().unwrap_or(b"");
-        // (local id, number of the byte string) for a borrowed agent; NONE for none.
+        // The local id, and the agent's part of the visitor memo key: the number of its byte
+        // string, NONE for no agent, and no key for an owned (unescaped) agent.
         let (agent, agent_key) = match &hit.user_agent {
             Some(Cow::Borrowed(a)) if !a.is_empty() => {
                 let distinct = cur.agents.len() as u32;
-                *cur.agents
+                let (id, number) = *cur
+                    .agents
                     .entry(a)
-                    .or_insert_with(|| (out.agents.intern(&String::from_utf8_lossy(a)), distinct))
+                    .or_insert_with(|| (out.agents.intern(&String::from_utf8_lossy(a)), distinct));
+                (id, Some(number))
             }
-            Some(a) if !a.is_empty() => (out.agents.intern(&String::from_utf8_lossy(a)), NONE - 1),
-            _ => (NONE, NONE),
+            Some(a) if !a.is_empty() => (out.agents.intern(&String::from_utf8_lossy(a)), None),
+            _ => (NONE, Some(NONE)),
         };
         let day = cur.clock.day(hit.ts_ms);
         if day != cur.day {
@@ -245,10 +248,9 @@ impl ChunkParser {
             path,
             referrer,
             agent,
-            visitor: match &hit.addr {
-                // An owned (unescaped) agent has no stable key: hash it each time.
-                Cow::Borrowed(addr) if agent_key != NONE - 1 => {
-                    *cur.visitors.entry((addr, agent_key)).or_insert_with(|| {
+            visitor: match (&hit.addr, agent_key) {
+                (Cow::Borrowed(addr), Some(key)) => {
+                    *cur.visitors.entry((addr, key)).or_insert_with(|| {
                         classify::visitor::visitor_hash(&cur.salt, addr, agent_bytes)
                     })
                 }

@@ -62,20 +62,11 @@ impl Shape {
     }
 }
 
-/// The statements, built once: [`ROWS_PER_INSERT`] rows and one row, for each shape.
-static INSERTS: std::sync::LazyLock<[(Shape, String, String); 2]> =
-    std::sync::LazyLock::new(|| {
-        [Shape::Full, Shape::Lean].map(|s| (s, s.sql(ROWS_PER_INSERT), s.sql(1)))
-    });
-
-/// The (many rows, one row) statements of `shape`.
-fn statements(shape: Shape) -> (&'static str, &'static str) {
-    let (_, multi, single) = INSERTS
-        .iter()
-        .find(|(s, _, _)| *s == shape)
-        .expect("every shape is built");
-    (multi, single)
-}
+/// The statements' text, built once, indexed by `Shape as usize`: [`ROWS_PER_INSERT`] rows, and
+/// one row.
+static INSERTS: std::sync::LazyLock<[[String; 2]; 2]> = std::sync::LazyLock::new(|| {
+    [Shape::Full, Shape::Lean].map(|s| [s.sql(ROWS_PER_INSERT), s.sql(1)])
+});
 
 /// Where the file stands after a chunk.
 #[derive(Clone, Debug)]
@@ -228,21 +219,27 @@ impl Writer {
         let first_id: i64 = tx
             .prepare_cached("SELECT coalesce(max(id), 0) + 1 FROM events")?
             .query_row([], |r| r.get(0))?;
+        // [shape][many rows, one row], taken from the connection's cache once per chunk.
+        let mut inserts = INSERTS
+            .iter()
+            .map(|[multi, single]| Ok([tx.prepare_cached(multi)?, tx.prepare_cached(single)?]))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut groups = chunk.rows.chunks_exact(ROWS_PER_INSERT);
         for group in &mut groups {
             let shape = Shape::of(group);
-            let mut multi = tx.prepare_cached(statements(shape).0)?;
+            let multi = &mut inserts[shape as usize][0];
             for (i, r) in group.iter().enumerate() {
-                bind(&mut multi, shape, i * shape.params(), r)?;
+                bind(multi, shape, i * shape.params(), r)?;
             }
             multi.raw_execute()?;
         }
         for r in groups.remainder() {
             let shape = Shape::of(std::slice::from_ref(r));
-            let mut single = tx.prepare_cached(statements(shape).1)?;
-            bind(&mut single, shape, 0, r)?;
+            let single = &mut inserts[shape as usize][1];
+            bind(single, shape, 0, r)?;
             single.raw_execute()?;
         }
+        drop(inserts);
 
         {
             let mut span = tx.prepare_cached(

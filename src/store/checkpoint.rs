@@ -76,8 +76,7 @@ impl Background {
     /// from a second connection, and raises `writer`'s own checkpoint size to the WAL bound.
     pub fn start(writer: &Connection, db: &Path) -> rusqlite::Result<Background> {
         let conn = Connection::open(db)?;
-        conn.busy_timeout(super::BUSY_TIMEOUT)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        super::configure(&conn)?;
         writer.pragma_update(None, "wal_autocheckpoint", BOUND_AUTOCHECKPOINT)?;
         let stop = Arc::new(AtomicBool::new(false));
         let handle = std::thread::Builder::new()
@@ -122,7 +121,7 @@ mod tests {
     fn checkpoints_while_the_writer_commits() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        let store = super::super::Store::open(&path).unwrap();
+        let store = crate::store::Store::open(&path).unwrap();
         let conn = &store.conn;
         let bg = Background::start(conn, &path).unwrap();
         let auto: i64 = conn
