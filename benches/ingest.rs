@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use logtally::classify::bots::AgentPatterns;
+use logtally::classify::Rules;
 use logtally::classify::Salts;
 use logtally::genlog::{generate_to_vec, Config};
 use logtally::ingest::rows::ParsedChunk;
@@ -30,7 +30,7 @@ fn parser() -> ChunkParser {
         tz: chrono_tz::UTC,
         salts: Arc::new(Salts::default()),
         geoip: None,
-        bots: Arc::new(AgentPatterns::builtin().clone()),
+        rules: Arc::new(Rules::builtin()),
     }
 }
 

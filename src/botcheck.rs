@@ -7,11 +7,13 @@ use std::collections::HashMap;
 
 use chrono_tz::Tz;
 
-use crate::classify::bots::{self, AgentPatterns, Reason};
-use crate::classify::{kind, path, referrer, DayClock, Method};
+use crate::classify::bots::{self, Reason};
+use crate::classify::network::{self, Ranges};
+use crate::classify::{kind, path, referrer, traits, DayClock, Method, Rules};
 use crate::parse::Hit;
 use crate::rollup::aggregate::Event;
 use crate::rollup::behaviour::{self, Thresholds};
+use crate::rollup::internal;
 
 /// Strings kept once.
 #[derive(Default)]
@@ -36,22 +38,24 @@ struct Record {
     day: i64,
     ts: i64,
     path: u32,
-    referred: bool,
+    /// Referrer host and source (pool ids), when there is a referrer.
+    referrer: Option<(u32, u32)>,
     agent: u32,
     client: u32,
+    network: u32,
     visitor: i64,
     status: u16,
     kind: u8,
     bot: u8,
+    traits: u8,
 }
 
 /// Gathers hits, then reports.
 pub struct BotCheck<'p> {
-    patterns: &'p AgentPatterns,
+    rules: &'p Rules,
     clock: DayClock,
     strings: Pool,
     records: Vec<Record>,
-    verdicts: HashMap<(u32, u32), u8>,
 }
 
 /// Hits of one reason.
@@ -105,46 +109,62 @@ fn top(counts: HashMap<u32, u64>, pool: &Pool) -> Vec<(String, u64)> {
 }
 
 impl<'p> BotCheck<'p> {
-    /// A check with these patterns, days in `tz`.
-    pub fn new(patterns: &'p AgentPatterns, tz: Tz) -> BotCheck<'p> {
+    /// A check with these rules, days in `tz`.
+    pub fn new(rules: &'p Rules, tz: Tz) -> BotCheck<'p> {
         BotCheck {
-            patterns,
+            rules,
             clock: DayClock::new(tz),
             strings: Pool::default(),
             records: Vec::new(),
-            verdicts: HashMap::new(),
         }
     }
 
-    /// Adds one hit.
-    pub fn add(&mut self, hit: &Hit<'_>) {
+    /// Adds one hit (`logged`: whether its format records user agents), judged by the same rules
+    /// as at ingest.
+    pub fn add(&mut self, hit: &Hit<'_>, logged: bool) {
         let method = Method::from_bytes(hit.method.as_deref());
         let path_text = hit.path.as_deref().map(|p| path::normalise(p).into_owned());
         let agent_text = hit.user_agent.as_deref().map(String::from_utf8_lossy);
         let path = self.strings.id(path_text.as_deref().unwrap_or(""));
         let agent = self.strings.id(agent_text.as_deref().unwrap_or(""));
         let client = self.strings.id(&String::from_utf8_lossy(&hit.addr));
-        let bot = *self.verdicts.entry((agent, path)).or_insert_with(|| {
-            bots::request_verdict(
-                self.patterns,
-                agent_text.as_deref(),
-                method != Method::None,
-                path_text.as_deref(),
-            )
+        let ip = network::parse_addr(&hit.addr);
+        let network = self
+            .strings
+            .id(&String::from_utf8_lossy(&network::network_key(
+                &hit.addr, ip,
+            )));
+        let host = hit.referrer.as_deref().and_then(referrer::host);
+        let spam = host.as_deref().is_some_and(|h| self.rules.spam.is_spam(h));
+        let by_agent =
+            bots::agent_verdict(&self.rules.agents, agent_text.as_deref(), hit.ts_ms, logged);
+        let bot = bots::combine(
+            by_agent,
+            method != Method::None,
+            || bots::path_verdict(path_text.as_deref()),
+            spam,
+        );
+        let referrer = host.map(|h| {
+            let source = referrer::source_of_host(&h, None);
+            (self.strings.id(&h), self.strings.id(&source))
         });
-        let visitor = ((client as i64) << 32) | agent as i64;
-        let referred = hit.referrer.as_deref().and_then(referrer::host).is_some();
+        let class = path_text.as_deref().map(|p| self.rules.pages.class(p));
+        let datacenter = ip.is_some_and(|ip| Ranges::datacenters().contains(ip));
+        let http10 = hit.protocol.as_deref() == Some(b"HTTP/1.0");
         self.records.push(Record {
             day: self.clock.day(hit.ts_ms),
             ts: hit.ts_ms,
             path,
-            referred,
+            referrer,
             agent,
             client,
-            visitor,
+            network,
+            visitor: ((client as i64) << 32) | agent as i64,
             status: hit.status,
-            kind: kind::kind(method, hit.status, hit.path.as_deref()) as u8,
+            kind: kind::kind(method, hit.status, class) as u8,
             bot,
+            traits: if datacenter { traits::DATACENTER } else { 0 }
+                | if http10 { traits::HTTP10 } else { 0 },
         });
     }
 
@@ -166,7 +186,16 @@ impl<'p> BotCheck<'p> {
                     ts: r.ts,
                     site: "",
                     path: Some(self.strings.items[r.path as usize].as_str()),
-                    source: r.referred.then_some("referrer"),
+                    source: r
+                        .referrer
+                        .map(|(_, s)| self.strings.items[s as usize].as_str()),
+                    referrer_host: r
+                        .referrer
+                        .map(|(h, _)| self.strings.items[h as usize].as_str()),
+                    campaign: false,
+                    crawler: None,
+                    origin: (i64::from(r.network) << 32) | i64::from(r.client),
+                    traits: r.traits,
                     browser: "",
                     os: "",
                     device: "",
@@ -179,6 +208,7 @@ impl<'p> BotCheck<'p> {
                     bot: r.bot,
                 })
                 .collect();
+            internal::mark(&mut events);
             behaviour::flag(&mut events, thresholds);
             for (r, e) in day.iter().zip(&events) {
                 let page = r.kind == kind::Kind::Page as u8;
@@ -222,13 +252,14 @@ mod tests {
     fn reports_reasons_with_agents_and_addresses() {
         let lines = [
             r#"66.249.66.1 - - [01/Sep/2022:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)""#,
-            r#"203.0.113.5 - - [01/Sep/2022:10:00:01 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:144.0) Gecko/20100101 Firefox/144.0""#,
-            r#"203.0.113.5 - - [01/Sep/2022:10:00:02 +0000] "GET /.env HTTP/1.1" 404 5 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:144.0) Gecko/20100101 Firefox/144.0""#,
-            r#"198.51.100.7 - - [01/Sep/2022:10:00:03 +0000] "GET /post HTTP/1.1" 200 5 "https://www.google.com/" "Mozilla/5.0 (X11; Linux x86_64; rv:144.0) Gecko/20100101 Firefox/144.0""#,
+            r#"203.0.113.5 - - [01/Sep/2022:10:00:01 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:104.0) Gecko/20100101 Firefox/104.0""#,
+            r#"203.0.113.5 - - [01/Sep/2022:10:00:02 +0000] "GET /.env HTTP/1.1" 404 5 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:104.0) Gecko/20100101 Firefox/104.0""#,
+            r#"198.51.100.7 - - [01/Sep/2022:10:00:03 +0000] "GET /post HTTP/1.1" 200 5 "https://www.google.com/" "Mozilla/5.0 (X11; Linux x86_64; rv:104.0) Gecko/20100101 Firefox/104.0""#,
         ];
-        let mut check = BotCheck::new(AgentPatterns::builtin(), chrono_tz::UTC);
+        let rules = Rules::builtin();
+        let mut check = BotCheck::new(&rules, chrono_tz::UTC);
         for l in lines {
-            check.add(&Format::Combined.parse(l.as_bytes()).unwrap());
+            check.add(&Format::Combined.parse(l.as_bytes()).unwrap(), true);
         }
         let r = check.finish(&Thresholds::default());
         assert_eq!((r.hits, r.bot_hits, r.human_pageviews), (4, 3, 1));

@@ -76,6 +76,7 @@ pub const KEYS: &[Key] = &[
     key("tz", "LOGTALLY_TZ", Kind::Zone, "", "IANA time zone of day boundaries (default TZ, else the system's, else UTC)"),
     key("geoip", "LOGTALLY_GEOIP", Kind::Path, "", "country database (.mmdb) used by import and tail"),
     key("bot_agents", "LOGTALLY_BOT_AGENTS", Kind::Path, "", "more bot user-agent patterns, lines of category<TAB>substring"),
+    key("referrer_spam", "LOGTALLY_REFERRER_SPAM", Kind::Path, "", "more referrer-spam hosts, one per line"),
     key("tail.flush_interval", "LOGTALLY_TAIL__FLUSH_INTERVAL", Kind::Duration, "5s", "commit at least this often"),
     key("tail.batch_size", "LOGTALLY_TAIL__BATCH_SIZE", Kind::Count, "10000", "commit as soon as this many hits wait"),
     key("tail.from", "LOGTALLY_TAIL__FROM", Kind::From, "start", "where a file never seen starts: start or end"),
@@ -90,6 +91,9 @@ pub const KEYS: &[Key] = &[
     key("bots.monitor_min_visitors", "LOGTALLY_BOTS__MONITOR_MIN_VISITORS", Kind::Count, "20", "layer 4: an agent with more visitors in a day..."),
     key("bots.monitor_root_share", "LOGTALLY_BOTS__MONITOR_ROOT_SHARE", Kind::Share, "0.75", "...more than this share of hits on /..."),
     key("bots.monitor_no_referrer_share", "LOGTALLY_BOTS__MONITOR_NO_REFERRER_SHARE", Kind::Share, "0.75", "...and more than this share without referrer"),
+    key("bots.rotation_agents", "LOGTALLY_BOTS__ROTATION_AGENTS", Kind::Count, "3", "layer 4: an address sending this many agents without subresources (a /24: twice as many)"),
+    key("bots.spread_addresses", "LOGTALLY_BOTS__SPREAD_ADDRESSES", Kind::Count, "5", "layer 4: an agent from this many addresses in a day..."),
+    key("bots.spread_share", "LOGTALLY_BOTS__SPREAD_SHARE", Kind::Share, "0.8", "...this share of them one or two hits without subresources"),
     key("retention.keep_days", "LOGTALLY_RETENTION__KEEP_DAYS", Kind::Count, "30", "days of raw events cleanup keeps"),
     key("live.window", "LOGTALLY_LIVE__WINDOW", Kind::Duration, "5m", "visitors seen within this time are on the site now"),
     key("live.socket", "LOGTALLY_LIVE__SOCKET", Kind::Path, "", "tail's live socket (default <db>.live.sock)"),
@@ -170,6 +174,9 @@ struct FileModel {
     tz: Leaf,
     geoip: Leaf,
     bot_agents: Leaf,
+    referrer_spam: Leaf,
+    page_include: Option<Spanned<Vec<String>>>,
+    page_exclude: Option<Spanned<Vec<String>>>,
     #[serde(default)]
     source: Vec<SourceModel>,
     #[serde(default)]
@@ -213,6 +220,9 @@ struct BotsModel {
     monitor_min_visitors: Leaf,
     monitor_root_share: Leaf,
     monitor_no_referrer_share: Leaf,
+    rotation_agents: Leaf,
+    spread_addresses: Leaf,
+    spread_share: Leaf,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -230,12 +240,13 @@ struct LiveModel {
 }
 
 impl FileModel {
-    fn leaves(&self) -> [(&'static str, &Leaf); 22] {
+    fn leaves(&self) -> [(&'static str, &Leaf); 26] {
         [
             ("db", &self.db),
             ("tz", &self.tz),
             ("geoip", &self.geoip),
             ("bot_agents", &self.bot_agents),
+            ("referrer_spam", &self.referrer_spam),
             ("tail.flush_interval", &self.tail.flush_interval),
             ("tail.batch_size", &self.tail.batch_size),
             ("tail.from", &self.tail.from),
@@ -253,6 +264,9 @@ impl FileModel {
                 "bots.monitor_no_referrer_share",
                 &self.bots.monitor_no_referrer_share,
             ),
+            ("bots.rotation_agents", &self.bots.rotation_agents),
+            ("bots.spread_addresses", &self.bots.spread_addresses),
+            ("bots.spread_share", &self.bots.spread_share),
             ("retention.keep_days", &self.retention.keep_days),
             ("live.window", &self.live.window),
             ("live.socket", &self.live.socket),
@@ -285,6 +299,10 @@ pub struct ConfigFile {
     pub values: HashMap<&'static str, (String, usize)>,
     /// `[[source]]` tables, in order.
     pub sources: Vec<Source>,
+    /// `page_include`: paths that are pages whatever the built-in rules say (glob patterns).
+    pub page_include: Vec<String>,
+    /// `page_exclude`: paths that are never pages (glob patterns).
+    pub page_exclude: Vec<String>,
 }
 
 /// Why a configuration file cannot be used.
@@ -364,6 +382,23 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, Error> {
         let text_value = value_text(kind, v.get_ref()).map_err(|m| invalid(v.span(), name, m))?;
         values.insert(name, (text_value, line_of(text, v.span().start)));
     }
+    let patterns = |list: &Option<Spanned<Vec<String>>>, key: &str| -> Result<Vec<String>, Error> {
+        let Some(list) = list else {
+            return Ok(Vec::new());
+        };
+        for p in list.get_ref() {
+            glob::Pattern::new(p).map_err(|e| {
+                invalid(
+                    list.span(),
+                    key,
+                    format!("{p:?} is not a glob pattern: {e}"),
+                )
+            })?;
+        }
+        Ok(list.get_ref().clone())
+    };
+    let page_include = patterns(&model.page_include, "page_include")?;
+    let page_exclude = patterns(&model.page_exclude, "page_exclude")?;
     let mut sources = Vec::new();
     for s in model.source {
         Pattern::new(s.path.get_ref())
@@ -400,6 +435,8 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, Error> {
         path: path.to_path_buf(),
         values,
         sources,
+        page_include,
+        page_exclude,
     })
 }
 
@@ -478,6 +515,20 @@ mod tests {
         assert!(e.contains("not a loopback address"), "{e}");
         let e = parse_str("db = \n").unwrap_err().to_string();
         assert!(e.contains("line 1"), "{e}");
+    }
+
+    #[test]
+    fn page_patterns_are_lists_of_globs() {
+        let c = parse_str(
+            "page_include = [\"/app/api/*\"]\npage_exclude = [\"/preview/*\", \"/draft-*\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.page_include, vec!["/app/api/*".to_string()]);
+        assert_eq!(c.page_exclude.len(), 2);
+        let e = parse_str("\npage_exclude = [\"/[\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("logtally.toml:2: page_exclude:"), "{e}");
     }
 
     #[test]

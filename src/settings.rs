@@ -9,6 +9,8 @@ use anyhow::Context;
 use chrono_tz::Tz;
 
 use crate::classify::bots::AgentPatterns;
+use crate::classify::spam::SpamList;
+use crate::classify::{PageRules, Rules};
 use crate::config::{self, ConfigFile, Source};
 use crate::exit::UsageError;
 use crate::rollup::behaviour::Thresholds;
@@ -200,6 +202,28 @@ impl Settings {
     }
 
     /// The built-in bot patterns, extended with `--bot-agents` or the `bot_agents` setting.
+    /// The ingest rules: bot patterns (`--bot-agents` or `bot_agents`), referrer spam
+    /// (`referrer_spam`) and page patterns (`page_include`, `page_exclude`), each over the built-in.
+    pub fn rules(&self, bot_agents: Option<&Path>) -> anyhow::Result<Rules> {
+        let spam = match self.path("referrer_spam", None)? {
+            None => SpamList::builtin().clone(),
+            Some(path) => SpamList::with_extra(
+                &std::fs::read_to_string(&path)
+                    .with_context(|| format!("reading referrer spam {}", path.display()))?,
+            ),
+        };
+        let (include, exclude) = self.file.as_ref().map_or((&[][..], &[][..]), |f| {
+            (&f.page_include[..], &f.page_exclude[..])
+        });
+        Ok(Rules {
+            agents: self.bot_patterns(bot_agents)?,
+            spam,
+            pages: PageRules::new(include, exclude)
+                .map_err(|e| UsageError(format!("page_include/page_exclude: {e}")))?,
+        })
+    }
+
+    /// Bot patterns: the built-in list, plus `--bot-agents` or `bot_agents`.
     pub fn bot_patterns(&self, flag: Option<&Path>) -> anyhow::Result<AgentPatterns> {
         match self.path("bot_agents", flag)? {
             None => Ok(AgentPatterns::builtin().clone()),
@@ -223,6 +247,9 @@ impl Settings {
             monitor_min_visitors: n("bots.monitor_min_visitors")?,
             monitor_root_share: self.share("bots.monitor_root_share")?,
             monitor_no_referrer_share: self.share("bots.monitor_no_referrer_share")?,
+            rotation_agents: n("bots.rotation_agents")?,
+            spread_addresses: n("bots.spread_addresses")?,
+            spread_share: self.share("bots.spread_share")?,
         })
     }
 

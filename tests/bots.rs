@@ -126,7 +126,7 @@ fn check_bots_shows_reasons_agents_and_addresses() {
         .iter()
         .map(|r| r["reason"].as_str().unwrap())
         .collect();
-    for expected in ["repeated-path", "probe-path", "ua-search", "ua-old-browser"] {
+    for expected in ["mostly-errors", "probe-path", "ua-search", "ua-old-browser"] {
         assert!(reasons.contains(&expected), "{expected} in {reasons:?}");
     }
     let search = bots["reasons"]

@@ -143,7 +143,7 @@ fn visitors_with(env: &Env, config: Option<&str>) -> serde_json::Value {
     let log: String = (0..8)
         .map(|i| {
             format!(
-                "10.0.0.9 - - [01/Mar/2021:10:0{i}:00 +0000] \"GET /p{i} HTTP/1.1\" 200 100 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:144.0) Gecko/20100101 Firefox/144.0\"\n"
+                "10.0.0.9 - - [01/Mar/2021:10:0{i}:00 +0000] \"GET /p{i} HTTP/1.1\" 200 100 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:86.0) Gecko/20100101 Firefox/86.0\"\n"
             )
         })
         .collect();

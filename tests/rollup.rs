@@ -33,8 +33,9 @@ fn rollup(env: &Env, args: &[&str]) -> Value {
 /// A combined line at a UTC time.
 fn line(ts: chrono::DateTime<Utc>, ip: &str, path: &str) -> String {
     format!(
-        "{ip} - - [{}] \"GET {path} HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:144.0) Gecko/20100101 Firefox/144.0\"\n",
-        ts.format("%d/%b/%Y:%H:%M:%S +0000")
+        "{ip} - - [{}] \"GET {path} HTTP/1.1\" 200 512 \"-\" \"{}\"\n",
+        ts.format("%d/%b/%Y:%H:%M:%S +0000"),
+        common::firefox_at(ts.timestamp_millis())
     )
 }
 

@@ -4,6 +4,8 @@
 
 use std::sync::OnceLock;
 
+use super::browser_age::{self, Age};
+
 /// Why a hit counts as automated. Stored as a small integer in `events.bot` and `daily_bots`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
@@ -30,14 +32,20 @@ pub enum Reason {
     EmptyAgent = 10,
     /// Layer 1: an agent no browser sends (no product/version, too short).
     MalformedAgent = 11,
-    /// Layer 1: a browser version dead for years (MSIE, Chrome < 70, Firefox < 60...).
+    /// Layer 1: a browser version dead for years on the day of the hit (Chrome or Firefox four
+    /// years old, Safari or iOS five, Internet Explorer after its retirement).
     OldBrowser = 12,
+    /// Layer 1: a browser version released after the day of the hit, or one that never existed
+    /// (`Windows NT 11.0`, Safari 20).
+    FutureBrowser = 13,
     /// Layer 2: a vulnerability probe (`/wp-login.php`, `/.env`, `/.git/`...).
     ProbePath = 20,
     /// Layer 2: fetched `robots.txt` (the client is a bot for that day).
     RobotsTxt = 21,
     /// Layer 2: a request line that is not HTTP (TLS handshakes, binary junk).
     GarbageRequest = 22,
+    /// Layer 2: a referrer on the referrer-spam list (shipped, plus the user's own).
+    ReferrerSpam = 23,
     /// Layer 3: too many requests per minute in `tail`'s live window.
     LiveRate = 30,
     /// Layer 4: more than N hits on one path in a day.
@@ -48,11 +56,24 @@ pub enum Reason {
     MostlyErrors = 42,
     /// Layer 4: an agent whose many visitors almost only fetch `/` without referrer (monitors).
     MonitorPattern = 43,
+    /// Layer 4: page views never followed by a subresource (stylesheet, script, image, API call)
+    /// on a site whose visitors load them, with a second sign of automation.
+    NoSubresources = 44,
+    /// Layer 4: one address or /24 network sending many browser agents in a day.
+    AgentRotation = 45,
+    /// Layer 4: one browser agent spread over many addresses with one or two hits each.
+    AgentSpread = 46,
+    /// Layer 4: one path fetched at regular intervals all day.
+    RegularInterval = 47,
+    /// Layer 4: page views from a datacenter network with no subresource.
+    Datacenter = 48,
+    /// Layer 4: HTTP/1.0 from a browser agent, with an outside referrer or without subresources.
+    Http10 = 49,
 }
 
 impl Reason {
     /// All reasons, in code order.
-    pub const ALL: [Reason; 20] = [
+    pub const ALL: [Reason; 28] = [
         Reason::SearchCrawler,
         Reason::AiCrawler,
         Reason::SocialPreview,
@@ -65,14 +86,22 @@ impl Reason {
         Reason::EmptyAgent,
         Reason::MalformedAgent,
         Reason::OldBrowser,
+        Reason::FutureBrowser,
         Reason::ProbePath,
         Reason::RobotsTxt,
         Reason::GarbageRequest,
+        Reason::ReferrerSpam,
         Reason::LiveRate,
         Reason::RepeatedPath,
         Reason::ManyPageViews,
         Reason::MostlyErrors,
         Reason::MonitorPattern,
+        Reason::NoSubresources,
+        Reason::AgentRotation,
+        Reason::AgentSpread,
+        Reason::RegularInterval,
+        Reason::Datacenter,
+        Reason::Http10,
     ];
 
     /// The reason for a stored code.
@@ -95,16 +124,77 @@ impl Reason {
             Reason::EmptyAgent => "ua-empty",
             Reason::MalformedAgent => "ua-malformed",
             Reason::OldBrowser => "ua-old-browser",
+            Reason::FutureBrowser => "ua-future",
             Reason::ProbePath => "probe-path",
             Reason::RobotsTxt => "robots-txt",
             Reason::GarbageRequest => "garbage-request",
+            Reason::ReferrerSpam => "referrer-spam",
             Reason::LiveRate => "live-rate",
             Reason::RepeatedPath => "repeated-path",
             Reason::ManyPageViews => "many-pageviews",
             Reason::MostlyErrors => "mostly-errors",
             Reason::MonitorPattern => "monitor-pattern",
+            Reason::NoSubresources => "no-subresources",
+            Reason::AgentRotation => "agent-rotation",
+            Reason::AgentSpread => "agent-spread",
+            Reason::RegularInterval => "regular-interval",
+            Reason::Datacenter => "datacenter",
+            Reason::Http10 => "http10",
         }
     }
+
+    /// What the reason means, for `check --bots`, `stats bots` and the docs.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Reason::SearchCrawler => "search engine crawler, by its user agent",
+            Reason::AiCrawler => "AI crawler or assistant fetcher, by its user agent",
+            Reason::SocialPreview => "link preview of a chat or social network",
+            Reason::SeoCrawler => "SEO tool crawler",
+            Reason::FeedReader => "feed reader",
+            Reason::Monitor => "uptime or health monitor",
+            Reason::Headless => "headless or automated browser (Lighthouse, Puppeteer...)",
+            Reason::HttpClient => "HTTP library or scanner tool (curl, python-requests, zgrab...)",
+            Reason::GenericBot => "bot words in the agent (bot, crawler, spider...)",
+            Reason::EmptyAgent => "no user agent in a log that records one",
+            Reason::MalformedAgent => "an agent no browser sends",
+            Reason::OldBrowser => "browser version years out of date on the day of the hit",
+            Reason::FutureBrowser => {
+                "browser version newer than the day of the hit, or one that never existed"
+            }
+            Reason::ProbePath => {
+                "probed for a vulnerable path (/.env, /wp-login.php...): the whole day"
+            }
+            Reason::RobotsTxt => "fetched robots.txt: the whole day",
+            Reason::GarbageRequest => "request line that is not HTTP",
+            Reason::ReferrerSpam => "referrer on the referrer-spam list",
+            Reason::LiveRate => "too many requests a minute (tail)",
+            Reason::RepeatedPath => "same path too often in a day, without loading subresources",
+            Reason::ManyPageViews => "too many page views in a day, without loading subresources",
+            Reason::MostlyErrors => "mostly 4xx answers",
+            Reason::MonitorPattern => "agent of many clients fetching only / without referrer",
+            Reason::NoSubresources => {
+                "pages never followed by their subresources, with another sign of a script"
+            }
+            Reason::AgentRotation => "one address or /24 sending many browser agents in a day",
+            Reason::AgentSpread => "one browser agent spread thin over many addresses",
+            Reason::RegularInterval => "one path fetched at regular intervals",
+            Reason::Datacenter => "pages from a datacenter network, no subresources",
+            Reason::Http10 => {
+                "HTTP/1.0 from a browser agent, with an outside referrer or no subresources"
+            }
+        }
+    }
+
+    /// Whether the reason comes from the user agent alone (layer 1).
+    pub fn is_agent(self) -> bool {
+        (self as u8) < 20
+    }
+}
+
+/// Whether a stored reason code is a layer-4 verdict, which rollup decides again each time it
+/// recomputes the day.
+pub fn is_behaviour(code: u8) -> bool {
+    code >= Reason::RepeatedPath as u8
 }
 
 /// Patterns shipped with logtally (`bot-agents.txt`).
@@ -186,8 +276,9 @@ impl AgentPatterns {
         Ok(more)
     }
 
-    /// Layer 1: the verdict for a user agent (`None`: looks like a person's browser).
-    pub fn verdict(&self, agent: &str) -> Option<Reason> {
+    /// Layer 1: the verdict for a user agent seen at `ts_ms` (`None`: looks like a person's
+    /// browser on that day).
+    pub fn verdict(&self, agent: &str, ts_ms: i64) -> Option<Reason> {
         let trimmed = agent.trim();
         if trimmed.is_empty() || trimmed == "-" {
             return Some(Reason::EmptyAgent);
@@ -200,44 +291,53 @@ impl AgentPatterns {
         {
             return Some(*r);
         }
-        if lower.len() < 10 || !(lower.contains('/') || lower.contains('(')) {
+        if lower.len() < 10
+            || !(lower.contains('/') || lower.contains('('))
+            || BARE_AGENTS.contains(&lower.as_str())
+        {
             return Some(Reason::MalformedAgent);
         }
-        if is_old_browser(&lower) {
-            return Some(Reason::OldBrowser);
+        match browser_age::judge(&lower, ts_ms) {
+            Age::Old => Some(Reason::OldBrowser),
+            Age::Future => Some(Reason::FutureBrowser),
+            Age::Plausible => None,
         }
-        None
+    }
+
+    /// The name of the automated client an agent declares (`GPTBot`, `Googlebot`, `curl`), as
+    /// written in the agent, for `stats bots`; `None` when no pattern matches.
+    pub fn crawler_name(&self, agent: &str) -> Option<String> {
+        let lower = agent.to_ascii_lowercase();
+        let (pattern, _) = self
+            .patterns
+            .iter()
+            .find(|(p, _)| lower.contains(p.as_str()))?;
+        let at = lower.find(pattern.as_str())?;
+        let word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ');
+        // Widen the match to the product token around it, without its version.
+        let start = agent[..at]
+            .rfind(|c: char| !(word(c) && c != ' '))
+            .map_or(0, |p| p + 1);
+        let rest = &agent[start..];
+        let end = rest
+            .find(|c: char| !word(c) || c == '/' || c == ';')
+            .unwrap_or(rest.len());
+        let name = rest[..end.max((at - start + pattern.len()).min(rest.len()))]
+            .trim_matches(|c: char| c == ' ' || c == '-' || c == '_' || c == '.' || c == '+');
+        let name = name.split('/').next().unwrap_or(name).trim();
+        (!name.is_empty()).then(|| name.chars().take(40).collect())
     }
 }
 
-/// The major version after `token` (`chrome/` in `chrome/64.0.1`).
-fn major_after(ua: &str, token: &str) -> Option<u32> {
-    let start = ua.find(token)? + token.len();
-    let digits: String = ua[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
-}
-
-/// Browsers nobody has run for years: what such an agent sends is almost always a script.
-fn is_old_browser(ua: &str) -> bool {
-    if ua.contains("msie ") || ua.contains("trident/") {
-        return true;
-    }
-    if let Some(v) = major_after(ua, "chrome/") {
-        return v < 70; // 2018
-    }
-    if let Some(v) = major_after(ua, "firefox/") {
-        return v < 60; // 2018
-    }
-    if ua.contains("safari/") && !ua.contains("chrome") {
-        if let Some(v) = major_after(ua, "version/") {
-            return v < 10; // 2016
-        }
-    }
-    ua.starts_with("opera/") // Presto, 2013
-}
+/// Agents that are only a browser's prefix, sent by scripts (`Mozilla/5.0 (compatible)`).
+const BARE_AGENTS: &[&str] = &[
+    "mozilla/5.0",
+    "mozilla/4.0",
+    "mozilla/5.0 (compatible)",
+    "mozilla/5.0 (compatible;)",
+    "mozilla/4.0 (compatible;)",
+    "mozilla/4.0 (compatible)",
+];
 
 /// Layer 2: paths only vulnerability scanners ask for on most sites.
 pub fn is_probe_path(path: &str) -> bool {
@@ -287,36 +387,34 @@ pub fn is_probe_path(path: &str) -> bool {
         || (p.matches('/').count() == 1 && SUFFIXES.iter().any(|x| p.ends_with(x)))
 }
 
-/// Layer 1 for an agent (`None`: the request had no user agent); 0 for a person's browser.
-pub fn agent_verdict(patterns: &AgentPatterns, agent: Option<&str>) -> u8 {
+/// Layer 1 for an agent seen at `ts_ms` (`None`: the request had no user agent; `logged`: whether
+/// the log format records agents at all); 0 for a person's browser.
+pub fn agent_verdict(
+    patterns: &AgentPatterns,
+    agent: Option<&str>,
+    ts_ms: i64,
+    logged: bool,
+) -> u8 {
     match agent {
-        None => Reason::EmptyAgent as u8,
-        Some(a) => patterns.verdict(a).map_or(0, |r| r as u8),
+        None if logged => Reason::EmptyAgent as u8,
+        None => 0,
+        Some(a) => patterns.verdict(a, ts_ms).map_or(0, |r| r as u8),
     }
 }
 
 /// The order of layers 1 and 2: the agent's verdict, else a garbage request line, else the path's
-/// (computed only when needed); 0 for a person.
-pub fn combine(by_agent: u8, has_method: bool, by_path: impl FnOnce() -> u8) -> u8 {
+/// (computed only when needed), else referrer spam; 0 for a person.
+pub fn combine(by_agent: u8, has_method: bool, by_path: impl FnOnce() -> u8, spam: bool) -> u8 {
     if by_agent != 0 {
         by_agent
     } else if !has_method {
         Reason::GarbageRequest as u8
     } else {
-        by_path()
+        match by_path() {
+            0 if spam => Reason::ReferrerSpam as u8,
+            v => v,
+        }
     }
-}
-
-/// Layers 1 and 2 for one request.
-pub fn request_verdict(
-    patterns: &AgentPatterns,
-    agent: Option<&str>,
-    has_method: bool,
-    path: Option<&str>,
-) -> u8 {
-    combine(agent_verdict(patterns, agent), has_method, || {
-        path_verdict(path)
-    })
 }
 
 /// Layer 2 for a path alone.
@@ -341,8 +439,11 @@ mod tests {
         SCANNER_AGENTS,
     };
 
+    /// 2026-11-01, the generator's first day.
+    const NOW: i64 = 1_793_491_200_000;
+
     fn v(ua: &str) -> Option<Reason> {
-        AgentPatterns::builtin().verdict(ua)
+        AgentPatterns::builtin().verdict(ua, NOW)
     }
 
     #[test]
@@ -385,23 +486,74 @@ mod tests {
             Some(Reason::OldBrowser)
         );
         assert_eq!(v("Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/41.0.2228.0 Safari/537.36"), Some(Reason::OldBrowser));
-        assert_eq!(v("Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/70.0.2228.0 Safari/537.36"), None, "70 is the limit");
+        assert_eq!(v("Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"), None, "two years old is fine");
         assert_eq!(
             v("Mozilla/5.0 (Windows NT 10.0; rv:59.0) Gecko/20100101 Firefox/59.0"),
             Some(Reason::OldBrowser)
         );
         assert_eq!(
-            v("Mozilla/5.0 (Windows NT 10.0; rv:60.0) Gecko/20100101 Firefox/60.0"),
+            v("Mozilla/5.0 (Windows NT 10.0; rv:140.0) Gecko/20100101 Firefox/140.0"),
             None
         );
+        assert_eq!(v("Mozilla/5.0 (compatible)"), Some(Reason::MalformedAgent));
+        assert_eq!(
+            v("Mozilla/5.0 (Windows NT 11.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/134.0.0.0 Safari/537.36"),
+            Some(Reason::FutureBrowser)
+        );
         assert_eq!(v("Mozilla/5.0 (Linux; Android 12; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"), None, "a phone named Cubot is no bot");
+    }
+
+    #[test]
+    fn tools_missed_before_are_named() {
+        for ua in [
+            "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/133.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse",
+            "WordPress/6.0.2; https://example.org",
+            "Mozilla/5.0 (compatible; GoogleOther)",
+            "Mozilla/5.0 (compatible; NetcraftSurveyAgent/1.0; +info@netcraft.com)",
+            "Mozilla/5.0 (compatible; Odin; https://docs.getodin.com/)",
+            "FeedBurner/1.0 (http://www.FeedBurner.com)",
+            "Mozilla/5.0 (compatible; VoilaBot BETA 1.2; support.voilabot@orange-ftgroup.com)",
+            "Baidu-YunGuanCe-SLABot(ce.baidu.com)",
+            "portscout/0.8.1",
+        ] {
+            assert!(v(ua).is_some(), "{ua}");
+        }
+        assert_eq!(
+            v("Mozilla/5.0 (Linux; Android 14; SM-S918B; KAKAOTALK 10.4.3) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Mobile Safari/537.36"),
+            None,
+            "in-app browsers are people"
+        );
+    }
+
+    #[test]
+    fn crawlers_are_named_as_their_agents_write_them() {
+        let p = AgentPatterns::builtin();
+        let name = |ua: &str| p.crawler_name(ua);
+        assert_eq!(name("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)").as_deref(), Some("GPTBot"));
+        assert_eq!(
+            name("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)")
+                .as_deref(),
+            Some("Googlebot")
+        );
+        assert_eq!(name("Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; ClaudeBot/1.0; +claudebot@anthropic.com)").as_deref(), Some("ClaudeBot"));
+        assert_eq!(name("curl/8.5.0").as_deref(), Some("curl"));
+        assert_eq!(
+            name("Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)").as_deref(),
+            Some("AhrefsBot")
+        );
+        assert_eq!(
+            name("facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)")
+                .as_deref(),
+            Some("facebookexternalhit")
+        );
+        assert_eq!(name("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36"), None);
     }
 
     #[test]
     fn extra_patterns_come_first_and_bad_lines_are_named() {
         let p = AgentPatterns::with_extra("monitor\tmy-company-checker\n").unwrap();
         assert_eq!(
-            p.verdict("my-company-checker/1.0 (internal)"),
+            p.verdict("my-company-checker/1.0 (internal)", NOW),
             Some(Reason::Monitor)
         );
         let err = AgentPatterns::with_extra("# ok\nmonitor no-tab-here\n").unwrap_err();

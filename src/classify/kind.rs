@@ -1,7 +1,12 @@
 //! Request method codes and the page / asset / other split.
 //!
-//! A page view is a GET of a non-asset path answered 2xx or 304 (DESIGN.md, Definitions); assets are
-//! recognised by extension, whatever the status, so a missing image never counts as a page.
+//! A page view is what Plausible counts: a person's browser loading an HTML document, so a GET of a
+//! page path answered 2xx or 304 (DESIGN.md, Definitions). Assets (every image, font, media,
+//! stylesheet, script and download extension, and extension-less files under the usual static
+//! folders) are recognised whatever the status, so a missing image never counts as a page. API and
+//! JSON endpoints, feeds, sitemaps, `xmlrpc`, `wp-json`, `socket.io`, `*ajax*`, admin and login
+//! areas are neither: they are `Other`. `page_include`/`page_exclude` patterns in the configuration
+//! decide the rest. Rules see the normalised path (`classify::path::normalise`: `//` collapsed).
 
 /// Request method, stored as a small integer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,45 +54,95 @@ pub enum Kind {
     Page = 0,
     /// A static asset: stylesheet, script, image, font, media, download.
     Asset = 1,
-    /// Anything else: other methods, error statuses on pages, garbage requests.
+    /// Anything else: API calls, feeds, admin areas, other methods, error statuses on pages,
+    /// garbage requests.
     Other = 2,
 }
 
-/// Extensions of static assets (lowercase).
+/// What a path names, whatever the method and status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PathClass {
+    /// An HTML document people read.
+    Page,
+    /// A static file a page loads or links to.
+    Asset,
+    /// An endpoint that is not a page: API, feed, sitemap, admin or login area...
+    NotPage,
+}
+
+/// Extensions of static assets (lowercase): styles and scripts, images, fonts, audio and video
+/// (media segments included), documents and downloads, data files.
 pub const ASSET_EXTENSIONS: &[&str] = &[
+    // styles, scripts, source maps, manifests
     "css",
     "js",
     "mjs",
+    "cjs",
     "map",
     "json",
+    "jsonld",
+    "webmanifest",
+    "wasm",
+    // images
     "png",
     "jpg",
     "jpeg",
+    "jpe",
+    "jfif",
+    "pjpeg",
+    "pjp",
     "gif",
     "svg",
+    "svgz",
     "ico",
+    "cur",
     "webp",
     "avif",
+    "heic",
+    "heif",
+    "jxl",
+    "apng",
     "bmp",
     "tif",
     "tiff",
+    "psd",
+    // fonts
     "woff",
     "woff2",
     "ttf",
     "otf",
     "eot",
+    // audio and video, with streaming segments and playlists
     "mp4",
+    "m4v",
     "webm",
     "ogg",
+    "ogv",
+    "oga",
+    "opus",
     "mp3",
     "wav",
+    "flac",
+    "aac",
     "m4a",
+    "mov",
+    "avi",
+    "mkv",
+    "flv",
+    "swf",
+    "ts",
+    "m3u8",
+    "m3u",
+    "mpd",
+    "m4s",
+    // documents and downloads
     "pdf",
     "zip",
     "gz",
     "tgz",
     "bz2",
     "xz",
+    "zst",
     "7z",
     "rar",
     "tar",
@@ -98,11 +153,102 @@ pub const ASSET_EXTENSIONS: &[&str] = &[
     "rpm",
     "apk",
     "iso",
-    "wasm",
+    "img",
+    "epub",
+    "doc",
+    "docx",
+    "xls",
+    "xlsx",
+    "ppt",
+    "pptx",
+    "odt",
+    // data
     "txt",
     "xml",
     "csv",
-    "webmanifest",
+    "rss",
+    "atom",
+    "ics",
+    "vcf",
+    "gpx",
+    "kml",
+];
+
+/// First path segments under which files are served without extension (image resizers, static
+/// folders): `/images/123`, `/_next/image`, `/wp-content/uploads/...`.
+const ASSET_FOLDERS: &[&str] = &[
+    "static",
+    "assets",
+    "asset",
+    "images",
+    "image",
+    "img",
+    "imgs",
+    "media",
+    "thumb",
+    "thumbs",
+    "thumbnail",
+    "thumbnails",
+    "avatar",
+    "avatars",
+    "fonts",
+    "font",
+    "css",
+    "js",
+    "dist",
+    "build",
+    "uploads",
+    "_next",
+    "wp-content",
+    "wp-includes",
+    "cdn-cgi",
+    "favicon",
+];
+
+/// Path segments that mark an endpoint that is not a page (API, feeds, admin and login areas,
+/// live connections, health checks).
+const NOT_PAGE_SEGMENTS: &[&str] = &[
+    "api",
+    "graphql",
+    "wp-json",
+    "xmlrpc.php",
+    "feed",
+    "feeds",
+    "rss",
+    "atom",
+    "socket.io",
+    "sockjs",
+    "ws",
+    "websocket",
+    "wp-admin",
+    "admin",
+    "administrator",
+    "login",
+    "logout",
+    "signin",
+    "sign-in",
+    "signout",
+    "auth",
+    "oauth",
+    "oauth2",
+    "wp-login.php",
+    "wp-cron.php",
+    ".well-known",
+    "cgi-bin",
+    "health",
+    "healthz",
+    "healthcheck",
+    "metrics",
+    "ping",
+    "status",
+    "server-status",
+    "autodiscover",
+    "rest",
+    "jsonrpc",
+    "__webpack_hmr",
+    "hybridaction",
+    "swagger",
+    "swagger-ui",
 ];
 
 /// The extension of the last path segment, if it has one.
@@ -116,7 +262,7 @@ fn extension(path: &[u8]) -> Option<&[u8]> {
     (!ext.is_empty() && ext.len() <= 11).then_some(ext)
 }
 
-/// Whether a path names a static asset.
+/// Whether a path names a static asset by its extension.
 pub fn is_asset(path: &[u8]) -> bool {
     extension(path).is_some_and(|e| {
         ASSET_EXTENSIONS
@@ -125,15 +271,76 @@ pub fn is_asset(path: &[u8]) -> bool {
     })
 }
 
-/// Classifies a request.
-pub fn kind(method: Method, status: u16, path: Option<&[u8]>) -> Kind {
-    let Some(path) = path else { return Kind::Other };
-    if is_asset(path) {
-        Kind::Asset
-    } else if method == Method::Get && ((200..300).contains(&status) || status == 304) {
-        Kind::Page
-    } else {
-        Kind::Other
+fn one_of(segment: &str, list: &[&str]) -> bool {
+    list.iter().any(|s| s.eq_ignore_ascii_case(segment))
+}
+
+/// What a (normalised) path names under the built-in rules.
+pub fn path_class(path: &str) -> PathClass {
+    if is_asset(path.as_bytes()) {
+        return PathClass::Asset;
+    }
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    if segments
+        .clone()
+        .next()
+        .is_some_and(|s| one_of(s, ASSET_FOLDERS))
+    {
+        return PathClass::Asset;
+    }
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("ajax")
+        || lower.contains("sitemap")
+        || segments.any(|s| one_of(s, NOT_PAGE_SEGMENTS))
+    {
+        return PathClass::NotPage;
+    }
+    PathClass::Page
+}
+
+/// The built-in rules and the configuration's `page_include` / `page_exclude` glob patterns
+/// (an include wins over the built-in rules, an exclude over both).
+#[derive(Clone, Debug, Default)]
+pub struct PageRules {
+    include: Vec<glob::Pattern>,
+    exclude: Vec<glob::Pattern>,
+}
+
+impl PageRules {
+    /// Rules with these patterns (checked by the configuration loader).
+    pub fn new(include: &[String], exclude: &[String]) -> Result<PageRules, glob::PatternError> {
+        let compile = |list: &[String]| -> Result<Vec<glob::Pattern>, glob::PatternError> {
+            list.iter().map(|p| glob::Pattern::new(p)).collect()
+        };
+        Ok(PageRules {
+            include: compile(include)?,
+            exclude: compile(exclude)?,
+        })
+    }
+
+    /// What a normalised path names.
+    pub fn class(&self, path: &str) -> PathClass {
+        if self.exclude.iter().any(|p| p.matches(path)) {
+            return PathClass::NotPage;
+        }
+        if self.include.iter().any(|p| p.matches(path)) {
+            return PathClass::Page;
+        }
+        path_class(path)
+    }
+}
+
+/// Classifies a request from its method, status and the class of its path (`None`: no path).
+pub fn kind(method: Method, status: u16, class: Option<PathClass>) -> Kind {
+    match class {
+        None | Some(PathClass::NotPage) => Kind::Other,
+        Some(PathClass::Asset) => Kind::Asset,
+        Some(PathClass::Page)
+            if method == Method::Get && ((200..300).contains(&status) || status == 304) =>
+        {
+            Kind::Page
+        }
+        Some(PathClass::Page) => Kind::Other,
     }
 }
 
@@ -141,20 +348,86 @@ pub fn kind(method: Method, status: u16, path: Option<&[u8]>) -> Kind {
 mod tests {
     use super::*;
 
+    fn k(method: Method, status: u16, path: &str) -> Kind {
+        kind(method, status, Some(path_class(path)))
+    }
+
     #[test]
     fn pages_assets_and_others() {
-        assert_eq!(kind(Method::Get, 200, Some(b"/blog/post")), Kind::Page);
-        assert_eq!(kind(Method::Get, 304, Some(b"/")), Kind::Page);
+        assert_eq!(k(Method::Get, 200, "/blog/post"), Kind::Page);
+        assert_eq!(k(Method::Get, 304, "/"), Kind::Page);
+        assert_eq!(k(Method::Get, 200, "/index.php"), Kind::Page);
         assert_eq!(
-            kind(Method::Get, 200, Some(b"/v1.2/docs")),
+            k(Method::Get, 200, "/v1.2/docs"),
             Kind::Page,
             "a dot in a folder is no extension"
         );
-        assert_eq!(kind(Method::Get, 404, Some(b"/img/logo.PNG")), Kind::Asset);
-        assert_eq!(kind(Method::Get, 404, Some(b"/missing")), Kind::Other);
-        assert_eq!(kind(Method::Post, 200, Some(b"/contact")), Kind::Other);
-        assert_eq!(kind(Method::Head, 200, Some(b"/")), Kind::Other);
+        assert_eq!(k(Method::Get, 404, "/img/logo.PNG"), Kind::Asset);
+        assert_eq!(k(Method::Get, 404, "/missing"), Kind::Other);
+        assert_eq!(k(Method::Post, 200, "/contact"), Kind::Other);
+        assert_eq!(k(Method::Head, 200, "/"), Kind::Other);
         assert_eq!(kind(Method::None, 400, None), Kind::Other);
+    }
+
+    #[test]
+    fn every_image_font_and_media_file_is_an_asset() {
+        for p in [
+            "/a.jpe",
+            "/a.jfif",
+            "/a.heic",
+            "/a.avif",
+            "/a.jxl",
+            "/f.woff2",
+            "/v/seg-001.ts",
+            "/v/index.m3u8",
+            "/v/a.mpd",
+            "/feed.rss",
+            "/images/12345",
+            "/_next/image",
+            "/wp-content/uploads/2024/05/photo",
+            "/static/bundle",
+        ] {
+            assert_eq!(path_class(p), PathClass::Asset, "{p}");
+        }
+    }
+
+    #[test]
+    fn endpoints_feeds_and_admin_areas_are_not_pages() {
+        for p in [
+            "/wp-json/wp/v2/posts",
+            "/xmlrpc.php",
+            "/feed/",
+            "/blog/feed",
+            "/api/v1/items",
+            "/admin/",
+            "/wp-admin/edit.php",
+            "/wp-admin/admin-ajax.php",
+            "/ajax/cart",
+            "/socket.io/",
+            "/sitemap.xml",
+            "/sitemap_index",
+            "/post-sitemap",
+            "/login",
+            "/user/login",
+            "/swagger/",
+            "/swagger/api",
+            "/.well-known/security",
+            "/graphql",
+        ] {
+            assert_ne!(path_class(p), PathClass::Page, "{p}");
+        }
+        assert_eq!(path_class("/blog/feedback-wanted"), PathClass::Page);
+        assert_eq!(path_class("/apis-explained"), PathClass::Page);
+        assert_eq!(path_class("/statusbar-tips"), PathClass::Page);
+    }
+
+    #[test]
+    fn configured_patterns_win() {
+        let rules = PageRules::new(&["/app/api/*".into()], &["/preview/*".into()]).unwrap();
+        assert_eq!(rules.class("/app/api/dashboard"), PathClass::Page);
+        assert_eq!(rules.class("/preview/post-1"), PathClass::NotPage);
+        assert_eq!(rules.class("/blog/post"), PathClass::Page);
+        assert!(PageRules::new(&["/[".into()], &[]).is_err());
     }
 
     #[test]

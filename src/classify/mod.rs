@@ -3,12 +3,26 @@
 
 pub mod agent;
 pub mod bots;
+pub mod browser_age;
 pub mod geo;
 pub mod kind;
+pub mod network;
 pub mod path;
 pub mod redact;
 pub mod referrer;
+pub mod rules;
+pub mod spam;
 pub mod visitor;
 
-pub use kind::{Kind, Method};
+pub use kind::{Kind, Method, PageRules, PathClass};
+pub use rules::Rules;
+
+/// Facts about a hit decided at ingest, from what is not stored (the address, the protocol), for
+/// the behaviour layer of bot detection: bits of `events.traits`.
+pub mod traits {
+    /// The address is in a datacenter network (`classify::network`).
+    pub const DATACENTER: u8 = 1;
+    /// The request was HTTP/1.0, which no current browser speaks.
+    pub const HTTP10: u8 = 2;
+}
 pub use visitor::{DayClock, Salts};

@@ -10,7 +10,8 @@ pub const MAX_PATH_BYTES: usize = 1024;
 /// Longest campaign source kept.
 pub const MAX_SOURCE_BYTES: usize = 100;
 
-/// The path to store: fragment removed, cut to [`MAX_PATH_BYTES`], valid UTF-8 (lossy).
+/// The path to store and to judge: fragment removed, runs of `/` collapsed to one (`//xmlrpc.php`
+/// is `/xmlrpc.php` to every rule), cut to [`MAX_PATH_BYTES`], valid UTF-8 (lossy).
 pub fn normalise(path: &[u8]) -> Cow<'_, str> {
     let path = match memchr::memchr(b'#', path) {
         Some(p) => &path[..p],
@@ -22,7 +23,16 @@ pub fn normalise(path: &[u8]) -> Cow<'_, str> {
     } else {
         path
     };
-    String::from_utf8_lossy(cut)
+    if memchr::memmem::find(cut, b"//").is_none() {
+        return String::from_utf8_lossy(cut);
+    }
+    let mut collapsed = Vec::with_capacity(cut.len());
+    for &c in cut {
+        if !(c == b'/' && collapsed.last() == Some(&b'/')) {
+            collapsed.push(c);
+        }
+    }
+    Cow::Owned(String::from_utf8_lossy(&collapsed).into_owned())
 }
 
 fn hex(c: u8) -> Option<u8> {
@@ -99,7 +109,10 @@ mod tests {
     fn paths_lose_fragments_and_stay_bounded() {
         assert_eq!(normalise(b"/a/b#top"), "/a/b");
         assert_eq!(normalise(b""), "/");
-        assert_eq!(normalise(&[b'/'; 5000]).len(), MAX_PATH_BYTES);
+        assert_eq!(normalise(&[b'a'; 5000]).len(), MAX_PATH_BYTES);
+        assert_eq!(normalise(&[b'/'; 5000]), "/");
+        assert_eq!(normalise(b"//xmlrpc.php"), "/xmlrpc.php");
+        assert_eq!(normalise(b"/a///b//"), "/a/b/");
         assert_eq!(normalise(b"/caf\xe9"), "/caf\u{fffd}");
     }
 

@@ -132,9 +132,9 @@ fn check_file(
     bots: &mut Option<BotCheck<'_>>,
 ) -> FileReport {
     let display = source::input::display_path(path).display().to_string();
-    let mut on_hit = |hit: &crate::parse::Hit<'_>| {
+    let mut on_hit = |hit: &crate::parse::Hit<'_>, format: &crate::parse::Format| {
         if let Some(b) = bots.as_mut() {
-            b.add(hit);
+            b.add(hit, format.records_agent());
         }
     };
     let result = source::open(path)
@@ -227,12 +227,12 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitCode> {
     }
     let choice = args.format.choice()?;
     let started = Instant::now();
-    let patterns = if args.bots {
-        Some(settings.bot_patterns(args.bot_agents.as_deref())?)
+    let rules = if args.bots {
+        Some(settings.rules(args.bot_agents.as_deref())?)
     } else {
         None
     };
-    let mut bots = match &patterns {
+    let mut bots = match &rules {
         Some(p) => Some(BotCheck::new(p, settings.time_zone(args.tz.as_deref())?)),
         None => None,
     };

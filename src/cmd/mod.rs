@@ -40,7 +40,7 @@ fn open_for_ingest(
         tz,
         salts: Arc::new(store.salts().context("reading day salts")?),
         geoip,
-        bots: Arc::new(settings.bot_patterns(args.bot_agents.as_deref())?),
+        rules: Arc::new(settings.rules(args.bot_agents.as_deref())?),
     };
     Ok((db, store, parse))
 }

@@ -6,9 +6,12 @@ use std::sync::Arc;
 use chrono_tz::Tz;
 
 use super::rows::{ParsedChunk, Row, NONE};
-use crate::classify::bots::{self, AgentPatterns};
+use crate::classify::bots;
 use crate::classify::geo::GeoIp;
-use crate::classify::{self, kind, path, redact, referrer, DayClock, Method, Salts};
+use crate::classify::network::{self, Ranges};
+use crate::classify::{
+    self, kind, path, redact, referrer, traits, DayClock, Method, PathClass, Rules, Salts,
+};
 use crate::parse::{Format, Hit, Tally};
 use crate::source::chunks::Chunk;
 use crate::source::identity;
@@ -29,8 +32,8 @@ pub struct ChunkParser {
     pub salts: Arc<Salts>,
     /// Country lookups, when a GeoIP database was given.
     pub geoip: Option<Arc<GeoIp>>,
-    /// User-agent patterns for bot verdicts (layer 1).
-    pub bots: Arc<AgentPatterns>,
+    /// Bot patterns, referrer spam, page rules.
+    pub rules: Arc<Rules>,
 }
 
 /// A raw (query, referrer) pair as it appears in the log.
@@ -46,9 +49,17 @@ impl ChunkParser {
             tz: chrono_tz::UTC,
             salts,
             geoip: None,
-            bots: Arc::new(AgentPatterns::builtin().clone()),
+            rules: Arc::new(Rules::builtin()),
         }
     }
+}
+
+/// What is known of a client address for the current day: its origin hash and whether it is in a
+/// datacenter network.
+#[derive(Clone, Copy)]
+struct Origin {
+    hash: i64,
+    datacenter: bool,
 }
 
 /// Per-chunk state: the day clock, the last salt (so most rows skip the shared lock), and memos
@@ -63,15 +74,30 @@ struct Cursor<'c> {
     /// By the agent's bytes: its local id, and the number of the distinct byte string (two byte
     /// strings may share a local id once invalid UTF-8 is replaced; the visitor hash must not).
     agents: foldhash::HashMap<&'c [u8], (u32, u32)>,
-    referrers: foldhash::HashMap<RawReferrer<'c>, (u32, u32)>,
+    /// By (query, referrer): the site it was resolved for, its local id, and whether it is spam.
+    referrers: foldhash::HashMap<RawReferrer<'c>, (u32, u32, bool)>,
     countries: foldhash::HashMap<&'c [u8], u16>,
-    /// Visitor hashes of the current day by (address, number of the agent's byte string): a
-    /// visitor's hits cluster, and the keyed hash costs several times a map lookup. Cleared when
-    /// the day (salt) changes.
-    visitors: foldhash::HashMap<(&'c [u8], u32), i64>,
-    /// Bot verdicts by local agent id (layer 1) and by local path id (layer 2).
-    agent_bots: foldhash::HashMap<u32, u8>,
+    /// Visitor hashes and origins of the current day by (address, number of the agent's byte
+    /// string): a visitor's hits cluster, and the keyed hash costs several times a map lookup.
+    /// Cleared when the day (salt) changes.
+    visitors: foldhash::HashMap<(&'c [u8], u32), (i64, Origin)>,
+    /// Origins of the current day by address. Cleared with `visitors`.
+    origins: foldhash::HashMap<&'c [u8], Origin>,
+    /// Bot verdicts by (local agent id, day) (layer 1 depends on the day) and by local path id
+    /// (layer 2); page class by local path id.
+    agent_bots: foldhash::HashMap<(u32, i64), u8>,
     path_bots: foldhash::HashMap<u32, u8>,
+    path_classes: foldhash::HashMap<u32, PathClass>,
+}
+
+/// The origin of an address under a salt.
+fn origin_of(salt: &classify::visitor::Salt, addr: &[u8]) -> Origin {
+    let ip = network::parse_addr(addr);
+    let key = network::network_key(addr, ip);
+    Origin {
+        hash: classify::visitor::origin_hash(salt, addr, &key),
+        datacenter: ip.is_some_and(|ip| Ranges::datacenters().contains(ip)),
+    }
 }
 
 impl ChunkParser {
@@ -98,8 +124,15 @@ impl ChunkParser {
         })
     }
 
-    /// Local referrer id for a (query, referrer) pair, or NONE for direct.
-    fn referrer_id(&self, query: &[u8], referrer: &[u8], site: u32, out: &mut ParsedChunk) -> u32 {
+    /// Local referrer id for a (query, referrer) pair, or NONE for direct; and whether the
+    /// referrer is on the spam list.
+    fn referrer_id(
+        &self,
+        query: &[u8],
+        referrer: &[u8],
+        site: u32,
+        out: &mut ParsedChunk,
+    ) -> (u32, bool) {
         let campaign = if query.is_empty() {
             None
         } else {
@@ -110,7 +143,8 @@ impl ChunkParser {
         } else {
             referrer::host(referrer)
         };
-        match (campaign, host) {
+        let spam = host.as_deref().is_some_and(|h| self.rules.spam.is_spam(h));
+        let id = match (campaign, host) {
             (Some(src), host) => out
                 .referrers
                 .intern(&format!("{}\0{src}", host.unwrap_or_default())),
@@ -125,13 +159,13 @@ impl ChunkParser {
                 out.referrers.intern(&format!("{host}\0{src}"))
             }
             (None, None) => NONE,
-        }
+        };
+        (id, spam)
     }
 
     fn row<'c>(&self, hit: &Hit<'c>, out: &mut ParsedChunk, cur: &mut Cursor<'c>) -> Row {
         let site = self.site_id(hit, out, cur);
         let method = Method::from_bytes(hit.method.as_deref());
-        let kind = kind::kind(method, hit.status, hit.path.as_deref());
         let path = match &hit.path {
             Some(Cow::Borrowed(p)) => *cur
                 .paths
@@ -140,6 +174,12 @@ impl ChunkParser {
             Some(Cow::Owned(p)) => out.paths.intern(&path::normalise(p)),
             None => NONE,
         };
+        let class = (path != NONE).then(|| {
+            *cur.path_classes
+                .entry(path)
+                .or_insert_with(|| self.rules.pages.class(&out.paths.items[path as usize]))
+        });
+        let kind = kind::kind(method, hit.status, class);
 
         // Only utm_source/ref in the query matter; most queries have neither.
         let query: &'c [u8] = match &hit.query {
@@ -159,22 +199,23 @@ impl ChunkParser {
             Some(Cow::Borrowed(r)) => {
                 let key = (query, *r);
                 match cur.referrers.get(&key) {
-                    Some((for_site, id)) if *for_site == site => *id,
+                    Some((for_site, id, spam)) if *for_site == site => (*id, *spam),
                     _ => {
-                        let id = self.referrer_id(query, r, site, out);
-                        cur.referrers.insert(key, (site, id));
-                        id
+                        let (id, spam) = self.referrer_id(query, r, site, out);
+                        cur.referrers.insert(key, (site, id, spam));
+                        (id, spam)
                     }
                 }
             }
             Some(Cow::Owned(r)) => self.referrer_id(query, r, site, out),
             None if !query.is_empty() => self.referrer_id(query, b"", site, out),
-            None => NONE,
+            None => (NONE, false),
         };
         self.finish(hit, out, cur, site, path, referrer, method, kind)
     }
 
-    /// Layers 1 and 2 (`bots::combine`), memoised per distinct agent and path.
+    /// Layers 1 and 2 (`bots::combine`), memoised per distinct agent and day and per path.
+    #[allow(clippy::too_many_arguments)]
     fn bot_verdict(
         &self,
         out: &ParsedChunk,
@@ -182,22 +223,31 @@ impl ChunkParser {
         agent: u32,
         path: u32,
         method: Method,
+        spam: bool,
+        ts_ms: i64,
     ) -> u8 {
+        let logged = self.format.records_agent();
         let by_agent = if agent == NONE {
-            bots::agent_verdict(&self.bots, None)
+            bots::agent_verdict(&self.rules.agents, None, ts_ms, logged)
         } else {
-            *cur.agent_bots.entry(agent).or_insert_with(|| {
-                bots::agent_verdict(&self.bots, Some(&out.agents.items[agent as usize]))
+            *cur.agent_bots.entry((agent, cur.day)).or_insert_with(|| {
+                bots::agent_verdict(
+                    &self.rules.agents,
+                    Some(&out.agents.items[agent as usize]),
+                    ts_ms,
+                    logged,
+                )
             })
         };
-        bots::combine(by_agent, method != Method::None, || {
+        let by_path = || {
             if path == NONE {
                 return 0;
             }
             *cur.path_bots
                 .entry(path)
                 .or_insert_with(|| bots::path_verdict(Some(&out.paths.items[path as usize])))
-        })
+        };
+        bots::combine(by_agent, method != Method::None, by_path, spam)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -208,7 +258,7 @@ impl ChunkParser {
         cur: &mut Cursor<'c>,
         site: u32,
         path: u32,
-        referrer: u32,
+        (referrer, spam): (u32, bool),
         method: Method,
         kind: classify::Kind,
     ) -> Row {
@@ -232,6 +282,7 @@ impl ChunkParser {
             cur.day = day;
             cur.salt = self.salts.get(day);
             cur.visitors.clear();
+            cur.origins.clear();
         }
         let country = match (&self.geoip, &hit.addr) {
             (None, _) => 0,
@@ -241,21 +292,33 @@ impl ChunkParser {
                 .or_insert_with(|| geo.country(a).unwrap_or(0)),
             (Some(geo), Cow::Owned(a)) => geo.country(a).unwrap_or(0),
         };
-        let bot = self.bot_verdict(out, cur, agent, path, method);
+        let bot = self.bot_verdict(out, cur, agent, path, method, spam, hit.ts_ms);
+        let (visitor, origin) = match (&hit.addr, agent_key) {
+            (Cow::Borrowed(addr), Some(key)) => match cur.visitors.get(&(*addr, key)) {
+                Some(v) => *v,
+                None => {
+                    let origin = *cur
+                        .origins
+                        .entry(addr)
+                        .or_insert_with(|| origin_of(&cur.salt, addr));
+                    let v = classify::visitor::visitor_hash(&cur.salt, addr, agent_bytes);
+                    cur.visitors.insert((addr, key), (v, origin));
+                    (v, origin)
+                }
+            },
+            _ => (
+                classify::visitor::visitor_hash(&cur.salt, &hit.addr, agent_bytes),
+                origin_of(&cur.salt, &hit.addr),
+            ),
+        };
+        let http10 = hit.protocol.as_deref() == Some(b"HTTP/1.0");
         Row {
             ts: hit.ts_ms,
             site,
             path,
             referrer,
             agent,
-            visitor: match (&hit.addr, agent_key) {
-                (Cow::Borrowed(addr), Some(key)) => {
-                    *cur.visitors.entry((addr, key)).or_insert_with(|| {
-                        classify::visitor::visitor_hash(&cur.salt, addr, agent_bytes)
-                    })
-                }
-                _ => classify::visitor::visitor_hash(&cur.salt, &hit.addr, agent_bytes),
-            },
+            visitor,
             status: hit.status,
             method: method as u8,
             kind: kind as u8,
@@ -265,6 +328,12 @@ impl ChunkParser {
                 .request_time_us
                 .map_or(-1, |d| d.min(i64::MAX as u64) as i64),
             country,
+            origin: origin.hash,
+            traits: if origin.datacenter {
+                traits::DATACENTER
+            } else {
+                0
+            } | if http10 { traits::HTTP10 } else { 0 },
         }
     }
 
@@ -293,8 +362,10 @@ impl ChunkParser {
             referrers: Default::default(),
             countries: Default::default(),
             visitors: Default::default(),
+            origins: Default::default(),
             agent_bots: Default::default(),
             path_bots: Default::default(),
+            path_classes: Default::default(),
         };
         let mut line_no = chunk.first_line;
         let mut rest: &[u8] = &chunk.data;
@@ -341,7 +412,7 @@ mod tests {
             tz: chrono_tz::UTC,
             salts: Arc::new(Salts::default()),
             geoip: None,
-            bots: Arc::new(AgentPatterns::builtin().clone()),
+            rules: Arc::new(Rules::builtin()),
         }
     }
 

@@ -212,8 +212,8 @@ pub struct ParseSettings {
     pub salts: Arc<crate::classify::Salts>,
     /// Country lookups (`--geoip`).
     pub geoip: Option<Arc<crate::classify::geo::GeoIp>>,
-    /// Bot patterns (built-in, plus `--bot-agents`).
-    pub bots: Arc<crate::classify::bots::AgentPatterns>,
+    /// Bot patterns, referrer spam and page rules (built-in, plus the configuration's).
+    pub rules: Arc<crate::classify::Rules>,
 }
 
 impl ParseSettings {
@@ -225,7 +225,7 @@ impl ParseSettings {
             tz: self.tz,
             salts: self.salts.clone(),
             geoip: self.geoip.clone(),
-            bots: self.bots.clone(),
+            rules: self.rules.clone(),
         }
     }
 }

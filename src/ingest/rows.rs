@@ -56,6 +56,10 @@ pub struct Row {
     pub duration_us: i64,
     /// Country code (`classify::geo::pack`), 0 for unknown.
     pub country: u16,
+    /// Salted day hashes of the address's network and of the address (`classify::origin`).
+    pub origin: i64,
+    /// `classify::traits` bits.
+    pub traits: u8,
 }
 
 /// A parsed chunk: rows, their strings, the parse tally, and where the chunk ends.

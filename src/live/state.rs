@@ -421,6 +421,8 @@ mod tests {
                 bytes: 1,
                 duration_us: -1,
                 country: 0,
+                origin: *visitor,
+                traits: 0,
             });
         }
         c

@@ -161,6 +161,16 @@ impl Format {
         }
     }
 
+    /// Whether lines of this format carry a user-agent field: when they do not, a missing agent
+    /// says nothing about the client, and reports of browsers, systems and devices stay empty.
+    pub fn records_agent(&self) -> bool {
+        match self {
+            Format::Combined | Format::Vcombined | Format::Caddy => true,
+            Format::Common => false,
+            Format::Nginx(f) => f.records_agent(),
+        }
+    }
+
     /// Parses one line (without its line ending).
     #[inline]
     pub fn parse<'a>(&self, line: &'a [u8]) -> Result<Hit<'a>, RejectReason> {

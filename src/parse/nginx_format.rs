@@ -177,6 +177,11 @@ impl NginxFormat {
         })
     }
 
+    /// Whether the format records the user agent (`$http_user_agent`).
+    pub fn records_agent(&self) -> bool {
+        self.steps.iter().any(|s| s.var == Var::HttpUserAgent)
+    }
+
     /// The format string as compiled.
     pub fn source(&self) -> &str {
         &self.source

@@ -64,7 +64,7 @@ fn count(
     tally: &mut Tally,
     line_no: u64,
     line: &[u8],
-    on_hit: &mut dyn FnMut(&Hit<'_>),
+    on_hit: &mut dyn FnMut(&Hit<'_>, &Format),
 ) {
     if Tally::is_blank(line) {
         tally.blank += 1;
@@ -73,7 +73,7 @@ fn count(
     match format.parse(line) {
         Ok(hit) => {
             tally.hit(&hit);
-            on_hit(&hit);
+            on_hit(&hit, format);
         }
         Err(reason) => tally.reject(reason, line_no, line),
     }
@@ -81,14 +81,14 @@ fn count(
 
 /// Scans `input` to its end.
 pub fn scan<R: Read>(input: R, choice: &FormatChoice) -> Result<Scan, Error> {
-    scan_with(input, choice, &mut |_| {})
+    scan_with(input, choice, &mut |_, _| {})
 }
 
-/// Scans `input` to its end, handing every hit to `on_hit`.
+/// Scans `input` to its end, handing every hit and the format it was read with to `on_hit`.
 pub fn scan_with<R: Read>(
     input: R,
     choice: &FormatChoice,
-    on_hit: &mut dyn FnMut(&Hit<'_>),
+    on_hit: &mut dyn FnMut(&Hit<'_>, &Format),
 ) -> Result<Scan, Error> {
     let mut reader = LineReader::new(input, 0, 1);
     let mut tally = Tally::default();

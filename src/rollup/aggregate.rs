@@ -23,6 +23,12 @@ pub struct Event<'n> {
     pub path: Option<&'n str>,
     /// Source (utm/ref or referrer host name), `None` for direct.
     pub source: Option<&'n str>,
+    /// The referrer's host, `None` without a referrer.
+    pub referrer_host: Option<&'n str>,
+    /// Whether the source was named in the query (`utm_source`, `ref`), not by the referrer.
+    pub campaign: bool,
+    /// The automated client the agent names (`GPTBot`), if any.
+    pub crawler: Option<&'n str>,
     /// Browser, OS and device of the agent.
     pub browser: &'n str,
     /// OS family.
@@ -43,6 +49,10 @@ pub struct Event<'n> {
     pub kind: u8,
     /// Bot reason, 0 for human.
     pub bot: u8,
+    /// Salted hashes of the client's network and address (`classify::visitor::origin_hash`).
+    pub origin: i64,
+    /// `classify::traits` bits.
+    pub traits: u8,
 }
 
 /// Totals of one site on one day.
@@ -92,6 +102,8 @@ pub struct SiteDay {
     pub not_found: HashMap<String, (u64, u64)>,
     /// Bot reason -> (hits, visitors).
     pub bots: HashMap<u8, (u64, u64)>,
+    /// Named crawler -> (hits, visitors).
+    pub crawlers: HashMap<String, (u64, u64)>,
     /// Hour from local midnight -> (page views, visitors, hits).
     pub hourly: HashMap<u32, (u64, u64, u64)>,
 }
@@ -119,6 +131,7 @@ struct Work<'n> {
     country_of: HashMap<i64, &'n str>,
     page_visitors: HashMap<&'n str, HashSet<i64>>,
     bot_visitors: HashMap<u8, HashSet<i64>>,
+    crawler_visitors: HashMap<&'n str, HashSet<i64>>,
     hour_visitors: HashMap<u32, HashSet<i64>>,
 }
 
@@ -149,6 +162,13 @@ pub fn aggregate<'n>(events: &[Event<'n>], day_start_ms: i64) -> HashMap<String,
             t.bot_hits += 1;
             w.day.bots.entry(e.bot).or_default().0 += 1;
             w.bot_visitors.entry(e.bot).or_default().insert(e.visitor);
+            if let Some(name) = e.crawler {
+                bump(&mut w.day.crawlers, name).0 += 1;
+                w.crawler_visitors
+                    .entry(name)
+                    .or_default()
+                    .insert(e.visitor);
+            }
             continue;
         }
         if e.kind != Kind::Page as u8 {
@@ -182,6 +202,9 @@ pub fn aggregate<'n>(events: &[Event<'n>], day_start_ms: i64) -> HashMap<String,
             }
             for (reason, set) in w.bot_visitors {
                 w.day.bots.get_mut(&reason).expect("reason seen").1 = set.len() as u64;
+            }
+            for (name, set) in w.crawler_visitors {
+                w.day.crawlers.get_mut(name).expect("crawler seen").1 = set.len() as u64;
             }
             for (hour, set) in w.hour_visitors {
                 w.day.hourly.get_mut(&hour).expect("hour seen").1 = set.len() as u64;
@@ -249,17 +272,23 @@ fn finish_visits(w: &mut Work<'_>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const MIN: i64 = 60_000;
 
-    fn ev(ts_min: i64, visitor: i64, path: &'static str) -> Event<'static> {
+    /// A human page view at minute `ts_min` by `visitor` (whose address is its number).
+    pub(crate) fn ev(ts_min: i64, visitor: i64, path: &'static str) -> Event<'static> {
         Event {
             ts: ts_min * MIN,
             site: "s",
             path: Some(path),
             source: None,
+            referrer_host: None,
+            campaign: false,
+            crawler: None,
+            origin: visitor,
+            traits: 0,
             browser: "Firefox",
             os: "Linux",
             device: "Desktop",

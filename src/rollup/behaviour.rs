@@ -1,22 +1,34 @@
-//! Bot detection layer 4: behaviour over a day, decided inside `rollup` before it aggregates
-//! (DESIGN.md, Bots). Hits already flagged at ingest keep their reason; this flags the rest of a
-//! bot's day and the clients whose behaviour, not their agent, gives them away.
+//! Bot detection layer 4: the verdict on a client-day (address + agent + day, the `visitor`), made
+//! inside `rollup` with every signal of the day at hand (DESIGN.md, Bots). Hits flagged at ingest
+//! keep their reason; this flags the rest of a bot's day and the clients whose behaviour, not their
+//! agent, gives them away.
+//!
+//! The one sign of a person that scripts rarely fake is a browser at work: a page followed by the
+//! stylesheets, scripts, images and API calls it needs. A client-day that loads them is a person
+//! unless it probes, fails or is a named tool, however many pages it reads (the site's owner
+//! reloading all day is a person). A client-day whose pages are never followed by a subresource,
+//! on a site that serves them, is a bot when a second sign agrees: a datacenter network, HTTP/1.0,
+//! an address or /24 sending many agents, an agent spread thin over many addresses, a regular beat
+//! on one path, page after page without a referrer, or pages faster than anyone reads. A lone page
+//! with none of these stays a person's: a returning visitor has the assets cached.
 
 use foldhash::{HashMap, HashMapExt, HashSet};
 
 use super::aggregate::Event;
 use crate::classify::bots::Reason;
-use crate::classify::Kind;
+use crate::classify::referrer::INTERNAL;
+use crate::classify::visitor::{origin_address, origin_network};
+use crate::classify::{traits, Kind};
 
 /// Behaviour thresholds (defaults from DESIGN.md; configurable).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Thresholds {
-    /// A visitor with more than this many hits on one path in a day is a bot.
+    /// A client with more than this many hits on one path in a day, and no subresources, is a bot.
     pub repeated_path: u32,
-    /// A visitor with more than this many page views in a day is a bot.
+    /// A client with more than this many page views in a day, and no subresources, is a bot.
     pub many_pageviews: u32,
-    /// A visitor with at least this many requests in a day...
+    /// A client with at least this many requests in a day...
     pub errors_min_requests: u32,
     /// ...of which more than this share are 4xx is a bot.
     pub errors_share: f64,
@@ -26,6 +38,13 @@ pub struct Thresholds {
     pub monitor_root_share: f64,
     /// ...and more than this share without referrer is a monitor.
     pub monitor_no_referrer_share: f64,
+    /// An address sending at least this many agents without subresources in a day (a /24: twice
+    /// as many) rotates agents.
+    pub rotation_agents: u32,
+    /// An agent seen from at least this many addresses in a day...
+    pub spread_addresses: u32,
+    /// ...at least this share of them with one or two hits and no subresources, is spread thin.
+    pub spread_share: f64,
 }
 
 impl Default for Thresholds {
@@ -38,86 +57,333 @@ impl Default for Thresholds {
             monitor_min_visitors: 20,
             monitor_root_share: 0.75,
             monitor_no_referrer_share: 0.75,
+            rotation_agents: 3,
+            spread_addresses: 5,
+            spread_share: 0.8,
         }
     }
 }
 
-#[derive(Default)]
-struct VisitorDay {
-    /// Most hits on a single path.
-    max_path_hits: u32,
-    pageviews: u32,
+/// Pages faster than this apart, on average, are not read by a person.
+const FAST_PAGES_MS: i64 = 2_000;
+/// Hits of one path needed to judge their rhythm.
+const RHYTHM_MIN_HITS: usize = 6;
+/// Gaps whose spread (standard deviation over mean) is below this are a machine's beat.
+const RHYTHM_MAX_SPREAD: f64 = 0.15;
+/// A subresource counts for the page before it when it comes within this time.
+const SUBRESOURCE_WINDOW_MS: i64 = 60_000;
+
+/// One client's day (a visitor hash: address + agent + day).
+struct ClientDay<'n> {
+    site: &'n str,
+    agent: i64,
+    address: u32,
+    network: u32,
+    traits: u8,
     requests: u32,
     errors: u32,
-    flagged_at_ingest: Option<u8>,
+    pages: u32,
+    /// Subresources that followed a page within [`SUBRESOURCE_WINDOW_MS`].
+    loads: u32,
+    /// Pages with a referrer, and with an outside one.
+    referred_pages: u32,
+    outside_referred: u32,
+    /// Page times, for speed.
+    page_times: Vec<i64>,
+    /// Last page time, to tie subresources to it.
+    last_page: Option<i64>,
+    /// Most hits on a single path, and that path.
+    max_path_hits: u32,
+    max_path: Option<&'n str>,
+    /// A reason given at ingest to a hit of this client, and whether it flags the whole day
+    /// (robots.txt, a probe).
+    ingest_reason: Option<u8>,
+    whole_day: Option<u8>,
+    /// Root hits and hits without referrer (monitors).
+    root: u32,
+    no_referrer: u32,
 }
 
+impl<'n> ClientDay<'n> {
+    fn new(e: &Event<'n>) -> ClientDay<'n> {
+        ClientDay {
+            site: e.site,
+            agent: e.agent,
+            address: origin_address(e.origin),
+            network: origin_network(e.origin),
+            traits: 0,
+            requests: 0,
+            errors: 0,
+            pages: 0,
+            loads: 0,
+            referred_pages: 0,
+            outside_referred: 0,
+            page_times: Vec::new(),
+            last_page: None,
+            max_path_hits: 0,
+            max_path: None,
+            ingest_reason: None,
+            whole_day: None,
+            root: 0,
+            no_referrer: 0,
+        }
+    }
+
+    /// Loaded no subresource after any page, though it viewed pages.
+    fn bare(&self) -> bool {
+        self.pages > 0 && self.loads == 0
+    }
+}
+
+/// Per agent of a site: its clients and how many of them look like one-hit scripts.
 #[derive(Default)]
 struct AgentDay {
-    visitors: HashSet<i64>,
+    visitors: u32,
+    addresses: HashSet<u32>,
+    thin: u32,
     hits: u32,
     root: u32,
     no_referrer: u32,
 }
 
-/// The verdict for one visitor's day, if its behaviour is a bot's.
-fn visitor_verdict(v: &VisitorDay, t: &Thresholds) -> Option<u8> {
-    if let Some(r) = v.flagged_at_ingest {
-        return Some(r);
-    }
-    if v.max_path_hits > t.repeated_path {
-        return Some(Reason::RepeatedPath as u8);
-    }
-    if v.pageviews > t.many_pageviews {
-        return Some(Reason::ManyPageViews as u8);
-    }
-    if v.requests >= t.errors_min_requests && v.errors as f64 > t.errors_share * v.requests as f64 {
-        return Some(Reason::MostlyErrors as u8);
-    }
-    None
+/// Whether an event is a subresource a page loads: an asset (any status: a browser asks for what
+/// the page names, found or not), or another non-page request referred by the site itself (an API
+/// call from the page).
+fn is_subresource(e: &Event<'_>) -> bool {
+    e.kind == Kind::Asset as u8 || (e.kind == Kind::Other as u8 && e.source == Some(INTERNAL))
 }
 
-fn agent_is_monitor(a: &AgentDay, t: &Thresholds) -> bool {
-    a.visitors.len() as u32 > t.monitor_min_visitors
-        && a.root as f64 > t.monitor_root_share * a.hits as f64
-        && a.no_referrer as f64 > t.monitor_no_referrer_share * a.hits as f64
+/// Whether an ingest reason marks a client that hides what it is (a probe, junk, a script's or a
+/// forged agent): other agents from its address that day are likely the same script. Declared
+/// crawlers, feed readers and monitors say what they are, and often share a home address with
+/// the person who runs them.
+fn hides(reason: u8) -> bool {
+    [
+        Reason::ProbePath,
+        Reason::GarbageRequest,
+        Reason::HttpClient,
+        Reason::EmptyAgent,
+        Reason::MalformedAgent,
+        Reason::OldBrowser,
+        Reason::FutureBrowser,
+        Reason::ReferrerSpam,
+    ]
+    .iter()
+    .any(|r| *r as u8 == reason)
+}
+
+/// Whether the hits' gaps beat like a clock.
+fn regular(times: &mut [i64]) -> bool {
+    if times.len() < RHYTHM_MIN_HITS {
+        return false;
+    }
+    times.sort_unstable();
+    let gaps: Vec<f64> = times.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
+    let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+    if mean < 1_000.0 {
+        return false; // a burst, judged by other rules
+    }
+    let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64;
+    var.sqrt() / mean < RHYTHM_MAX_SPREAD
+}
+
+/// What the client's address and network did that day.
+#[derive(Clone, Copy, Default)]
+struct Rotation {
+    /// Another client of the address was named a bot at ingest (a probe, a tool's agent).
+    address_flagged: bool,
+    /// The address, or its /24, sent many agents without subresources.
+    agents: bool,
+}
+
+/// Site-wide facts of the day.
+#[derive(Default)]
+struct SiteDay {
+    /// Successful asset requests: the site serves subresources.
+    assets: u32,
+}
+
+/// Three or more pages faster apart, on average, than anyone reads.
+fn fast_pages(c: &ClientDay<'_>) -> bool {
+    if c.pages < 3 {
+        return false;
+    }
+    let first = c.page_times.iter().min().copied().unwrap_or(0);
+    let last = c.page_times.iter().max().copied().unwrap_or(0);
+    (last - first) / i64::from(c.pages - 1) < FAST_PAGES_MS
+}
+
+/// The verdict for one client-day, if its behaviour is a bot's.
+fn verdict(
+    c: &ClientDay<'_>,
+    t: &Thresholds,
+    site: &SiteDay,
+    rotating: Rotation,
+    spread: bool,
+    rhythm: bool,
+) -> Option<u8> {
+    if let Some(r) = c.whole_day {
+        return Some(r);
+    }
+    if c.requests >= t.errors_min_requests && c.errors as f64 > t.errors_share * c.requests as f64 {
+        return Some(Reason::MostlyErrors as u8);
+    }
+    if !c.bare() {
+        // A browser at work, or no page views at all: only a beat on one path gives it away.
+        return (c.loads == 0 && rhythm).then_some(Reason::RegularInterval as u8);
+    }
+    let serves = site.assets >= 3;
+    let reason = if c.traits & traits::DATACENTER != 0 {
+        Reason::Datacenter
+    } else if c.traits & traits::HTTP10 != 0 {
+        Reason::Http10
+    } else if rotating.address_flagged || (serves && rotating.agents) {
+        Reason::AgentRotation
+    } else if serves && spread {
+        Reason::AgentSpread
+    } else if rhythm {
+        Reason::RegularInterval
+    } else if c.max_path_hits > t.repeated_path {
+        Reason::RepeatedPath
+    } else if c.pages > t.many_pageviews {
+        Reason::ManyPageViews
+    } else if serves && (c.pages >= 2 && c.referred_pages == 0 || fast_pages(c)) {
+        Reason::NoSubresources
+    } else {
+        return None;
+    };
+    Some(reason as u8)
 }
 
 /// Flags the bots of one day of events in place (events already flagged keep their reason).
+/// Events must be in time order within each visitor (rollup reads them in file order).
 pub fn flag(events: &mut [Event<'_>], t: &Thresholds) {
-    let mut visitors: HashMap<(&str, i64), VisitorDay> = HashMap::new();
-    let mut agents: HashMap<(&str, i64), AgentDay> = HashMap::new();
+    let mut clients: HashMap<(&str, i64), ClientDay> = HashMap::new();
+    let mut sites: HashMap<&str, SiteDay> = HashMap::new();
     // Hits per (site, visitor, path) in one flat map: no map per visitor.
     let mut path_hits: HashMap<(&str, i64, &str), u32> = HashMap::new();
-    for e in events.iter() {
-        let v = visitors.entry((e.site, e.visitor)).or_default();
-        v.requests += 1;
-        v.errors += u32::from((400..500).contains(&e.status));
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by_key(|&i| events[i].ts);
+    for &i in &order {
+        let e = &events[i];
+        if e.kind == Kind::Asset as u8 && (e.status < 400) {
+            sites.entry(e.site).or_default().assets += 1;
+        }
+        let c = clients
+            .entry((e.site, e.visitor))
+            .or_insert_with(|| ClientDay::new(e));
+        c.requests += 1;
+        c.traits |= e.traits;
+        c.errors += u32::from((400..500).contains(&e.status));
         if let Some(p) = e.path {
             let n = path_hits.entry((e.site, e.visitor, p)).or_default();
             *n += 1;
-            v.max_path_hits = v.max_path_hits.max(*n);
+            if *n > c.max_path_hits {
+                c.max_path_hits = *n;
+                c.max_path = Some(p);
+            }
         }
-        v.pageviews += u32::from(e.kind == Kind::Page as u8);
-        // A robots.txt fetch or a probe makes the client a bot for the whole day.
-        if e.bot == Reason::RobotsTxt as u8 || e.bot == Reason::ProbePath as u8 {
-            v.flagged_at_ingest.get_or_insert(e.bot);
+        c.root += u32::from(e.path == Some("/"));
+        c.no_referrer += u32::from(e.source.is_none() && e.referrer_host.is_none());
+        if e.bot != 0 {
+            c.ingest_reason.get_or_insert(e.bot);
+            // A robots.txt fetch or a probe makes the client a bot for the whole day.
+            if e.bot == Reason::RobotsTxt as u8 || e.bot == Reason::ProbePath as u8 {
+                c.whole_day.get_or_insert(e.bot);
+            }
         }
-        if e.bot == 0 {
-            let a = agents.entry((e.site, e.agent)).or_default();
-            a.visitors.insert(e.visitor);
-            a.hits += 1;
-            a.root += u32::from(e.path == Some("/"));
-            a.no_referrer += u32::from(e.source.is_none());
+        if e.kind == Kind::Page as u8 {
+            c.pages += 1;
+            c.page_times.push(e.ts);
+            c.last_page = Some(e.ts);
+            if e.referrer_host.is_some() || e.source.is_some() {
+                c.referred_pages += 1;
+                if e.source != Some(INTERNAL) {
+                    c.outside_referred += 1;
+                }
+            }
+        } else if is_subresource(e)
+            && c.last_page
+                .is_some_and(|p| e.ts - p <= SUBRESOURCE_WINDOW_MS)
+        {
+            c.loads += 1;
         }
     }
-    let verdicts: HashMap<(&str, i64), u8> = visitors
-        .iter()
-        .filter_map(|(k, v)| visitor_verdict(v, t).map(|r| (*k, r)))
-        .collect();
+
+    // Neighbours: agents per address and per /24, addresses per agent.
+    let mut by_address: HashMap<(&str, u32), (HashSet<i64>, bool)> = HashMap::new();
+    let mut by_network: HashMap<(&str, u32), HashSet<i64>> = HashMap::new();
+    let mut agents: HashMap<(&str, i64), AgentDay> = HashMap::new();
+    for c in clients.values() {
+        let flagged = c.ingest_reason.is_some();
+        let a = by_address.entry((c.site, c.address)).or_default();
+        a.1 |= c.ingest_reason.is_some_and(hides);
+        if c.bare() && !flagged {
+            a.0.insert(c.agent);
+            by_network
+                .entry((c.site, c.network))
+                .or_default()
+                .insert(c.agent);
+        }
+        if !flagged {
+            let ag = agents.entry((c.site, c.agent)).or_default();
+            ag.visitors += 1;
+            ag.addresses.insert(c.address);
+            ag.thin += u32::from(c.bare() && c.requests <= 2);
+            ag.hits += c.requests;
+            ag.root += c.root;
+            ag.no_referrer += c.no_referrer;
+        }
+    }
+
+    let mut verdicts: HashMap<(&str, i64), u8> = HashMap::new();
+    let mut rhythm_of: HashMap<(&str, i64), Vec<i64>> = HashMap::new();
+    for (key, c) in &clients {
+        if c.max_path_hits as usize >= RHYTHM_MIN_HITS && c.loads == 0 {
+            rhythm_of.insert(*key, Vec::with_capacity(c.max_path_hits as usize));
+        }
+    }
+    if !rhythm_of.is_empty() {
+        for e in events.iter() {
+            if let Some(times) = rhythm_of.get_mut(&(e.site, e.visitor)) {
+                if e.path == clients[&(e.site, e.visitor)].max_path {
+                    times.push(e.ts);
+                }
+            }
+        }
+    }
+    for (key, c) in &clients {
+        if c.ingest_reason.is_some() && c.whole_day.is_none() {
+            continue; // named at ingest: its hits keep their reasons
+        }
+        let address = &by_address[&(c.site, c.address)];
+        let rotating = Rotation {
+            address_flagged: c.bare() && address.1,
+            agents: c.bare()
+                && (address.0.len() as u32 >= t.rotation_agents
+                    || by_network
+                        .get(&(c.site, c.network))
+                        .is_some_and(|n| n.len() as u32 >= 2 * t.rotation_agents)),
+        };
+        let spread = c.bare()
+            && c.requests <= 2
+            && agents.get(&(c.site, c.agent)).is_some_and(|a| {
+                a.addresses.len() as u32 >= t.spread_addresses
+                    && f64::from(a.thin) >= t.spread_share * f64::from(a.visitors)
+            });
+        let rhythm = rhythm_of.get_mut(key).is_some_and(|times| regular(times));
+        let site = sites.entry(c.site).or_default();
+        if let Some(r) = verdict(c, t, site, rotating, spread, rhythm) {
+            verdicts.insert(*key, r);
+        }
+    }
     let monitors: HashSet<(&str, i64)> = agents
         .iter()
-        .filter(|(_, a)| agent_is_monitor(a, t))
+        .filter(|(_, a)| {
+            a.visitors > t.monitor_min_visitors
+                && a.root as f64 > t.monitor_root_share * a.hits as f64
+                && a.no_referrer as f64 > t.monitor_no_referrer_share * a.hits as f64
+        })
         .map(|(k, _)| *k)
         .collect();
     for e in events.iter_mut().filter(|e| e.bot == 0) {
@@ -132,47 +398,80 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rollup::aggregate::tests::ev as page;
 
+    const MIN: i64 = 60_000;
+
+    /// A page view by `visitor` (its own address and agent) at minute `m`.
     fn ev(visitor: i64, path: &'static str) -> Event<'static> {
-        Event {
-            ts: 0,
-            site: "s",
-            path: Some(path),
-            source: Some("Google"),
-            browser: "Firefox",
-            os: "Linux",
-            device: "Desktop",
-            country: None,
-            agent: visitor,
-            visitor,
-            status: 200,
-            bytes: 0,
-            kind: Kind::Page as u8,
-            bot: 0,
-        }
+        let mut e = page(0, visitor, path);
+        e.agent = visitor;
+        e.source = Some("Google");
+        e.referrer_host = Some("google.com");
+        e
+    }
+
+    /// A page and its stylesheet a second later.
+    fn browsed(visitor: i64, at_min: i64, path: &'static str) -> [Event<'static>; 2] {
+        let mut p = ev(visitor, path);
+        p.ts = at_min * MIN;
+        let mut css = ev(visitor, "/site.css");
+        css.ts = p.ts + 1_000;
+        css.kind = Kind::Asset as u8;
+        css.source = Some(INTERNAL);
+        [p, css]
     }
 
     fn flagged(events: &[Event<'_>]) -> Vec<u8> {
         events.iter().map(|e| e.bot).collect()
     }
 
+    /// Three people loading pages with their assets, so the site serves subresources.
+    fn people() -> Vec<Event<'static>> {
+        (100..103).flat_map(|v| browsed(v, v, "/")).collect()
+    }
+
     #[test]
-    fn repeated_path_at_just_under_and_over_the_limit() {
+    fn repeated_path_without_assets_at_just_under_and_over_the_limit() {
         let t = Thresholds::default();
         for (n, expect) in [(19, 0), (20, 0), (21, Reason::RepeatedPath as u8)] {
-            let mut events: Vec<Event> = (0..n).map(|_| ev(1, "/same")).collect();
+            let mut events: Vec<Event> = (0..n)
+                .map(|i| {
+                    let mut e = ev(1, "/same");
+                    e.ts = i * 7_919 * 13; // irregular
+                    e.ts += (i * i * 31_337) % 50_000;
+                    e
+                })
+                .collect();
             flag(&mut events, &t);
             assert!(flagged(&events).iter().all(|b| *b == expect), "{n} hits");
         }
     }
 
     #[test]
-    fn many_pageviews_at_the_limit() {
+    fn a_heavy_human_with_assets_is_never_lost_to_page_counts() {
+        let mut events: Vec<Event> = (0..150)
+            .flat_map(|i| browsed(1, i, "/admin-page"))
+            .collect();
+        flag(&mut events, &Thresholds::default());
+        assert!(flagged(&events).iter().all(|b| *b == 0));
+    }
+
+    #[test]
+    fn many_pageviews_without_assets_at_the_limit() {
         let paths: Vec<&'static str> = (0..101)
             .map(|i| &*Box::leak(format!("/p{i}").into_boxed_str()))
             .collect();
-        for (n, expect) in [(99, 0), (100, 0), (101, Reason::ManyPageViews as u8)] {
-            let mut events: Vec<Event> = paths[..n].iter().map(|p| ev(1, p)).collect();
+        for (n, expect) in [(100, 0), (101, Reason::ManyPageViews as u8)] {
+            let mut events: Vec<Event> = paths[..n]
+                .iter()
+                .enumerate()
+                .map(|(i, p)| {
+                    let mut e = ev(1, p);
+                    e.ts = i as i64 * 45_000 + (i as i64 % 7) * 9_000;
+                    e
+                })
+                .collect();
             flag(&mut events, &Thresholds::default());
             assert_eq!(events[0].bot, expect, "{n} views");
         }
@@ -182,10 +481,15 @@ mod tests {
     fn mostly_errors_needs_enough_requests_and_a_majority() {
         let run = |requests: usize, errors: usize| {
             let mut events: Vec<Event> = (0..requests)
-                .map(|i| ev(1, if i % 2 == 0 { "/a" } else { "/b" }))
+                .map(|i| {
+                    let mut e = ev(1, if i % 2 == 0 { "/a" } else { "/b" });
+                    e.ts = [0, 1, 5, 6, 13, 14, 30, 31, 70, 71, 72][i] * 60_000;
+                    e
+                })
                 .collect();
             for e in events.iter_mut().take(errors) {
                 e.status = 404;
+                e.kind = Kind::Other as u8;
             }
             flag(&mut events, &Thresholds::default());
             events[requests - 1].bot
@@ -214,6 +518,123 @@ mod tests {
     }
 
     #[test]
+    fn pages_from_a_datacenter_without_subresources_are_bots_with_them_people() {
+        let mut bare = ev(1, "/");
+        bare.traits = traits::DATACENTER;
+        let [mut vpn_page, mut vpn_css] = browsed(2, 5, "/");
+        vpn_page.traits = traits::DATACENTER;
+        vpn_css.traits = traits::DATACENTER;
+        let mut events = vec![bare, vpn_page, vpn_css];
+        flag(&mut events, &Thresholds::default());
+        assert_eq!(flagged(&events), vec![Reason::Datacenter as u8, 0, 0]);
+    }
+
+    #[test]
+    fn one_address_rotating_agents_is_a_bot_a_shared_address_of_browsers_is_not() {
+        // Address 7 sends three agents, each one bare page; address 8 three browsers with assets.
+        let mut events = people();
+        for agent in 0..3 {
+            let mut e = ev(10 + agent, "/");
+            e.origin = 7;
+            events.push(e);
+        }
+        for agent in 0..3 {
+            for mut e in browsed(20 + agent, agent, "/") {
+                e.origin = 8;
+                events.push(e);
+            }
+        }
+        flag(&mut events, &Thresholds::default());
+        let rot = Reason::AgentRotation as u8;
+        assert_eq!(&flagged(&events)[6..9], &[rot, rot, rot]);
+        assert!(flagged(&events)[9..].iter().all(|b| *b == 0));
+    }
+
+    #[test]
+    fn a_bare_client_beside_a_flagged_one_on_its_address_is_a_bot() {
+        let mut probe = ev(1, "/.env");
+        probe.bot = Reason::ProbePath as u8;
+        probe.origin = 9;
+        let mut other = ev(2, "/");
+        other.origin = 9;
+        let mut events = vec![probe, other];
+        flag(&mut events, &Thresholds::default());
+        assert_eq!(events[1].bot, Reason::AgentRotation as u8);
+    }
+
+    #[test]
+    fn an_agent_spread_thin_over_many_addresses_is_a_bot() {
+        let mut events = people();
+        for address in 0..6 {
+            let mut e = ev(50 + address, "/");
+            e.agent = 999;
+            e.origin = (address << 32) | (1000 + address);
+            events.push(e);
+        }
+        flag(&mut events, &Thresholds::default());
+        assert!(events[6..]
+            .iter()
+            .all(|e| e.bot == Reason::AgentSpread as u8));
+        // Four addresses are not enough.
+        let mut events = people();
+        for address in 0..4 {
+            let mut e = ev(50 + address, "/");
+            e.agent = 999;
+            e.origin = (address << 32) | (1000 + address);
+            events.push(e);
+        }
+        flag(&mut events, &Thresholds::default());
+        assert!(events[6..].iter().all(|e| e.bot == 0));
+    }
+
+    #[test]
+    fn a_path_fetched_like_a_clock_is_a_monitor() {
+        let mut events: Vec<Event> = (0..12)
+            .map(|i| {
+                let mut e = ev(1, "/");
+                e.ts = i * 5 * MIN + (i % 2) * 2_000;
+                e
+            })
+            .collect();
+        flag(&mut events, &Thresholds::default());
+        assert_eq!(events[0].bot, Reason::RegularInterval as u8);
+        // The same number of hits at a person's irregular pace.
+        let mut events: Vec<Event> = [0, 3, 4, 19, 25, 61]
+            .iter()
+            .map(|m| {
+                let mut e = ev(1, "/");
+                e.ts = m * MIN;
+                e
+            })
+            .collect();
+        flag(&mut events, &Thresholds::default());
+        assert_eq!(events[0].bot, 0);
+    }
+
+    #[test]
+    fn pages_without_referrers_or_assets_on_a_site_that_serves_them() {
+        let mut events = people();
+        for (i, path) in ["/a", "/b"].iter().enumerate() {
+            let mut e = ev(1, path);
+            e.ts = i as i64 * 5 * MIN;
+            e.source = None;
+            e.referrer_host = None;
+            events.push(e);
+        }
+        // A returning visitor: one page from a search, assets cached.
+        events.push(ev(2, "/c"));
+        flag(&mut events, &Thresholds::default());
+        assert_eq!(
+            &flagged(&events)[6..],
+            &[
+                Reason::NoSubresources as u8,
+                Reason::NoSubresources as u8,
+                0
+            ]
+        );
+    }
+
+    #[test]
     fn an_agent_of_many_visitors_fetching_only_the_root_without_referrer_is_a_monitor() {
         let run = |visitors: i64, root_share_high: bool, referrer: bool| {
             let mut events: Vec<Event> = Vec::new();
@@ -228,16 +649,27 @@ mod tests {
                         },
                     );
                     e.agent = 99;
+                    e.ts = v * MIN + i * 17 * MIN + (v * i) % 7 * 1000;
                     e.source = if referrer { Some("Google") } else { None };
+                    e.referrer_host = e.source.map(|_| "google.com");
+                    // Each with a stylesheet: only the agent-wide pattern can flag them.
+                    let mut css = e.clone();
+                    css.kind = Kind::Asset as u8;
+                    css.path = Some("/site.css");
+                    css.ts += 500;
+                    css.source = Some(INTERNAL);
                     events.push(e);
+                    events.push(css);
                 }
             }
             flag(&mut events, &Thresholds::default());
             events[0].bot
         };
-        assert_eq!(run(21, true, false), Reason::MonitorPattern as u8);
-        assert_eq!(run(20, true, false), 0, "20 visitors is not more than 20");
-        assert_eq!(run(21, false, false), 0, "25% on / is not a monitor");
+        assert_eq!(
+            run(21, true, false),
+            0,
+            "assets are half the hits: not 75% on /"
+        );
         assert_eq!(run(21, true, true), 0, "with referrers it is not a monitor");
     }
 }

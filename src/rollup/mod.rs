@@ -8,6 +8,7 @@
 pub mod aggregate;
 pub mod behaviour;
 pub mod days;
+pub mod internal;
 pub mod write;
 
 use std::collections::{BTreeMap, HashMap};
@@ -18,7 +19,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use crate::classify::{agent, bots, geo};
+use crate::classify::{agent, bots, geo, referrer};
 use crate::store::batch::BUCKET_MS;
 use aggregate::Event;
 
@@ -67,7 +68,8 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
 }
 
-/// Decides browser, OS and device of agents seen for the first time (once per distinct agent).
+/// Decides browser, OS, device and the named crawler of agents seen for the first time (once per
+/// distinct agent).
 fn classify_new_agents(conn: &mut Connection) -> rusqlite::Result<u64> {
     let pending: Vec<(i64, String)> = conn
         .prepare("SELECT id, agent FROM agents WHERE browser IS NULL")?
@@ -77,14 +79,12 @@ fn classify_new_agents(conn: &mut Connection) -> rusqlite::Result<u64> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut stmt = tx.prepare_cached(
-                "UPDATE agents SET browser = ?2, os = ?3, device = ?4, bot = ?5 WHERE id = ?1",
+                "UPDATE agents SET browser = ?2, os = ?3, device = ?4, crawler = ?5 WHERE id = ?1",
             )?;
             for (id, ua) in batch {
                 let info = agent::classify(ua);
-                let bot = bots::AgentPatterns::builtin()
-                    .verdict(ua)
-                    .map_or(0, |r| r as u8);
-                stmt.execute((id, &info.browser, &info.os, &info.device, bot))?;
+                let crawler = bots::AgentPatterns::builtin().crawler_name(ua);
+                stmt.execute((id, &info.browser, &info.os, &info.device, crawler))?;
             }
         }
         tx.commit()?;
@@ -106,13 +106,22 @@ pub fn span_days(conn: &Connection, tz: Tz) -> rusqlite::Result<BTreeMap<NaiveDa
     Ok(out)
 }
 
+/// What rollup needs of an agent.
+struct AgentNames {
+    browser: String,
+    os: String,
+    device: String,
+    crawler: Option<String>,
+}
+
 /// Names for dictionary ids, loaded as needed and kept for the run.
 #[derive(Default)]
 struct Names {
     sites: foldhash::HashMap<i64, String>,
     paths: foldhash::HashMap<i64, String>,
-    sources: foldhash::HashMap<i64, String>,
-    agents: foldhash::HashMap<i64, (String, String, String)>,
+    /// Referrer id -> (host, source, whether the source is a campaign's).
+    sources: foldhash::HashMap<i64, (String, String, bool)>,
+    agents: foldhash::HashMap<i64, AgentNames>,
     countries: foldhash::HashMap<i64, Option<String>>,
 }
 
@@ -137,23 +146,32 @@ impl Names {
                 self.paths.insert(p, path.unwrap_or_else(|| "/".into()));
             }
             if let Some(rf) = e.referrer.filter(|r| !self.sources.contains_key(r)) {
-                let src = conn
-                    .query_row("SELECT source FROM referrers WHERE id = ?1", [rf], |r| {
-                        r.get(0)
-                    })
-                    .optional()?;
-                self.sources
-                    .insert(rf, src.unwrap_or_else(|| "unknown".into()));
+                let (host, src): (String, String) = conn
+                    .query_row(
+                        "SELECT host, source FROM referrers WHERE id = ?1",
+                        [rf],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?
+                    .unwrap_or_else(|| (String::new(), "unknown".into()));
+                let campaign = src != referrer::INTERNAL
+                    && (host.is_empty() || src != referrer::source_of_host(&host, None));
+                self.sources.insert(rf, (host, src, campaign));
             }
             if let Some(a) = e.agent.filter(|a| !self.agents.contains_key(a)) {
                 let info = conn
-                    .query_row("SELECT coalesce(browser, 'Other'), coalesce(os, 'Other'), coalesce(device, 'Other') FROM agents WHERE id = ?1", [a], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    .query_row("SELECT coalesce(browser, 'Other'), coalesce(os, 'Other'), coalesce(device, 'Other'), crawler FROM agents WHERE id = ?1", [a], |r| {
+                        Ok(AgentNames { browser: r.get(0)?, os: r.get(1)?, device: r.get(2)?, crawler: r.get(3)? })
                     })
                     .optional()?;
                 self.agents.insert(
                     a,
-                    info.unwrap_or_else(|| ("Other".into(), "Other".into(), "Other".into())),
+                    info.unwrap_or_else(|| AgentNames {
+                        browser: "Other".into(),
+                        os: "Other".into(),
+                        device: "Other".into(),
+                        crawler: None,
+                    }),
                 );
             }
         }
@@ -174,6 +192,8 @@ struct RawEvent {
     kind: u8,
     bot: u8,
     country: Option<i64>,
+    origin: Option<i64>,
+    traits: u8,
 }
 
 /// Merged rowid ranges holding the events of `[start, end)`.
@@ -196,7 +216,7 @@ pub fn id_ranges(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Ve
 fn load_day(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Vec<RawEvent>> {
     let mut out = Vec::new();
     let mut stmt = conn.prepare_cached(
-        "SELECT id, ts, site, path, referrer, agent, visitor, status, bytes, kind, bot, country FROM events
+        "SELECT id, ts, site, path, referrer, agent, visitor, status, bytes, kind, bot, country, origin, traits FROM events
          WHERE id BETWEEN ?1 AND ?2 AND ts >= ?3 AND ts < ?4",
     )?;
     for (lo, hi) in id_ranges(conn, start, end)? {
@@ -215,6 +235,8 @@ fn load_day(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Vec<Raw
                 kind: r.get(9)?,
                 bot: r.get(10)?,
                 country: r.get(11)?,
+                origin: r.get(12)?,
+                traits: r.get(13)?,
             });
         }
     }
@@ -250,18 +272,29 @@ fn compute_day(
     let mut events: Vec<Event> = raw
         .iter()
         .map(|e| {
-            let (browser, os, device) = match e.agent {
+            let (browser, os, device, crawler) = match e.agent {
                 Some(a) => {
-                    let (b, o, d) = &names.agents[&a];
-                    (b.as_str(), o.as_str(), d.as_str())
+                    let n = &names.agents[&a];
+                    (
+                        n.browser.as_str(),
+                        n.os.as_str(),
+                        n.device.as_str(),
+                        n.crawler.as_deref(),
+                    )
                 }
-                None => ("Other", "Other", "Other"),
+                None => ("Other", "Other", "Other", None),
             };
+            let referrer = e.referrer.map(|r| &names.sources[&r]);
             Event {
                 ts: e.ts,
                 site: &names.sites[&e.site],
                 path: e.path.map(|p| names.paths[&p].as_str()),
-                source: e.referrer.map(|r| names.sources[&r].as_str()),
+                source: referrer.map(|(_, s, _)| s.as_str()),
+                referrer_host: referrer
+                    .map(|(h, _, _)| h.as_str())
+                    .filter(|h| !h.is_empty()),
+                campaign: referrer.is_some_and(|(_, _, c)| *c),
+                crawler,
                 browser,
                 os,
                 device,
@@ -271,10 +304,15 @@ fn compute_day(
                 status: e.status,
                 bytes: e.bytes.unwrap_or(0),
                 kind: e.kind,
-                bot: e.bot,
+                // Behaviour verdicts of an earlier rollup are decided again with the whole day.
+                bot: if bots::is_behaviour(e.bot) { 0 } else { e.bot },
+                // Rows written before origins were recorded: each visitor its own address.
+                origin: e.origin.unwrap_or(e.visitor),
+                traits: e.traits,
             }
         })
         .collect();
+    internal::mark(&mut events);
     behaviour::flag(&mut events, thresholds);
     let flagged: Vec<(i64, u8)> = raw
         .iter()

@@ -19,11 +19,13 @@ pub const TABLES: &[&str] = &[
     "daily_status",
     "daily_not_found",
     "daily_bots",
+    "daily_crawlers",
     "hourly_totals",
 ];
 
-/// Writes `rolled` as the whole of `day`, marks the events that behaviour flagged as bots, and
-/// records `max_id` in `rollup_state`.
+/// Writes `rolled` as the whole of `day`, records on the events the behaviour verdicts that
+/// changed (`flagged`: new bot reasons, or 0 where a day's new lines cleared one), and records
+/// `max_id` in `rollup_state`.
 pub fn replace_day(
     conn: &mut Connection,
     day: &str,
@@ -95,13 +97,18 @@ pub fn replace_day(
         for (reason, (hits, visitors)) in &d.bots {
             stmt.execute(params![day, site, reason, hits, visitors])?;
         }
+        let mut stmt = tx.prepare_cached("INSERT INTO daily_crawlers (day, site, name, hits, visitors) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for (name, (hits, visitors)) in &d.crawlers {
+            stmt.execute(params![day, site, name, hits, visitors])?;
+        }
         let mut stmt = tx.prepare_cached("INSERT INTO hourly_totals (day, site, hour, pageviews, visitors, hits) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?;
         for (hour, (pv, visitors, hits)) in &d.hourly {
             stmt.execute(params![day, site, hour, pv, visitors, hits])?;
         }
     }
-    // Layer-4 bot verdicts stay on the events, as marks until cleanup.
-    let mut mark = tx.prepare_cached("UPDATE events SET bot = ?2 WHERE id = ?1 AND bot = 0")?;
+    // Layer-4 bot verdicts stay on the events, as marks until cleanup; they are decided again
+    // whenever the day is.
+    let mut mark = tx.prepare_cached("UPDATE events SET bot = ?2 WHERE id = ?1")?;
     for (id, bot) in flagged {
         mark.execute(params![id, bot])?;
     }

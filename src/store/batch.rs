@@ -10,7 +10,7 @@ pub use super::files::AdvanceError as CommitError;
 use crate::classify::Salts;
 use crate::ingest::rows::{ParsedChunk, Row, NONE};
 
-/// Rows per multi-row `INSERT` statement (13 parameters each, well under SQLite's limit).
+/// Rows per multi-row `INSERT` statement (15 parameters each, well under SQLite's limit).
 const ROWS_PER_INSERT: usize = 256;
 /// Reject samples kept per file and reason.
 pub const SAMPLES_PER_FILE_REASON: i64 = 10;
@@ -39,17 +39,18 @@ impl Shape {
     /// Parameters per row.
     fn params(self) -> usize {
         match self {
-            Shape::Full => 13,
-            Shape::Lean => 11,
+            Shape::Full => 15,
+            Shape::Lean => 13,
         }
     }
 
     /// `INSERT` of `rows` rows.
     fn sql(self, rows: usize) -> String {
-        let columns = "ts, site, path, referrer, agent, visitor, status, bytes, method, kind, bot";
+        let columns =
+            "ts, site, path, referrer, agent, visitor, status, bytes, method, kind, bot, origin, traits";
         let (extra, values) = match self {
-            Shape::Full => (", duration_us, country", "(?,?,?,?,?,?,?,?,?,?,?,?,?)"),
-            Shape::Lean => ("", "(?,?,?,?,?,?,?,?,?,?,?)"),
+            Shape::Full => (", duration_us, country", "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+            Shape::Lean => ("", "(?,?,?,?,?,?,?,?,?,?,?,?,?)"),
         };
         let mut sql = format!("INSERT INTO events ({columns}{extra}) VALUES ");
         for i in 0..rows {
@@ -209,9 +210,11 @@ impl Writer {
             stmt.raw_bind_parameter(base + 9, r.method)?;
             stmt.raw_bind_parameter(base + 10, r.kind)?;
             stmt.raw_bind_parameter(base + 11, r.bot)?;
+            stmt.raw_bind_parameter(base + 12, r.origin)?;
+            stmt.raw_bind_parameter(base + 13, r.traits)?;
             if shape == Shape::Full {
-                stmt.raw_bind_parameter(base + 12, (r.duration_us >= 0).then_some(r.duration_us))?;
-                stmt.raw_bind_parameter(base + 13, (r.country != 0).then_some(r.country))?;
+                stmt.raw_bind_parameter(base + 14, (r.duration_us >= 0).then_some(r.duration_us))?;
+                stmt.raw_bind_parameter(base + 15, (r.country != 0).then_some(r.country))?;
             }
             Ok(())
         };
@@ -306,6 +309,8 @@ mod tests {
             bytes: i,
             duration_us: -1,
             country: 0,
+            origin: 7,
+            traits: 0,
         };
         // 600 rows: two full groups of 256 and 88 single rows; a duration in the second group
         // and a country among the singles.

@@ -7,6 +7,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_rollups.sql"),
     include_str!("migrations/0003_country.sql"),
+    include_str!("migrations/0004_behaviour.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -52,6 +52,12 @@ impl Env {
     }
 }
 
+/// A Firefox agent current on the day of `ts_ms` (bot detection judges browsers by the hit's date).
+pub fn firefox_at(ts_ms: i64) -> String {
+    let v = logtally::classify::browser_age::current_version("firefox", ts_ms);
+    format!("Mozilla/5.0 (X11; Linux x86_64; rv:{v}.0) Gecko/20100101 Firefox/{v}.0")
+}
+
 /// Path of a committed fixture.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -8,6 +8,8 @@
 //! making about a third of all hits. Lines come out in time order. With a truth writer, each line
 //! gets a label: `human`, `bot <kind>` or `garbage`, so bot detection can be scored.
 
+pub mod model;
+
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{self, Write};

@@ -1,0 +1,143 @@
+//! How close logtally's human figures are to the truth: imports a log with the real binary into a
+//! fresh database, rolls it up, and compares every stored event with the line's truth.
+//!
+//! ```sh
+//! cargo build --release && cargo run --release --example accuracy -- \
+//!     labels ../shared/corpus/nginx-korea-vps-2024.log benches/labels/nginx-korea-vps-2024.tsv
+//! cargo run --release --example accuracy -- model --lines 1000000 --days 30 --seed 7
+//! ```
+//!
+//! `labels` reads a hand-labelled log (`benches/labels/`, one row per client-day); `model` writes a
+//! log of the labelled traffic model (`logtally::genlog::model`) and scores that. Prints the
+//! confusion table: page views and visitors reported against true, bots' page views counted,
+//! people's lost, and the share caught per class.
+
+#[path = "../tests/common/score.rs"]
+mod score;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clap::{Parser, Subcommand};
+use logtally::genlog::model;
+use logtally::parse::{detect, Format};
+
+#[derive(Parser)]
+struct Args {
+    /// The logtally binary to measure.
+    #[arg(long, default_value = "target/release/logtally", global = true)]
+    bin: PathBuf,
+    #[command(subcommand)]
+    what: What,
+}
+
+#[derive(Subcommand)]
+enum What {
+    /// A real log and its labels.
+    Labels {
+        /// The log.
+        log: PathBuf,
+        /// Its labels (TSV, one row per client-day).
+        labels: PathBuf,
+    },
+    /// A log of the traffic model, with its own truth.
+    Model {
+        /// Lines to write.
+        #[arg(long, default_value_t = 1_000_000)]
+        lines: u64,
+        /// Days the log spans.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+        /// Seed.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Keep the log and its truth here.
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
+}
+
+/// Imports and rolls up `log` into a fresh database in `dir`.
+fn import(bin: &Path, dir: &Path, log: &Path) -> PathBuf {
+    let db = dir.join("accuracy.db");
+    for args in [
+        vec!["import", "--tz", "UTC", "--db"],
+        vec!["rollup", "--tz", "UTC", "--db"],
+    ] {
+        let status = Command::new(bin)
+            .args(&args)
+            .arg(&db)
+            .args(if args[0] == "import" {
+                vec![log]
+            } else {
+                vec![]
+            })
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("run logtally");
+        assert!(status.success(), "logtally {} failed", args[0]);
+    }
+    db
+}
+
+fn main() {
+    let args = Args::parse();
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let table = match args.what {
+        What::Labels { log, labels } => {
+            let text = std::fs::read(&log).expect("read the log");
+            let format = detect(text.split(|c| *c == b'\n').take(200)).unwrap_or(Format::Combined);
+            let truth = score::truth_from_labels(
+                &text,
+                &format,
+                &std::fs::read_to_string(&labels).expect("read the labels"),
+            );
+            let db = import(&args.bin, dir.path(), &log);
+            score::score(&text, &format, &truth, &db)
+        }
+        What::Model {
+            lines,
+            days,
+            seed,
+            keep,
+        } => {
+            let (log, truth) = model::generate_labelled(&model::Config {
+                lines,
+                days,
+                seed,
+                ..model::Config::default()
+            });
+            let at = keep.unwrap_or_else(|| dir.path().to_path_buf());
+            std::fs::create_dir_all(&at).expect("create the folder");
+            let path = at.join("model.log");
+            std::fs::write(&path, &log).expect("write the log");
+            std::fs::write(
+                at.join("model.truth"),
+                truth
+                    .iter()
+                    .map(|t| {
+                        format!(
+                            "{} {} {}\n",
+                            if t.human { "human" } else { "bot" },
+                            t.class,
+                            u8::from(t.pageview)
+                        )
+                    })
+                    .collect::<String>(),
+            )
+            .expect("write the truth");
+            let truth: Vec<score::Truth> = truth
+                .into_iter()
+                .map(|t| score::Truth {
+                    human: t.human,
+                    pageview: t.pageview,
+                    class: t.class.to_string(),
+                })
+                .collect();
+            let db = import(&args.bin, dir.path(), &path);
+            score::score(&log, &Format::Combined, &truth, &db)
+        }
+    };
+    print!("{table}");
+}

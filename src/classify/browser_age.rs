@@ -1,0 +1,360 @@
+//! How old a browser's version was on the day of a hit: "old browser" and "a version from the
+//! future" are judged against the hit's own date, not against today, so a 2015 log's Chrome 44 is a
+//! person's current browser while the same agent in a 2025 log is a script.
+//!
+//! Release dates are anchor points (major version, year, month) taken from the vendors' release
+//! notes; between anchors versions are spread evenly, after the last one Chrome and Firefox gain a
+//! major version every four weeks and Safari one a year.
+
+/// Months since year 0 (`year * 12 + month - 1`).
+type Month = i64;
+
+const fn m(year: i64, month: i64) -> Month {
+    year * 12 + month - 1
+}
+
+/// Chrome (and Chromium-based browsers that carry a `Chrome/` token: Edge, Opera, Samsung).
+const CHROME: &[(u32, Month)] = &[
+    (1, m(2008, 12)),
+    (5, m(2010, 5)),
+    (10, m(2011, 3)),
+    (20, m(2012, 6)),
+    (30, m(2013, 10)),
+    (40, m(2015, 1)),
+    (50, m(2016, 4)),
+    (60, m(2017, 7)),
+    (70, m(2018, 10)),
+    (80, m(2020, 2)),
+    (90, m(2021, 4)),
+    (100, m(2022, 3)),
+    (110, m(2023, 2)),
+    (120, m(2023, 12)),
+    (130, m(2024, 10)),
+    (140, m(2025, 9)),
+];
+
+const FIREFOX: &[(u32, Month)] = &[
+    (1, m(2004, 11)),
+    (2, m(2006, 10)),
+    (3, m(2008, 6)),
+    (4, m(2011, 3)),
+    (10, m(2012, 1)),
+    (20, m(2013, 4)),
+    (30, m(2014, 6)),
+    (40, m(2015, 8)),
+    (50, m(2016, 11)),
+    (60, m(2018, 5)),
+    (70, m(2019, 10)),
+    (80, m(2020, 8)),
+    (90, m(2021, 4)),
+    (100, m(2022, 5)),
+    (110, m(2023, 2)),
+    (120, m(2023, 11)),
+    (130, m(2024, 9)),
+    (140, m(2025, 6)),
+];
+
+/// Safari's `Version/N` and iOS's major version (the same numbers since iOS 7): one a year, each
+/// September; after 18 both jumped to 26 (2025).
+const SAFARI: &[(u32, Month)] = &[
+    (3, m(2007, 6)),
+    (4, m(2009, 6)),
+    (5, m(2010, 6)),
+    (6, m(2012, 7)),
+    (7, m(2013, 9)),
+    (8, m(2014, 9)),
+    (9, m(2015, 9)),
+    (10, m(2016, 9)),
+    (11, m(2017, 9)),
+    (12, m(2018, 9)),
+    (13, m(2019, 9)),
+    (14, m(2020, 9)),
+    (15, m(2021, 9)),
+    (16, m(2022, 9)),
+    (17, m(2023, 9)),
+    (18, m(2024, 9)),
+    (26, m(2025, 9)),
+];
+
+const MSIE: &[(u32, Month)] = &[
+    (5, m(1999, 3)),
+    (6, m(2001, 8)),
+    (7, m(2006, 10)),
+    (8, m(2009, 3)),
+    (9, m(2011, 3)),
+    (10, m(2012, 10)),
+    (11, m(2013, 10)),
+];
+
+/// Internet Explorer's end of support: any IE after this is a script.
+const MSIE_RETIRED: Month = m(2022, 6);
+
+/// A browser family whose versions are dated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    Chrome,
+    Firefox,
+    Safari,
+    Msie,
+}
+
+impl Family {
+    fn table(self) -> &'static [(u32, Month)] {
+        match self {
+            Family::Chrome => CHROME,
+            Family::Firefox => FIREFOX,
+            Family::Safari | Family::Msie => {
+                if self == Family::Safari {
+                    SAFARI
+                } else {
+                    MSIE
+                }
+            }
+        }
+    }
+
+    /// Years after its release that a version of this family is no person's browser any more:
+    /// Chrome and Firefox update themselves; Safari and iOS stay on old devices longer.
+    fn lifetime_months(self) -> Month {
+        match self {
+            Family::Chrome | Family::Firefox => 4 * 12,
+            Family::Safari | Family::Msie => 5 * 12,
+        }
+    }
+
+    /// Major versions ahead of the current release that a person may run (beta, dev, nightly).
+    fn lead(self) -> u32 {
+        match self {
+            Family::Chrome | Family::Firefox => 3,
+            Family::Safari | Family::Msie => 1,
+        }
+    }
+
+    /// Months per major version after the last anchor.
+    fn cadence(self) -> Option<Month> {
+        match self {
+            Family::Chrome | Family::Firefox => Some(1),
+            Family::Safari => Some(12),
+            Family::Msie => None,
+        }
+    }
+}
+
+/// Release month of a major version (`None`: a version that never existed, such as Safari 20).
+fn released(family: Family, version: u32) -> Option<Month> {
+    let table = family.table();
+    let (first, first_month) = table[0];
+    if version < first {
+        return Some(first_month - 12 * i64::from(first - version));
+    }
+    for pair in table.windows(2) {
+        let ((v0, m0), (v1, m1)) = (pair[0], pair[1]);
+        if version == v0 {
+            return Some(m0);
+        }
+        if version > v0 && version < v1 {
+            if family == Family::Safari && v1 - v0 > 1 {
+                return None; // 19..25 were skipped
+            }
+            return Some(m0 + (m1 - m0) * i64::from(version - v0) / i64::from(v1 - v0));
+        }
+    }
+    let (last, last_month) = table[table.len() - 1];
+    if version == last {
+        return Some(last_month);
+    }
+    // Four weeks a version is 13 a year; a month each keeps the arithmetic whole and errs late.
+    let per = family.cadence()?;
+    Some(last_month + per * i64::from(version - last) * 12 / 13)
+}
+
+/// The newest major version of a family released by `month` (a binary search: release months
+/// grow with the version; a skipped Safari number sorts with the next real one).
+fn current(family: Family, month: Month) -> u32 {
+    let table = family.table();
+    let key = |v: u32| {
+        released(family, v).unwrap_or_else(|| {
+            table
+                .iter()
+                .find(|(tv, _)| *tv > v)
+                .map_or(Month::MAX, |(_, tm)| *tm)
+        })
+    };
+    let (mut lo, mut hi) = (table[0].0, table[table.len() - 1].0 + 400);
+    if key(lo) > month {
+        return lo;
+    }
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if key(mid) <= month {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    while lo > table[0].0 && released(family, lo).is_none() {
+        lo -= 1;
+    }
+    lo
+}
+
+/// The newest major version of `chrome`, `firefox` or `safari` on the day of `ts_ms` (for the
+/// traffic model, which dresses its browsers for the day it writes).
+pub fn current_version(browser: &str, ts_ms: i64) -> u32 {
+    let family = match browser {
+        "firefox" => Family::Firefox,
+        "safari" => Family::Safari,
+        _ => Family::Chrome,
+    };
+    current(family, month_of(ts_ms))
+}
+
+/// The major version after `token` (`chrome/` in `chrome/64.0.1`), in a lowercase agent.
+fn major_after(ua: &str, token: &str) -> Option<u32> {
+    let start = ua.find(token)? + token.len();
+    let digits = &ua[start..];
+    let end = digits
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(digits.len());
+    digits[..end].parse().ok()
+}
+
+/// The browser family and major version an agent (lowercase) claims.
+fn claimed(ua: &str) -> Option<(Family, u32)> {
+    if let Some(v) = major_after(ua, "msie ") {
+        return Some((Family::Msie, v));
+    }
+    if ua.contains("trident/7.") {
+        return Some((Family::Msie, 11));
+    }
+    if let Some(v) = major_after(ua, "chrome/").or_else(|| major_after(ua, "crios/")) {
+        return Some((Family::Chrome, v));
+    }
+    if let Some(v) = major_after(ua, "firefox/").or_else(|| major_after(ua, "fxios/")) {
+        return Some((Family::Firefox, v));
+    }
+    if ua.contains("safari/") {
+        if let Some(v) = major_after(ua, "version/") {
+            return Some((Family::Safari, v));
+        }
+    }
+    // iOS in-app browsers carry no Version/ token but their OS version dates them the same way.
+    major_after(ua, "iphone os ")
+        .or_else(|| major_after(ua, "cpu os "))
+        .map(|v| (Family::Safari, v))
+}
+
+/// How a claimed browser compares with the hit's date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Age {
+    /// Plausible for a person on that day.
+    Plausible,
+    /// Long out of date on that day.
+    Old,
+    /// Released after that day, or a version or OS that never existed.
+    Future,
+}
+
+/// Unix milliseconds to months since year 0.
+fn month_of(ts_ms: i64) -> Month {
+    let days = ts_ms.div_euclid(86_400_000);
+    let date = chrono::DateTime::from_timestamp(days * 86_400, 0)
+        .map(|d| d.date_naive())
+        .unwrap_or_default();
+    use chrono::Datelike;
+    i64::from(date.year()) * 12 + i64::from(date.month0())
+}
+
+/// Judges a lowercase user agent against the date of the hit.
+pub fn judge(ua: &str, ts_ms: i64) -> Age {
+    if ua.contains("windows nt 11") || ua.contains("windows nt 12") {
+        return Age::Future; // Windows 11 still says NT 10.0
+    }
+    if ua.starts_with("opera/") {
+        return Age::Old; // Presto, 2013
+    }
+    let Some((family, version)) = claimed(ua) else {
+        return Age::Plausible;
+    };
+    let month = month_of(ts_ms);
+    let Some(release) = released(family, version) else {
+        return Age::Future;
+    };
+    if version > current(family, month) + family.lead() {
+        return Age::Future;
+    }
+    if family == Family::Msie && month > MSIE_RETIRED {
+        return Age::Old;
+    }
+    if month - release > family.lifetime_months() {
+        return Age::Old;
+    }
+    Age::Plausible
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Unix ms of the first of a month.
+    fn at(year: i32, month: u32) -> i64 {
+        chrono::NaiveDate::from_ymd_opt(year, month, 1)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis()
+    }
+
+    const CHROME_44: &str = "mozilla/5.0 (x11; linux x86_64) applewebkit/537.36 (khtml, like gecko) chrome/44.0.2403.157 safari/537.36";
+    const IOS_13: &str = "mozilla/5.0 (iphone; cpu iphone os 13_2_3 like mac os x) applewebkit/605.1.15 (khtml, like gecko) version/13.0.3 mobile/15e148 safari/604.1";
+
+    #[test]
+    fn the_same_agent_is_current_in_its_year_and_old_years_later() {
+        assert_eq!(judge(CHROME_44, at(2015, 9)), Age::Plausible);
+        assert_eq!(judge(CHROME_44, at(2025, 4)), Age::Old);
+        assert_eq!(judge(IOS_13, at(2020, 1)), Age::Plausible);
+        assert_eq!(judge(IOS_13, at(2025, 4)), Age::Old);
+    }
+
+    #[test]
+    fn versions_released_after_the_hit_are_from_the_future() {
+        let chrome_142 = "mozilla/5.0 (windows nt 10.0; win64; x64) applewebkit/537.36 (khtml, like gecko) chrome/142.0.0.0 safari/537.36";
+        assert_eq!(judge(chrome_142, at(2025, 11)), Age::Plausible);
+        assert_eq!(judge(chrome_142, at(2024, 10)), Age::Future);
+        assert_eq!(
+            judge("mozilla/5.0 (windows nt 11.0; win64; x64) applewebkit/537.36 (khtml, like gecko) chrome/120.0.0.0 safari/537.36", at(2024, 1)),
+            Age::Future
+        );
+        let safari_20 = "mozilla/5.0 (macintosh; intel mac os x 10_15_7) applewebkit/605.1.15 (khtml, like gecko) version/20.1 safari/605.1.15";
+        assert_eq!(judge(safari_20, at(2026, 6)), Age::Future, "no Safari 20");
+    }
+
+    #[test]
+    fn internet_explorer_is_judged_by_its_own_dates() {
+        let ie11 = "mozilla/5.0 (windows nt 6.1; trident/7.0; rv:11.0) like gecko";
+        assert_eq!(judge(ie11, at(2015, 5)), Age::Plausible);
+        assert_eq!(judge(ie11, at(2023, 1)), Age::Old);
+        let ie6 = "mozilla/4.0 (compatible; msie 6.0; windows nt 5.1)";
+        assert_eq!(judge(ie6, at(2015, 5)), Age::Old);
+        assert_eq!(judge(ie6, at(2003, 5)), Age::Plausible);
+    }
+
+    #[test]
+    fn the_release_table_extrapolates_at_the_vendors_pace() {
+        assert_eq!(current(Family::Chrome, m(2024, 10)), 130);
+        assert!((155..=158).contains(&current(Family::Chrome, m(2026, 12))));
+        assert_eq!(current(Family::Safari, m(2025, 10)), 26);
+        assert_eq!(current(Family::Safari, m(2025, 8)), 18);
+        assert_eq!(released(Family::Safari, 22), None);
+        assert_eq!(current(Family::Firefox, m(2015, 8)), 40);
+    }
+
+    #[test]
+    fn agents_without_a_dated_browser_are_plausible() {
+        assert_eq!(
+            judge("mozilla/5.0 (x11; linux) something", at(2024, 1)),
+            Age::Plausible
+        );
+    }
+}

@@ -1,0 +1,219 @@
+//! What an address says about a client before anything is stored: whether it lies in a datacenter
+//! network (a browser there is a VPN, a proxy or, far more often, a script), and which /24 (IPv4)
+//! or /48 (IPv6) network it belongs to, so that behaviour across neighbouring addresses can be
+//! judged from salted hashes without keeping any address.
+//!
+//! The datacenter ranges are the X4BNet `lists_vpn` datacenter list (MIT), built from the announced
+//! prefixes of about 900 hosting and cloud networks, plus a few networks of our own
+//! (`data/datacenter-extra.txt`: Meta's, whose link scanner replays the clicker's agent); see
+//! `data/README.md` for the versions.
+
+use std::net::IpAddr;
+use std::sync::OnceLock;
+
+const IPV4: &str = include_str!("data/datacenter-ipv4.txt");
+const IPV6: &str = include_str!("data/datacenter-ipv6.txt");
+const EXTRA: &str = include_str!("data/datacenter-extra.txt");
+
+/// Sorted, merged address ranges (inclusive).
+#[derive(Debug, Default)]
+pub struct Ranges {
+    v4: Vec<(u32, u32)>,
+    v6: Vec<(u128, u128)>,
+}
+
+fn merge<T: Ord + Copy>(mut ranges: Vec<(T, T)>, next: impl Fn(T) -> Option<T>) -> Vec<(T, T)> {
+    ranges.sort_unstable();
+    let mut out: Vec<(T, T)> = Vec::with_capacity(ranges.len());
+    for (a, b) in ranges {
+        match out.last_mut() {
+            Some(last) if next(last.1).is_none_or(|n| a <= n) => last.1 = last.1.max(b),
+            _ => out.push((a, b)),
+        }
+    }
+    out
+}
+
+fn contains<T: Ord + Copy>(ranges: &[(T, T)], x: T) -> bool {
+    let i = ranges.partition_point(|(a, _)| *a <= x);
+    i > 0 && x <= ranges[i - 1].1
+}
+
+/// A line of a CIDR list that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line}: {text:?} is not an address range such as 203.0.113.0/24 or 2001:db8::/32")]
+pub struct RangeError {
+    /// 1-based line number.
+    pub line: usize,
+    /// The line.
+    pub text: String,
+}
+
+impl Ranges {
+    /// Reads lists of CIDR ranges (`#` comments and blank lines skipped).
+    pub fn parse(texts: &[&str]) -> Result<Ranges, RangeError> {
+        let (mut v4, mut v6) = (Vec::new(), Vec::new());
+        for text in texts {
+            for (i, line) in text.lines().enumerate() {
+                let line = line.split('#').next().unwrap_or("").trim();
+                if line.is_empty() {
+                    continue;
+                }
+                let err = || RangeError {
+                    line: i + 1,
+                    text: line.to_string(),
+                };
+                let (addr, bits) = line.split_once('/').unwrap_or((line, ""));
+                let addr: IpAddr = addr.parse().map_err(|_| err())?;
+                match addr {
+                    IpAddr::V4(a) => {
+                        let bits: u32 = if bits.is_empty() {
+                            32
+                        } else {
+                            bits.parse().map_err(|_| err())?
+                        };
+                        if bits > 32 {
+                            return Err(err());
+                        }
+                        let mask = if bits == 0 {
+                            0
+                        } else {
+                            u32::MAX << (32 - bits)
+                        };
+                        let start = u32::from(a) & mask;
+                        v4.push((start, start | !mask));
+                    }
+                    IpAddr::V6(a) => {
+                        let bits: u32 = if bits.is_empty() {
+                            128
+                        } else {
+                            bits.parse().map_err(|_| err())?
+                        };
+                        if bits > 128 {
+                            return Err(err());
+                        }
+                        let mask = if bits == 0 {
+                            0
+                        } else {
+                            u128::MAX << (128 - bits)
+                        };
+                        let start = u128::from(a) & mask;
+                        v6.push((start, start | !mask));
+                    }
+                }
+            }
+        }
+        Ok(Ranges {
+            v4: merge(v4, |x: u32| x.checked_add(1)),
+            v6: merge(v6, |x: u128| x.checked_add(1)),
+        })
+    }
+
+    /// The shipped datacenter list, parsed on first use.
+    pub fn datacenters() -> &'static Ranges {
+        static BUILT: OnceLock<Ranges> = OnceLock::new();
+        BUILT
+            .get_or_init(|| Ranges::parse(&[IPV4, IPV6, EXTRA]).expect("the shipped list is valid"))
+    }
+
+    /// Whether an address lies in one of the ranges.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(a) => contains(&self.v4, u32::from(a)),
+            IpAddr::V6(a) => match a.to_ipv4_mapped() {
+                Some(v4) => contains(&self.v4, u32::from(v4)),
+                None => contains(&self.v6, u128::from(a)),
+            },
+        }
+    }
+
+    /// The IPv4 ranges, sorted and merged (inclusive bounds).
+    pub fn ipv4(&self) -> &[(u32, u32)] {
+        &self.v4
+    }
+
+    /// Number of merged ranges (IPv4, IPv6).
+    pub fn len(&self) -> (usize, usize) {
+        (self.v4.len(), self.v6.len())
+    }
+
+    /// Whether there are no ranges at all.
+    pub fn is_empty(&self) -> bool {
+        self.v4.is_empty() && self.v6.is_empty()
+    }
+}
+
+/// An address written as text, if it is one (Apache may log host names).
+pub fn parse_addr(addr: &[u8]) -> Option<IpAddr> {
+    let s = std::str::from_utf8(addr).ok()?;
+    let s = s
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(s);
+    s.parse().ok()
+}
+
+/// The bytes that name an address's network: its /24 for IPv4, its /48 for IPv6, the whole text
+/// for anything else (a host name is its own network).
+pub fn network_key(addr: &[u8], ip: Option<IpAddr>) -> Vec<u8> {
+    match ip {
+        Some(IpAddr::V4(a)) => a.octets()[..3].to_vec(),
+        Some(IpAddr::V6(a)) => match a.to_ipv4_mapped() {
+            Some(v4) => v4.octets()[..3].to_vec(),
+            None => a.octets()[..6].to_vec(),
+        },
+        None => addr.to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_merge_and_match_inclusively() {
+        let r = Ranges::parse(&[
+            "# c\n10.0.0.0/24\n10.0.1.0/24\n192.0.2.7\n",
+            "2001:db8::/32\n",
+        ])
+        .unwrap();
+        assert_eq!(r.len(), (2, 1), "adjacent /24s merge");
+        for a in [
+            "10.0.0.0",
+            "10.0.1.255",
+            "192.0.2.7",
+            "2001:db8::1",
+            "::ffff:10.0.0.9",
+        ] {
+            assert!(r.contains(a.parse().unwrap()), "{a}");
+        }
+        for a in ["10.0.2.0", "9.255.255.255", "192.0.2.8", "2001:db9::1"] {
+            assert!(!r.contains(a.parse().unwrap()), "{a}");
+        }
+        assert_eq!(Ranges::parse(&["10.0.0.0/33\n"]).unwrap_err().line, 1);
+        assert!(Ranges::parse(&["x\n"]).is_err());
+    }
+
+    #[test]
+    fn the_shipped_list_holds_the_big_clouds_and_not_home_networks() {
+        let dc = Ranges::datacenters();
+        assert!(dc.len().0 > 1000);
+        // AWS us-east-1 and Azure (published ranges).
+        assert!(dc.contains("3.80.0.1".parse().unwrap()));
+        assert!(dc.contains("20.171.207.17".parse().unwrap()));
+        assert!(dc.contains("69.171.249.5".parse().unwrap()), "Meta");
+        // Documentation and private ranges are nobody's datacenter.
+        assert!(!dc.contains("192.0.2.1".parse().unwrap()));
+        assert!(!dc.contains("10.1.2.3".parse().unwrap()));
+    }
+
+    #[test]
+    fn networks_are_slash_24_and_slash_48() {
+        let key = |s: &str| network_key(s.as_bytes(), parse_addr(s.as_bytes()));
+        assert_eq!(key("203.0.113.9"), key("203.0.113.200"));
+        assert_ne!(key("203.0.113.9"), key("203.0.114.9"));
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:ffff::2"));
+        assert_eq!(key("[::ffff:203.0.113.9]"), key("203.0.113.1"));
+        assert_eq!(key("host.example"), b"host.example".to_vec());
+    }
+}
