@@ -39,6 +39,9 @@ enum What {
         log: PathBuf,
         /// Its labels (TSV, one row per client-day).
         labels: PathBuf,
+        /// Also print the lines counted or lost wrongly.
+        #[arg(long)]
+        detail: bool,
     },
     /// A log of the traffic model, with its own truth.
     Model {
@@ -85,7 +88,11 @@ fn main() {
     let args = Args::parse();
     let dir = tempfile::tempdir().expect("a temporary folder");
     let table = match args.what {
-        What::Labels { log, labels } => {
+        What::Labels {
+            log,
+            labels,
+            detail,
+        } => {
             let text = std::fs::read(&log).expect("read the log");
             let format = detect(text.split(|c| *c == b'\n').take(200)).unwrap_or(Format::Combined);
             let truth = score::truth_from_labels(
@@ -94,7 +101,20 @@ fn main() {
                 &std::fs::read_to_string(&labels).expect("read the labels"),
             );
             let db = import(&args.bin, dir.path(), &log);
-            score::score(&text, &format, &truth, &db)
+            let table = score::score(&text, &format, &truth, &db);
+            if detail {
+                let lines: Vec<&[u8]> = text.split(|c| *c == b'\n').collect();
+                let show = |n: usize| String::from_utf8_lossy(lines[n - 1]).into_owned();
+                for n in &table.bot_pageview_lines {
+                    println!("counted {n} [{}] {}", truth[n - 1].class, show(*n));
+                }
+                for (n, reason) in &table.lost_lines {
+                    let name = logtally::classify::bots::Reason::from_code(*reason)
+                        .map_or("?", |r| r.name());
+                    println!("lost {n} [{name}] {}", show(*n));
+                }
+            }
+            table
         }
         What::Model {
             lines,

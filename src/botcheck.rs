@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 
 use crate::classify::bots::{self, Reason};
 use crate::classify::network::{self, Ranges};
-use crate::classify::{kind, path, referrer, traits, DayClock, Method, Rules};
+use crate::classify::{browser_age, kind, path, referrer, traits, DayClock, Method, Rules};
 use crate::parse::Hit;
 use crate::rollup::aggregate::Event;
 use crate::rollup::behaviour::{self, Thresholds};
@@ -46,8 +46,10 @@ struct Record {
     visitor: i64,
     status: u16,
     kind: u8,
+    method: u8,
     bot: u8,
     traits: u8,
+    stale: bool,
 }
 
 /// Gathers hits, then reports.
@@ -141,7 +143,7 @@ impl<'p> BotCheck<'p> {
         let bot = bots::combine(
             by_agent,
             method != Method::None,
-            || bots::path_verdict(path_text.as_deref()),
+            || bots::path_verdict(path_text.as_deref(), (400..500).contains(&hit.status)),
             spam,
         );
         let referrer = host.map(|h| {
@@ -150,7 +152,9 @@ impl<'p> BotCheck<'p> {
         });
         let class = path_text.as_deref().map(|p| self.rules.pages.class(p));
         let datacenter = ip.is_some_and(|ip| Ranges::datacenters().contains(ip));
-        let http10 = hit.protocol.as_deref() == Some(b"HTTP/1.0");
+        let protocol = hit.protocol.as_deref();
+        let http10 = protocol == Some(b"HTTP/1.0");
+        let http1 = http10 || protocol == Some(b"HTTP/1.1");
         self.records.push(Record {
             day: self.clock.day(hit.ts_ms),
             ts: hit.ts_ms,
@@ -162,9 +166,13 @@ impl<'p> BotCheck<'p> {
             visitor: ((client as i64) << 32) | agent as i64,
             status: hit.status,
             kind: kind::kind(method, hit.status, class) as u8,
+            method: method as u8,
             bot,
-            traits: if datacenter { traits::DATACENTER } else { 0 }
-                | if http10 { traits::HTTP10 } else { 0 },
+            traits: traits::of(datacenter, http10, http1),
+            stale: agent_text.as_deref().is_some_and(|a| {
+                browser_age::stale_from(&a.to_ascii_lowercase())
+                    .is_some_and(|m| browser_age::month_of(hit.ts_ms) >= m)
+            }),
         });
     }
 
@@ -194,6 +202,7 @@ impl<'p> BotCheck<'p> {
                         .map(|(h, _)| self.strings.items[h as usize].as_str()),
                     campaign: false,
                     crawler: None,
+                    stale: r.stale,
                     origin: (i64::from(r.network) << 32) | i64::from(r.client),
                     traits: r.traits,
                     browser: "",
@@ -205,6 +214,7 @@ impl<'p> BotCheck<'p> {
                     status: r.status,
                     bytes: 0,
                     kind: r.kind,
+                    method: r.method,
                     bot: r.bot,
                 })
                 .collect();

@@ -69,11 +69,16 @@ pub enum Reason {
     Datacenter = 48,
     /// Layer 4: HTTP/1.0 from a browser agent, with an outside referrer or without subresources.
     Http10 = 49,
+    /// Layer 4: no subresources, and a browser well behind the versions people run that day.
+    StaleBrowser = 50,
+    /// Layer 4: no subresources, and HTTP/1.x from a browser agent on a site whose browsers all
+    /// speak HTTP/2 or 3.
+    LegacyProtocol = 51,
 }
 
 impl Reason {
     /// All reasons, in code order.
-    pub const ALL: [Reason; 28] = [
+    pub const ALL: [Reason; 30] = [
         Reason::SearchCrawler,
         Reason::AiCrawler,
         Reason::SocialPreview,
@@ -102,6 +107,8 @@ impl Reason {
         Reason::RegularInterval,
         Reason::Datacenter,
         Reason::Http10,
+        Reason::StaleBrowser,
+        Reason::LegacyProtocol,
     ];
 
     /// The reason for a stored code.
@@ -140,6 +147,8 @@ impl Reason {
             Reason::RegularInterval => "regular-interval",
             Reason::Datacenter => "datacenter",
             Reason::Http10 => "http10",
+            Reason::StaleBrowser => "stale-browser",
+            Reason::LegacyProtocol => "legacy-protocol",
         }
     }
 
@@ -181,6 +190,12 @@ impl Reason {
             Reason::Datacenter => "pages from a datacenter network, no subresources",
             Reason::Http10 => {
                 "HTTP/1.0 from a browser agent, with an outside referrer or no subresources"
+            }
+            Reason::StaleBrowser => {
+                "no subresources, and a browser 18 months (Safari: 3 years) behind the day's"
+            }
+            Reason::LegacyProtocol => {
+                "no subresources, and HTTP/1.x on a site whose browsers speak HTTP/2 or 3"
             }
         }
     }
@@ -339,14 +354,21 @@ const BARE_AGENTS: &[&str] = &[
     "mozilla/4.0 (compatible)",
 ];
 
-/// Layer 2: paths only vulnerability scanners ask for on most sites.
-pub fn is_probe_path(path: &str) -> bool {
+/// Paths a WordPress site serves to its owner and readers (its login, admin, stylesheets and
+/// scripts), which scanners also probe on every other site: a probe only where they are missing.
+const WORDPRESS_PREFIXES: &[&str] = &[
+    "/wp-login.php",
+    "/wp-admin",
+    "/xmlrpc.php",
+    "/wp-content/",
+    "/wp-includes/",
+];
+
+/// Layer 2: paths only vulnerability scanners ask for on most sites; WordPress's own paths only
+/// when the site answers them with an error (`failed`: a 4xx status), so the owner of a WordPress
+/// site and its readers' stylesheets are never probes.
+pub fn is_probe_path(path: &str, failed: bool) -> bool {
     const PREFIXES: &[&str] = &[
-        "/wp-login.php",
-        "/wp-admin",
-        "/xmlrpc.php",
-        "/wp-content/plugins/",
-        "/wp-includes/",
         "/.env",
         "/.git",
         "/.svn",
@@ -383,7 +405,8 @@ pub fn is_probe_path(path: &str) -> bool {
         ".bak", ".sql", ".old", ".swp", ".save", ".orig", "~", ".tar.gz", ".zip", ".7z", ".rar",
     ];
     let p = path.to_ascii_lowercase();
-    PREFIXES.iter().any(|x| p.starts_with(x))
+    (failed && WORDPRESS_PREFIXES.iter().any(|x| p.starts_with(x)))
+        || PREFIXES.iter().any(|x| p.starts_with(x))
         || (p.matches('/').count() == 1 && SUFFIXES.iter().any(|x| p.ends_with(x)))
 }
 
@@ -417,10 +440,10 @@ pub fn combine(by_agent: u8, has_method: bool, by_path: impl FnOnce() -> u8, spa
     }
 }
 
-/// Layer 2 for a path alone.
-pub fn path_verdict(path: Option<&str>) -> u8 {
+/// Layer 2 for a path and whether it was answered with a 4xx status.
+pub fn path_verdict(path: Option<&str>, failed: bool) -> u8 {
     match path {
-        Some(p) if is_probe_path(p) => Reason::ProbePath as u8,
+        Some(p) if is_probe_path(p, failed) => Reason::ProbePath as u8,
         Some(p) if is_robots_txt(p) => Reason::RobotsTxt as u8,
         _ => 0,
     }
@@ -575,7 +598,22 @@ mod tests {
             "/db.sql",
             "/vendor/phpunit/phpunit/src/Util/PHP/eval-stdin.php",
         ] {
-            assert!(is_probe_path(p), "{p}");
+            assert!(is_probe_path(p, true), "{p}");
+        }
+        for p in ["/.env", "/.git/config", "/backup.zip"] {
+            assert!(
+                is_probe_path(p, false),
+                "{p} is a probe whatever the answer"
+            );
+        }
+        for p in [
+            "/wp-login.php",
+            "/wp-admin/edit.php",
+            "/wp-includes/js/jquery/jquery.min.js",
+            "/wp-content/plugins/akismet/style.css",
+            "/xmlrpc.php",
+        ] {
+            assert!(!is_probe_path(p, false), "{p} served by a WordPress site");
         }
         for p in [
             "/",
@@ -584,7 +622,7 @@ mod tests {
             "/static/app.js",
             "/wp",
         ] {
-            assert!(!is_probe_path(p), "{p}");
+            assert!(!is_probe_path(p, true), "{p}");
         }
         assert!(is_robots_txt("/robots.txt"));
     }

@@ -122,10 +122,19 @@ impl Family {
         }
     }
 
+    /// Months after its release that a version of this family is stale: behind the versions most
+    /// people run, which alone is no proof of a script but with no subresources loaded is one.
+    fn stale_months(self) -> Month {
+        match self {
+            Family::Chrome | Family::Firefox => 18,
+            Family::Safari | Family::Msie => 36,
+        }
+    }
+
     /// Major versions ahead of the current release that a person may run (beta, dev, nightly).
     fn lead(self) -> u32 {
         match self {
-            Family::Chrome | Family::Firefox => 3,
+            Family::Chrome | Family::Firefox => 2,
             Family::Safari | Family::Msie => 1,
         }
     }
@@ -233,7 +242,12 @@ fn claimed(ua: &str) -> Option<(Family, u32)> {
     if let Some(v) = major_after(ua, "firefox/").or_else(|| major_after(ua, "fxios/")) {
         return Some((Family::Firefox, v));
     }
-    if ua.contains("safari/") {
+    // Version/N is Safari's only on Apple systems: Android's stock browser says Version/4.0
+    // whatever its age.
+    let apple = ["macintosh", "iphone", "ipad", "ipod"]
+        .iter()
+        .any(|d| ua.contains(d));
+    if apple && ua.contains("safari/") {
         if let Some(v) = major_after(ua, "version/") {
             return Some((Family::Safari, v));
         }
@@ -256,13 +270,21 @@ pub enum Age {
 }
 
 /// Unix milliseconds to months since year 0.
-fn month_of(ts_ms: i64) -> Month {
+pub fn month_of(ts_ms: i64) -> Month {
     let days = ts_ms.div_euclid(86_400_000);
     let date = chrono::DateTime::from_timestamp(days * 86_400, 0)
         .map(|d| d.date_naive())
         .unwrap_or_default();
     use chrono::Datelike;
     i64::from(date.year()) * 12 + i64::from(date.month0())
+}
+
+/// The month (since year 0, as [`month_of`]) from which a lowercase agent's browser is stale:
+/// 18 months after its release for Chrome and Firefox, 36 for Safari, iOS and IE; `None` for an
+/// agent without a dated browser.
+pub fn stale_from(ua: &str) -> Option<i64> {
+    let (family, version) = claimed(ua)?;
+    released(family, version).map(|r| r + family.stale_months())
 }
 
 /// Judges a lowercase user agent against the date of the hit.
@@ -348,6 +370,15 @@ mod tests {
         assert_eq!(current(Family::Safari, m(2025, 8)), 18);
         assert_eq!(released(Family::Safari, 22), None);
         assert_eq!(current(Family::Firefox, m(2015, 8)), 40);
+    }
+
+    #[test]
+    fn browsers_go_stale_before_they_are_old() {
+        let stale = stale_from(CHROME_44).unwrap();
+        assert!(stale > month_of(at(2015, 9)) && stale < month_of(at(2017, 6)));
+        let ios = stale_from(IOS_13).unwrap();
+        assert!(ios > month_of(at(2022, 6)) && ios < month_of(at(2023, 1)));
+        assert_eq!(stale_from("curl/8.0"), None);
     }
 
     #[test]

@@ -24,5 +24,12 @@ pub mod traits {
     pub const DATACENTER: u8 = 1;
     /// The request was HTTP/1.0, which no current browser speaks.
     pub const HTTP10: u8 = 2;
+    /// The request was HTTP/1.0 or 1.1 (not 2 or 3): browsers use HTTP/2 wherever a site offers it.
+    pub const HTTP1: u8 = 4;
+
+    /// The bits for a hit.
+    pub fn of(datacenter: bool, http10: bool, http1: bool) -> u8 {
+        u8::from(datacenter) * DATACENTER + u8::from(http10) * HTTP10 + u8::from(http1) * HTTP1
+    }
 }
 pub use visitor::{DayClock, Salts};

@@ -1144,8 +1144,11 @@ fn write_line(r: &Req, out: &mut Vec<u8>) {
     out.extend_from_slice(s.as_bytes());
 }
 
-/// Lines a day makes at scale 1 (measured on the model itself, to set the scale for a target).
-const LINES_PER_DAY_AT_SCALE_1: f64 = 30_000.0;
+/// Lines a day makes at scale 1, besides the monitors' and feed readers' fixed beat (measured on
+/// the model itself, to set the scale for a target).
+const LINES_PER_DAY_AT_SCALE_1: f64 = 11_100.0;
+/// Lines a day of the monitors and feed readers, whatever the scale.
+const FIXED_LINES_PER_DAY: f64 = 3_300.0;
 
 /// Writes the model's log and the truth of each of its lines.
 pub fn generate_labelled(cfg: &Config) -> (Vec<u8>, Vec<LineTruth>) {
@@ -1200,7 +1203,7 @@ pub fn generate_labelled(cfg: &Config) -> (Vec<u8>, Vec<LineTruth>) {
         fb_clicks: Vec::new(),
     };
     let per_day = cfg.lines as f64 / f64::from(cfg.days.max(1));
-    let scale = (per_day / LINES_PER_DAY_AT_SCALE_1).max(0.01);
+    let scale = ((per_day - FIXED_LINES_PER_DAY) / LINES_PER_DAY_AT_SCALE_1).max(0.01);
     let mut log = Vec::with_capacity(cfg.lines as usize * 220);
     let mut truth = Vec::with_capacity(cfg.lines as usize);
     let mut pending: BTreeMap<(i64, u64), Req> = BTreeMap::new();

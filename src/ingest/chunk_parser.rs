@@ -83,10 +83,10 @@ struct Cursor<'c> {
     visitors: foldhash::HashMap<(&'c [u8], u32), (i64, Origin)>,
     /// Origins of the current day by address. Cleared with `visitors`.
     origins: foldhash::HashMap<&'c [u8], Origin>,
-    /// Bot verdicts by (local agent id, day) (layer 1 depends on the day) and by local path id
-    /// (layer 2); page class by local path id.
+    /// Bot verdicts by (local agent id, day) (layer 1 depends on the day) and by (local path id,
+    /// answered 4xx) (layer 2); page class by local path id.
     agent_bots: foldhash::HashMap<(u32, i64), u8>,
-    path_bots: foldhash::HashMap<u32, u8>,
+    path_bots: foldhash::HashMap<(u32, bool), u8>,
     path_classes: foldhash::HashMap<u32, PathClass>,
 }
 
@@ -225,6 +225,7 @@ impl ChunkParser {
         method: Method,
         spam: bool,
         ts_ms: i64,
+        status: u16,
     ) -> u8 {
         let logged = self.format.records_agent();
         let by_agent = if agent == NONE {
@@ -243,9 +244,10 @@ impl ChunkParser {
             if path == NONE {
                 return 0;
             }
-            *cur.path_bots
-                .entry(path)
-                .or_insert_with(|| bots::path_verdict(Some(&out.paths.items[path as usize])))
+            let failed = (400..500).contains(&status);
+            *cur.path_bots.entry((path, failed)).or_insert_with(|| {
+                bots::path_verdict(Some(&out.paths.items[path as usize]), failed)
+            })
         };
         bots::combine(by_agent, method != Method::None, by_path, spam)
     }
@@ -292,7 +294,7 @@ impl ChunkParser {
                 .or_insert_with(|| geo.country(a).unwrap_or(0)),
             (Some(geo), Cow::Owned(a)) => geo.country(a).unwrap_or(0),
         };
-        let bot = self.bot_verdict(out, cur, agent, path, method, spam, hit.ts_ms);
+        let bot = self.bot_verdict(out, cur, agent, path, method, spam, hit.ts_ms, hit.status);
         let (visitor, origin) = match (&hit.addr, agent_key) {
             (Cow::Borrowed(addr), Some(key)) => match cur.visitors.get(&(*addr, key)) {
                 Some(v) => *v,
@@ -311,7 +313,9 @@ impl ChunkParser {
                 origin_of(&cur.salt, &hit.addr),
             ),
         };
-        let http10 = hit.protocol.as_deref() == Some(b"HTTP/1.0");
+        let protocol = hit.protocol.as_deref();
+        let http10 = protocol == Some(b"HTTP/1.0");
+        let http1 = http10 || protocol == Some(b"HTTP/1.1");
         Row {
             ts: hit.ts_ms,
             site,
@@ -329,11 +333,7 @@ impl ChunkParser {
                 .map_or(-1, |d| d.min(i64::MAX as u64) as i64),
             country,
             origin: origin.hash,
-            traits: if origin.datacenter {
-                traits::DATACENTER
-            } else {
-                0
-            } | if http10 { traits::HTTP10 } else { 0 },
+            traits: traits::of(origin.datacenter, http10, http1),
         }
     }
 

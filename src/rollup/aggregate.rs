@@ -29,6 +29,8 @@ pub struct Event<'n> {
     pub campaign: bool,
     /// The automated client the agent names (`GPTBot`), if any.
     pub crawler: Option<&'n str>,
+    /// The agent's browser is stale on that day (`classify::browser_age::stale_from`).
+    pub stale: bool,
     /// Browser, OS and device of the agent.
     pub browser: &'n str,
     /// OS family.
@@ -47,6 +49,8 @@ pub struct Event<'n> {
     pub bytes: i64,
     /// `classify::Kind` code.
     pub kind: u8,
+    /// `classify::Method` code.
+    pub method: u8,
     /// Bot reason, 0 for human.
     pub bot: u8,
     /// Salted hashes of the client's network and address (`classify::visitor::origin_hash`).
@@ -287,6 +291,7 @@ pub(crate) mod tests {
             referrer_host: None,
             campaign: false,
             crawler: None,
+            stale: false,
             origin: visitor,
             traits: 0,
             browser: "Firefox",
@@ -298,6 +303,7 @@ pub(crate) mod tests {
             status: 200,
             bytes: 100,
             kind: Kind::Page as u8,
+            method: 1,
             bot: 0,
         }
     }

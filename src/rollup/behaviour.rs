@@ -18,7 +18,7 @@ use super::aggregate::Event;
 use crate::classify::bots::Reason;
 use crate::classify::referrer::INTERNAL;
 use crate::classify::visitor::{origin_address, origin_network};
-use crate::classify::{traits, Kind};
+use crate::classify::{traits, Kind, Method};
 
 /// Behaviour thresholds (defaults from DESIGN.md; configurable).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -70,6 +70,9 @@ const FAST_PAGES_MS: i64 = 2_000;
 const RHYTHM_MIN_HITS: usize = 6;
 /// Gaps whose spread (standard deviation over mean) is below this are a machine's beat.
 const RHYTHM_MAX_SPREAD: f64 = 0.15;
+/// A client-day shorter than this that renders one page is a headless renderer's, when it comes
+/// from a datacenter without a referrer.
+const RENDER_MS: i64 = 10_000;
 /// A subresource counts for the page before it when it comes within this time.
 const SUBRESOURCE_WINDOW_MS: i64 = 60_000;
 
@@ -102,6 +105,13 @@ struct ClientDay<'n> {
     /// Root hits and hits without referrer (monitors).
     root: u32,
     no_referrer: u32,
+    /// Its agent's browser is stale that day.
+    stale: bool,
+    /// Its first and last hit.
+    first_hit: i64,
+    last_hit: i64,
+    /// Requests over HTTP/1.x.
+    http1: u32,
 }
 
 impl<'n> ClientDay<'n> {
@@ -126,6 +136,10 @@ impl<'n> ClientDay<'n> {
             whole_day: None,
             root: 0,
             no_referrer: 0,
+            stale: e.stale,
+            first_hit: e.ts,
+            last_hit: e.ts,
+            http1: 0,
         }
     }
 
@@ -147,10 +161,13 @@ struct AgentDay {
 }
 
 /// Whether an event is a subresource a page loads: an asset (any status: a browser asks for what
-/// the page names, found or not), or another non-page request referred by the site itself (an API
-/// call from the page).
+/// the page names, found or not), or another GET referred by the site itself (an API call from
+/// the page; a form's POST is no proof of a browser).
 fn is_subresource(e: &Event<'_>) -> bool {
-    e.kind == Kind::Asset as u8 || (e.kind == Kind::Other as u8 && e.source == Some(INTERNAL))
+    e.kind == Kind::Asset as u8
+        || (e.kind == Kind::Other as u8
+            && e.method == Method::Get as u8
+            && e.source == Some(INTERNAL))
 }
 
 /// Whether an ingest reason marks a client that hides what it is (a probe, junk, a script's or a
@@ -201,6 +218,21 @@ struct Rotation {
 struct SiteDay {
     /// Successful asset requests: the site serves subresources.
     assets: u32,
+    /// Clients that loaded subresources (browsers at work), and those of them over HTTP/2 or 3.
+    browsers: u32,
+    modern: u32,
+}
+
+impl SiteDay {
+    /// The site serves subresources: a browser that fetched none is unusual.
+    fn serves(&self) -> bool {
+        self.assets >= 3
+    }
+
+    /// The site's browsers all speak HTTP/2 or 3: the site offers it.
+    fn modern(&self) -> bool {
+        self.browsers >= 3 && f64::from(self.modern) >= 0.9 * f64::from(self.browsers)
+    }
 }
 
 /// Three or more pages faster apart, on average, than anyone reads.
@@ -225,14 +257,27 @@ fn verdict(
     if let Some(r) = c.whole_day {
         return Some(r);
     }
-    if c.requests >= t.errors_min_requests && c.errors as f64 > t.errors_share * c.requests as f64 {
+    if c.loads == 0
+        && c.requests >= t.errors_min_requests
+        && c.errors as f64 > t.errors_share * c.requests as f64
+    {
         return Some(Reason::MostlyErrors as u8);
+    }
+    if c.loads > 0
+        && c.pages == 1
+        && c.referred_pages == 0
+        && c.traits & traits::DATACENTER != 0
+        && c.last_hit - c.first_hit < RENDER_MS
+    {
+        // One page rendered with all it needs in a few seconds, from a cloud network, with no
+        // referrer: a headless renderer (a person on a VPN comes from somewhere, or reads on).
+        return Some(Reason::Datacenter as u8);
     }
     if !c.bare() {
         // A browser at work, or no page views at all: only a beat on one path gives it away.
         return (c.loads == 0 && rhythm).then_some(Reason::RegularInterval as u8);
     }
-    let serves = site.assets >= 3;
+    let serves = site.serves();
     let reason = if c.traits & traits::DATACENTER != 0 {
         Reason::Datacenter
     } else if c.traits & traits::HTTP10 != 0 {
@@ -241,6 +286,10 @@ fn verdict(
         Reason::AgentRotation
     } else if serves && spread {
         Reason::AgentSpread
+    } else if serves && c.stale {
+        Reason::StaleBrowser
+    } else if serves && site.modern() && c.http1 == c.requests {
+        Reason::LegacyProtocol
     } else if rhythm {
         Reason::RegularInterval
     } else if c.max_path_hits > t.repeated_path {
@@ -273,7 +322,9 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds) {
             .entry((e.site, e.visitor))
             .or_insert_with(|| ClientDay::new(e));
         c.requests += 1;
+        c.last_hit = e.ts;
         c.traits |= e.traits;
+        c.http1 += u32::from(e.traits & traits::HTTP1 != 0);
         c.errors += u32::from((400..500).contains(&e.status));
         if let Some(p) = e.path {
             let n = path_hits.entry((e.site, e.visitor, p)).or_default();
@@ -293,20 +344,29 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds) {
             }
         }
         if e.kind == Kind::Page as u8 {
+            // The site's own address as the referrer of a client's first page is made up: a
+            // person gets there from one of its pages, which the log would show.
+            let internal = e.source == Some(INTERNAL);
+            if (e.referrer_host.is_some() || e.source.is_some()) && !(internal && c.pages == 0) {
+                c.referred_pages += 1;
+                c.outside_referred += u32::from(!internal);
+            }
             c.pages += 1;
             c.page_times.push(e.ts);
             c.last_page = Some(e.ts);
-            if e.referrer_host.is_some() || e.source.is_some() {
-                c.referred_pages += 1;
-                if e.source != Some(INTERNAL) {
-                    c.outside_referred += 1;
-                }
-            }
         } else if is_subresource(e)
             && c.last_page
                 .is_some_and(|p| e.ts - p <= SUBRESOURCE_WINDOW_MS)
         {
             c.loads += 1;
+        }
+    }
+
+    for c in clients.values() {
+        if c.loads > 0 && c.ingest_reason.is_none() {
+            let site = sites.entry(c.site).or_default();
+            site.browsers += 1;
+            site.modern += u32::from(c.http1 == 0);
         }
     }
 

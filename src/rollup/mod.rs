@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use crate::classify::{agent, bots, geo, referrer};
+use crate::classify::{agent, bots, browser_age, geo, referrer};
 use crate::store::batch::BUCKET_MS;
 use aggregate::Event;
 
@@ -112,6 +112,8 @@ struct AgentNames {
     os: String,
     device: String,
     crawler: Option<String>,
+    /// Month (`browser_age::month_of`) from which its browser is stale.
+    stale_from: Option<i64>,
 }
 
 /// Names for dictionary ids, loaded as needed and kept for the run.
@@ -160,8 +162,15 @@ impl Names {
             }
             if let Some(a) = e.agent.filter(|a| !self.agents.contains_key(a)) {
                 let info = conn
-                    .query_row("SELECT coalesce(browser, 'Other'), coalesce(os, 'Other'), coalesce(device, 'Other'), crawler FROM agents WHERE id = ?1", [a], |r| {
-                        Ok(AgentNames { browser: r.get(0)?, os: r.get(1)?, device: r.get(2)?, crawler: r.get(3)? })
+                    .query_row("SELECT coalesce(browser, 'Other'), coalesce(os, 'Other'), coalesce(device, 'Other'), crawler, agent FROM agents WHERE id = ?1", [a], |r| {
+                        let agent: String = r.get(4)?;
+                        Ok(AgentNames {
+                            browser: r.get(0)?,
+                            os: r.get(1)?,
+                            device: r.get(2)?,
+                            crawler: r.get(3)?,
+                            stale_from: browser_age::stale_from(&agent.to_ascii_lowercase()),
+                        })
                     })
                     .optional()?;
                 self.agents.insert(
@@ -171,6 +180,7 @@ impl Names {
                         os: "Other".into(),
                         device: "Other".into(),
                         crawler: None,
+                        stale_from: None,
                     }),
                 );
             }
@@ -194,6 +204,7 @@ struct RawEvent {
     country: Option<i64>,
     origin: Option<i64>,
     traits: u8,
+    method: u8,
 }
 
 /// Merged rowid ranges holding the events of `[start, end)`.
@@ -216,7 +227,7 @@ pub fn id_ranges(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Ve
 fn load_day(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Vec<RawEvent>> {
     let mut out = Vec::new();
     let mut stmt = conn.prepare_cached(
-        "SELECT id, ts, site, path, referrer, agent, visitor, status, bytes, kind, bot, country, origin, traits FROM events
+        "SELECT id, ts, site, path, referrer, agent, visitor, status, bytes, kind, bot, country, origin, traits, method FROM events
          WHERE id BETWEEN ?1 AND ?2 AND ts >= ?3 AND ts < ?4",
     )?;
     for (lo, hi) in id_ranges(conn, start, end)? {
@@ -237,6 +248,7 @@ fn load_day(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Vec<Raw
                 country: r.get(11)?,
                 origin: r.get(12)?,
                 traits: r.get(13)?,
+                method: r.get(14)?,
             });
         }
     }
@@ -269,10 +281,11 @@ fn compute_day(
     conn.execute_batch("COMMIT")?;
     let raw = loaded?;
     let max_id = raw.iter().map(|e| e.id).max().unwrap_or(0).max(span_max);
+    let month = browser_age::month_of(start);
     let mut events: Vec<Event> = raw
         .iter()
         .map(|e| {
-            let (browser, os, device, crawler) = match e.agent {
+            let (browser, os, device, crawler, stale) = match e.agent {
                 Some(a) => {
                     let n = &names.agents[&a];
                     (
@@ -280,9 +293,10 @@ fn compute_day(
                         n.os.as_str(),
                         n.device.as_str(),
                         n.crawler.as_deref(),
+                        n.stale_from.is_some_and(|m| month >= m),
                     )
                 }
-                None => ("Other", "Other", "Other", None),
+                None => ("Other", "Other", "Other", None, false),
             };
             let referrer = e.referrer.map(|r| &names.sources[&r]);
             Event {
@@ -295,6 +309,7 @@ fn compute_day(
                     .filter(|h| !h.is_empty()),
                 campaign: referrer.is_some_and(|(_, _, c)| *c),
                 crawler,
+                stale,
                 browser,
                 os,
                 device,
@@ -304,6 +319,7 @@ fn compute_day(
                 status: e.status,
                 bytes: e.bytes.unwrap_or(0),
                 kind: e.kind,
+                method: e.method,
                 // Behaviour verdicts of an earlier rollup are decided again with the whole day.
                 bot: if bots::is_behaviour(e.bot) { 0 } else { e.bot },
                 // Rows written before origins were recorded: each visitor its own address.

@@ -57,6 +57,10 @@ pub struct Table {
     pub bot_visitors_counted: u64,
     /// Per class.
     pub classes: BTreeMap<String, ClassRow>,
+    /// Line numbers (1-based) of the bots' page views counted as human.
+    pub bot_pageview_lines: Vec<usize>,
+    /// Line numbers of the people's page views lost, with the reason code logtally gave.
+    pub lost_lines: Vec<(usize, u8)>,
 }
 
 impl Table {
@@ -164,8 +168,9 @@ impl fmt::Display for Table {
 /// A client-day: (address, agent, UTC day number).
 type ClientDay = (Vec<u8>, Vec<u8>, i64);
 
-/// One parsed line: its client-day and truth.
+/// One parsed line: its number, client-day and truth.
 struct Line<'t> {
+    number: usize,
     client_day: ClientDay,
     truth: &'t Truth,
 }
@@ -186,6 +191,7 @@ pub fn score(log: &[u8], format: &Format, truth: &[Truth], db: &Path) -> Table {
         }
         if let Ok(hit) = format.parse(raw) {
             lines.push(Line {
+                number: i + 1,
                 client_day: (
                     hit.addr.to_vec(),
                     hit.user_agent.as_deref().unwrap_or(b"-").to_vec(),
@@ -223,9 +229,15 @@ pub fn score(log: &[u8], format: &Format, truth: &[Truth], db: &Path) -> Table {
         table.reported_pageviews += u64::from(counted);
         match (t.pageview, counted) {
             (true, true) => table.both += 1,
-            (false, true) if !t.human => table.bot_pageviews_counted += 1,
+            (false, true) if !t.human => {
+                table.bot_pageviews_counted += 1;
+                table.bot_pageview_lines.push(line.number);
+            }
             (false, true) => table.non_pages_counted += 1,
-            (true, false) if *bot != 0 => table.lost_as_bot += 1,
+            (true, false) if *bot != 0 => {
+                table.lost_as_bot += 1;
+                table.lost_lines.push((line.number, *bot));
+            }
             (true, false) => table.lost_as_non_page += 1,
             (false, false) => {}
         }

@@ -5,7 +5,7 @@
 -- or network, or one agent spread over many, and nothing can be linked once the salt is deleted.
 ALTER TABLE events ADD COLUMN origin INTEGER;
 -- What the address and request said at ingest (bits): 1 the address is in a datacenter network,
--- 2 the request was HTTP/1.0.
+-- 2 the request was HTTP/1.0, 4 it was HTTP/1.0 or 1.1.
 ALTER TABLE events ADD COLUMN traits INTEGER NOT NULL DEFAULT 0;
 
 -- The automated client an agent names (GPTBot, Googlebot, curl...), for `stats bots`.
