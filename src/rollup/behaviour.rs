@@ -19,6 +19,7 @@ use crate::classify::bots::Reason;
 use crate::classify::referrer::INTERNAL;
 use crate::classify::visitor::{origin_address, origin_network};
 use crate::classify::{traits, Kind, Method};
+use crate::store::facts::Window;
 
 /// Behaviour thresholds (defaults from DESIGN.md; configurable).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -73,7 +74,8 @@ const RHYTHM_MAX_SPREAD: f64 = 0.15;
 /// A client-day shorter than this that renders one page is a headless renderer's, when it comes
 /// from a datacenter without a referrer.
 const RENDER_MS: i64 = 10_000;
-/// A subresource counts for the page before it when it comes within this time.
+/// A subresource counts for a page when it comes within this time of it, before or after: a
+/// server logs a request when it ends, so a page's stylesheet may be logged before the page.
 const SUBRESOURCE_WINDOW_MS: i64 = 60_000;
 
 /// One client's day (a visitor hash: address + agent + day).
@@ -88,13 +90,14 @@ struct ClientDay<'n> {
     pages: u32,
     /// Subresources that followed a page within [`SUBRESOURCE_WINDOW_MS`].
     loads: u32,
+    /// Page views of pages known to load subresources.
+    loading_pages: u32,
     /// Pages with a referrer, and with an outside one.
     referred_pages: u32,
     outside_referred: u32,
-    /// Page times, for speed.
+    /// Page times, for speed, and subresource times, to tie them to pages (both in time order).
     page_times: Vec<i64>,
-    /// Last page time, to tie subresources to it.
-    last_page: Option<i64>,
+    subresource_times: Vec<i64>,
     /// Most hits on a single path, and that path.
     max_path_hits: u32,
     max_path: Option<&'n str>,
@@ -105,8 +108,11 @@ struct ClientDay<'n> {
     /// Root hits and hits without referrer (monitors).
     root: u32,
     no_referrer: u32,
-    /// Its agent's browser is stale that day.
+    /// Its agent's browser is stale that day, or years out of date.
     stale: bool,
+    old: bool,
+    /// Its first page named the site itself as referrer, with no page before it.
+    phantom_referrer: bool,
     /// Its first and last hit.
     first_hit: i64,
     last_hit: i64,
@@ -126,10 +132,11 @@ impl<'n> ClientDay<'n> {
             errors: 0,
             pages: 0,
             loads: 0,
+            loading_pages: 0,
             referred_pages: 0,
             outside_referred: 0,
             page_times: Vec::new(),
-            last_page: None,
+            subresource_times: Vec::new(),
             max_path_hits: 0,
             max_path: None,
             ingest_reason: None,
@@ -137,15 +144,22 @@ impl<'n> ClientDay<'n> {
             root: 0,
             no_referrer: 0,
             stale: e.stale,
+            old: e.old,
+            phantom_referrer: false,
             first_hit: e.ts,
             last_hit: e.ts,
             http1: 0,
         }
     }
 
-    /// Loaded no subresource after any page, though it viewed pages.
-    fn bare(&self) -> bool {
+    /// Viewed pages and loaded no subresource after any.
+    fn unloaded(&self) -> bool {
         self.pages > 0 && self.loads == 0
+    }
+
+    /// Loaded no subresource after any page, though it viewed pages that load them.
+    fn bare(&self) -> bool {
+        self.loading_pages > 0 && self.loads == 0
     }
 }
 
@@ -160,13 +174,15 @@ struct AgentDay {
     no_referrer: u32,
 }
 
-/// Whether an event is a subresource a page loads: an asset (any status: a browser asks for what
-/// the page names, found or not), or another GET referred by the site itself (an API call from
-/// the page; a form's POST is no proof of a browser).
+/// Whether an event is a subresource a page loads: an asset with a referrer (any status: a
+/// browser asks for what the page names, found or not; a favicon or a hotlinked file fetched
+/// without one proves nothing), or another successful GET referred by the site itself (an API
+/// call from the page; a form's POST, or a redirect to the page, is no proof of a browser).
 fn is_subresource(e: &Event<'_>) -> bool {
-    e.kind == Kind::Asset as u8
+    (e.kind == Kind::Asset as u8 && e.referrer_host.is_some())
         || (e.kind == Kind::Other as u8
             && e.method == Method::Get as u8
+            && ((200..300).contains(&e.status) || e.status == 304)
             && e.source == Some(INTERNAL))
 }
 
@@ -187,6 +203,19 @@ fn hides(reason: u8) -> bool {
     ]
     .iter()
     .any(|r| *r as u8 == reason)
+}
+
+/// How many of `times` lie within `window` of one of `anchors` (both sorted).
+fn near(times: &[i64], anchors: &[i64], window: i64) -> u32 {
+    let mut i = 0;
+    let mut n = 0;
+    for t in times {
+        while i < anchors.len() && anchors[i] < t - window {
+            i += 1;
+        }
+        n += u32::from(i < anchors.len() && anchors[i] <= t + window);
+    }
+    n
 }
 
 /// Whether the hits' gaps beat like a clock.
@@ -213,25 +242,37 @@ struct Rotation {
     agents: bool,
 }
 
-/// Site-wide facts of the day.
-#[derive(Default)]
-struct SiteDay {
-    /// Successful asset requests: the site serves subresources.
-    assets: u32,
-    /// Clients that loaded subresources (browsers at work), and those of them over HTTP/2 or 3.
-    browsers: u32,
-    modern: u32,
+/// What a site's browsers do, over a window of days around the one decided (`store::facts`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SiteProfile {
+    /// The site serves subresources: a browser that fetched none is unusual.
+    pub serves: bool,
+    /// Its browsers speak HTTP/2 or 3: the site offers it.
+    pub modern: bool,
+    /// The host its subresource requests name as referrer: its own.
+    pub own_host: Option<String>,
+    /// The pages its subresource requests name as referrer (`classify::referrer::page_key`): the
+    /// pages that load subresources.
+    pub pages: std::collections::HashSet<i64>,
 }
 
-impl SiteDay {
-    /// The site serves subresources: a browser that fetched none is unusual.
-    fn serves(&self) -> bool {
-        self.assets >= 3
-    }
+/// Referred subresource requests a window needs before it says anything.
+const MIN_REFERRED_ASSETS: u64 = 10;
 
-    /// The site's browsers all speak HTTP/2 or 3: the site offers it.
-    fn modern(&self) -> bool {
-        self.browsers >= 3 && f64::from(self.modern) >= 0.9 * f64::from(self.browsers)
+impl SiteProfile {
+    /// The profile a window of facts shows.
+    pub fn from_window(w: &Window) -> SiteProfile {
+        let enough = w.referred_assets >= MIN_REFERRED_ASSETS;
+        SiteProfile {
+            serves: enough,
+            modern: enough && w.referred_assets_http1 * 10 < w.referred_assets,
+            own_host: w
+                .top_host
+                .as_ref()
+                .filter(|(_, n)| enough && 2 * n >= w.referred_assets)
+                .map(|(h, _)| h.clone()),
+            pages: w.pages.clone(),
+        }
     }
 }
 
@@ -249,7 +290,7 @@ fn fast_pages(c: &ClientDay<'_>) -> bool {
 fn verdict(
     c: &ClientDay<'_>,
     t: &Thresholds,
-    site: &SiteDay,
+    site: &SiteProfile,
     rotating: Rotation,
     spread: bool,
     rhythm: bool,
@@ -257,46 +298,55 @@ fn verdict(
     if let Some(r) = c.whole_day {
         return Some(r);
     }
+    if c.old && c.loads == 0 {
+        return Some(Reason::ObsoleteBrowser as u8);
+    }
     if c.loads == 0
         && c.requests >= t.errors_min_requests
         && c.errors as f64 > t.errors_share * c.requests as f64
     {
         return Some(Reason::MostlyErrors as u8);
     }
-    if c.loads > 0
-        && c.pages == 1
-        && c.referred_pages == 0
-        && c.traits & traits::DATACENTER != 0
-        && c.last_hit - c.first_hit < RENDER_MS
+    let datacenter = c.traits & traits::DATACENTER != 0;
+    if datacenter
+        && c.pages > 0
+        && (c.stale
+            || (c.pages == 1 && c.referred_pages == 0 && c.last_hit - c.first_hit < RENDER_MS))
     {
-        // One page rendered with all it needs in a few seconds, from a cloud network, with no
-        // referrer: a headless renderer (a person on a VPN comes from somewhere, or reads on).
+        // A cloud network rendering pages with a browser long out of date, or one page with all
+        // it needs in a few seconds and no referrer: a headless renderer (a person on a VPN
+        // comes from somewhere, or reads on).
         return Some(Reason::Datacenter as u8);
     }
-    if !c.bare() {
+    if !c.unloaded() {
         // A browser at work, or no page views at all: only a beat on one path gives it away.
         return (c.loads == 0 && rhythm).then_some(Reason::RegularInterval as u8);
     }
-    let serves = site.serves();
+    // Pages viewed and nothing loaded: signs that need no knowledge of the pages...
     let reason = if c.traits & traits::DATACENTER != 0 {
         Reason::Datacenter
     } else if c.traits & traits::HTTP10 != 0 {
         Reason::Http10
-    } else if rotating.address_flagged || (serves && rotating.agents) {
+    } else if rotating.address_flagged {
         Reason::AgentRotation
-    } else if serves && spread {
-        Reason::AgentSpread
-    } else if serves && c.stale {
+    } else if c.stale && (c.bare() || !site.serves) {
         Reason::StaleBrowser
-    } else if serves && site.modern() && c.http1 == c.requests {
-        Reason::LegacyProtocol
     } else if rhythm {
         Reason::RegularInterval
     } else if c.max_path_hits > t.repeated_path {
         Reason::RepeatedPath
     } else if c.pages > t.many_pageviews {
         Reason::ManyPageViews
-    } else if serves && (c.pages >= 2 && c.referred_pages == 0 || fast_pages(c)) {
+    } else if !c.bare() {
+        return None;
+    // ...and signs that hold only where the pages viewed load subresources.
+    } else if rotating.agents {
+        Reason::AgentRotation
+    } else if spread {
+        Reason::AgentSpread
+    } else if site.modern && c.http1 == c.requests {
+        Reason::LegacyProtocol
+    } else if c.pages >= 2 && c.referred_pages == 0 || fast_pages(c) || c.phantom_referrer {
         Reason::NoSubresources
     } else {
         return None;
@@ -304,20 +354,16 @@ fn verdict(
     Some(reason as u8)
 }
 
-/// Flags the bots of one day of events in place (events already flagged keep their reason).
-/// Events must be in time order within each visitor (rollup reads them in file order).
-pub fn flag(events: &mut [Event<'_>], t: &Thresholds) {
+/// Flags the bots of one day of events in place (events already flagged keep their reason), with
+/// each site's profile (`profiles`: a site missing from it has none).
+pub fn flag(events: &mut [Event<'_>], t: &Thresholds, profiles: &HashMap<&str, SiteProfile>) {
     let mut clients: HashMap<(&str, i64), ClientDay> = HashMap::new();
-    let mut sites: HashMap<&str, SiteDay> = HashMap::new();
     // Hits per (site, visitor, path) in one flat map: no map per visitor.
     let mut path_hits: HashMap<(&str, i64, &str), u32> = HashMap::new();
     let mut order: Vec<usize> = (0..events.len()).collect();
     order.sort_by_key(|&i| events[i].ts);
     for &i in &order {
         let e = &events[i];
-        if e.kind == Kind::Asset as u8 && (e.status < 400) {
-            sites.entry(e.site).or_default().assets += 1;
-        }
         let c = clients
             .entry((e.site, e.visitor))
             .or_insert_with(|| ClientDay::new(e));
@@ -344,30 +390,28 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds) {
             }
         }
         if e.kind == Kind::Page as u8 {
+            c.loading_pages += u32::from(
+                profiles
+                    .get(e.site)
+                    .is_some_and(|p| p.pages.contains(&e.page_key)),
+            );
             // The site's own address as the referrer of a client's first page is made up: a
             // person gets there from one of its pages, which the log would show.
             let internal = e.source == Some(INTERNAL);
-            if (e.referrer_host.is_some() || e.source.is_some()) && !(internal && c.pages == 0) {
+            if internal && c.pages == 0 {
+                c.phantom_referrer = true;
+            } else if e.referrer_host.is_some() || e.source.is_some() {
                 c.referred_pages += 1;
                 c.outside_referred += u32::from(!internal);
             }
             c.pages += 1;
             c.page_times.push(e.ts);
-            c.last_page = Some(e.ts);
-        } else if is_subresource(e)
-            && c.last_page
-                .is_some_and(|p| e.ts - p <= SUBRESOURCE_WINDOW_MS)
-        {
-            c.loads += 1;
+        } else if is_subresource(e) {
+            c.subresource_times.push(e.ts);
         }
     }
-
-    for c in clients.values() {
-        if c.loads > 0 && c.ingest_reason.is_none() {
-            let site = sites.entry(c.site).or_default();
-            site.browsers += 1;
-            site.modern += u32::from(c.http1 == 0);
-        }
+    for c in clients.values_mut() {
+        c.loads = near(&c.subresource_times, &c.page_times, SUBRESOURCE_WINDOW_MS);
     }
 
     // Neighbours: agents per address and per /24, addresses per agent.
@@ -418,7 +462,7 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds) {
         }
         let address = &by_address[&(c.site, c.address)];
         let rotating = Rotation {
-            address_flagged: c.bare() && address.1,
+            address_flagged: c.unloaded() && address.1,
             agents: c.bare()
                 && (address.0.len() as u32 >= t.rotation_agents
                     || by_network
@@ -432,7 +476,8 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds) {
                     && f64::from(a.thin) >= t.spread_share * f64::from(a.visitors)
             });
         let rhythm = rhythm_of.get_mut(key).is_some_and(|times| regular(times));
-        let site = sites.entry(c.site).or_default();
+        let none = SiteProfile::default();
+        let site = profiles.get(c.site).unwrap_or(&none);
         if let Some(r) = verdict(c, t, site, rotating, spread, rhythm) {
             verdicts.insert(*key, r);
         }
@@ -458,6 +503,7 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::referrer::page_key;
     use crate::rollup::aggregate::tests::ev as page;
 
     const MIN: i64 = 60_000;
@@ -486,9 +532,69 @@ mod tests {
         events.iter().map(|e| e.bot).collect()
     }
 
-    /// Three people loading pages with their assets, so the site serves subresources.
+    /// Three people loading pages with their assets.
     fn people() -> Vec<Event<'static>> {
         (100..103).flat_map(|v| browsed(v, v, "/")).collect()
+    }
+
+    /// Site `s` serves subresources over HTTP/2.
+    fn serving() -> HashMap<&'static str, SiteProfile> {
+        let mut m = HashMap::new();
+        m.insert(
+            "s",
+            SiteProfile {
+                serves: true,
+                modern: true,
+                own_host: None,
+                pages: ["/", "/a", "/b", "/c", "/page", "/same", "/admin-page"]
+                    .iter()
+                    .map(|p| page_key(p))
+                    .chain((0..101).map(|i| page_key(&format!("/p{i}"))))
+                    .collect(),
+            },
+        );
+        m
+    }
+
+    #[test]
+    fn subresources_count_for_pages_within_a_minute_either_side() {
+        assert_eq!(near(&[0, 30_000, 200_000], &[50_000], 60_000), 2);
+        assert_eq!(near(&[], &[1], 60_000), 0);
+        assert_eq!(near(&[5], &[], 60_000), 0);
+        assert_eq!(near(&[-60_000, 60_000, 60_001], &[0], 60_000), 2);
+    }
+
+    #[test]
+    fn a_profile_needs_enough_facts() {
+        let w = |assets, http1, host: Option<(&str, u64)>| Window {
+            referred_assets: assets,
+            referred_assets_http1: http1,
+            top_host: host.map(|(h, n)| (h.to_string(), n)),
+            pages: Default::default(),
+        };
+        assert_eq!(
+            SiteProfile::from_window(&w(9, 0, Some(("a.example", 9)))),
+            SiteProfile::default()
+        );
+        let p = SiteProfile::from_window(&w(20, 1, Some(("a.example", 12))));
+        assert!(p.serves && p.modern);
+        assert_eq!(p.own_host.as_deref(), Some("a.example"));
+        let p = SiteProfile::from_window(&w(20, 2, Some(("a.example", 9))));
+        assert!(p.serves && !p.modern && p.own_host.is_none());
+    }
+
+    #[test]
+    fn without_subresource_facts_bare_clients_need_a_stronger_sign() {
+        // The same spread-thin agent on a site that is not known to serve subresources.
+        let mut events = Vec::new();
+        for address in 0..6 {
+            let mut e = ev(50 + address, "/");
+            e.agent = 999;
+            e.origin = (address << 32) | (1000 + address);
+            events.push(e);
+        }
+        flag(&mut events, &Thresholds::default(), &HashMap::new());
+        assert!(events.iter().all(|e| e.bot == 0));
     }
 
     #[test]
@@ -503,7 +609,7 @@ mod tests {
                     e
                 })
                 .collect();
-            flag(&mut events, &t);
+            flag(&mut events, &t, &serving());
             assert!(flagged(&events).iter().all(|b| *b == expect), "{n} hits");
         }
     }
@@ -513,7 +619,7 @@ mod tests {
         let mut events: Vec<Event> = (0..150)
             .flat_map(|i| browsed(1, i, "/admin-page"))
             .collect();
-        flag(&mut events, &Thresholds::default());
+        flag(&mut events, &Thresholds::default(), &serving());
         assert!(flagged(&events).iter().all(|b| *b == 0));
     }
 
@@ -532,7 +638,7 @@ mod tests {
                     e
                 })
                 .collect();
-            flag(&mut events, &Thresholds::default());
+            flag(&mut events, &Thresholds::default(), &serving());
             assert_eq!(events[0].bot, expect, "{n} views");
         }
     }
@@ -551,7 +657,7 @@ mod tests {
                 e.status = 404;
                 e.kind = Kind::Other as u8;
             }
-            flag(&mut events, &Thresholds::default());
+            flag(&mut events, &Thresholds::default(), &serving());
             events[requests - 1].bot
         };
         assert_eq!(run(9, 9), 0, "under 10 requests");
@@ -571,7 +677,7 @@ mod tests {
         ];
         events[1].bot = Reason::RobotsTxt as u8;
         events[4].bot = Reason::ProbePath as u8;
-        flag(&mut events, &Thresholds::default());
+        flag(&mut events, &Thresholds::default(), &serving());
         let r = Reason::RobotsTxt as u8;
         let p = Reason::ProbePath as u8;
         assert_eq!(flagged(&events), vec![r, r, r, p, p, 0]);
@@ -585,7 +691,7 @@ mod tests {
         vpn_page.traits = traits::DATACENTER;
         vpn_css.traits = traits::DATACENTER;
         let mut events = vec![bare, vpn_page, vpn_css];
-        flag(&mut events, &Thresholds::default());
+        flag(&mut events, &Thresholds::default(), &serving());
         assert_eq!(flagged(&events), vec![Reason::Datacenter as u8, 0, 0]);
     }
 
@@ -604,7 +710,7 @@ mod tests {
                 events.push(e);
             }
         }
-        flag(&mut events, &Thresholds::default());
+        flag(&mut events, &Thresholds::default(), &serving());
         let rot = Reason::AgentRotation as u8;
         assert_eq!(&flagged(&events)[6..9], &[rot, rot, rot]);
         assert!(flagged(&events)[9..].iter().all(|b| *b == 0));
@@ -618,7 +724,7 @@ mod tests {
         let mut other = ev(2, "/");
         other.origin = 9;
         let mut events = vec![probe, other];
-        flag(&mut events, &Thresholds::default());
+        flag(&mut events, &Thresholds::default(), &serving());
         assert_eq!(events[1].bot, Reason::AgentRotation as u8);
     }
 
@@ -631,7 +737,7 @@ mod tests {
             e.origin = (address << 32) | (1000 + address);
             events.push(e);
         }
-        flag(&mut events, &Thresholds::default());
+        flag(&mut events, &Thresholds::default(), &serving());
         assert!(events[6..]
             .iter()
             .all(|e| e.bot == Reason::AgentSpread as u8));
@@ -643,7 +749,7 @@ mod tests {
             e.origin = (address << 32) | (1000 + address);
             events.push(e);
         }
-        flag(&mut events, &Thresholds::default());
+        flag(&mut events, &Thresholds::default(), &serving());
         assert!(events[6..].iter().all(|e| e.bot == 0));
     }
 
@@ -656,7 +762,7 @@ mod tests {
                 e
             })
             .collect();
-        flag(&mut events, &Thresholds::default());
+        flag(&mut events, &Thresholds::default(), &serving());
         assert_eq!(events[0].bot, Reason::RegularInterval as u8);
         // The same number of hits at a person's irregular pace.
         let mut events: Vec<Event> = [0, 3, 4, 19, 25, 61]
@@ -667,7 +773,7 @@ mod tests {
                 e
             })
             .collect();
-        flag(&mut events, &Thresholds::default());
+        flag(&mut events, &Thresholds::default(), &serving());
         assert_eq!(events[0].bot, 0);
     }
 
@@ -683,7 +789,7 @@ mod tests {
         }
         // A returning visitor: one page from a search, assets cached.
         events.push(ev(2, "/c"));
-        flag(&mut events, &Thresholds::default());
+        flag(&mut events, &Thresholds::default(), &serving());
         assert_eq!(
             &flagged(&events)[6..],
             &[
@@ -696,40 +802,32 @@ mod tests {
 
     #[test]
     fn an_agent_of_many_visitors_fetching_only_the_root_without_referrer_is_a_monitor() {
+        // Health checks: HEAD / from many addresses, no page views, no referrer.
         let run = |visitors: i64, root_share_high: bool, referrer: bool| {
             let mut events: Vec<Event> = Vec::new();
             for v in 0..visitors {
                 for i in 0..4 {
-                    let mut e = ev(
-                        v,
-                        if root_share_high || i == 0 {
-                            "/"
-                        } else {
-                            "/page"
-                        },
-                    );
+                    let path = if root_share_high || i == 0 {
+                        "/"
+                    } else {
+                        "/page"
+                    };
+                    let mut e = ev(v, path);
                     e.agent = 99;
+                    e.kind = Kind::Other as u8;
+                    e.method = Method::Head as u8;
                     e.ts = v * MIN + i * 17 * MIN + (v * i) % 7 * 1000;
                     e.source = if referrer { Some("Google") } else { None };
                     e.referrer_host = e.source.map(|_| "google.com");
-                    // Each with a stylesheet: only the agent-wide pattern can flag them.
-                    let mut css = e.clone();
-                    css.kind = Kind::Asset as u8;
-                    css.path = Some("/site.css");
-                    css.ts += 500;
-                    css.source = Some(INTERNAL);
                     events.push(e);
-                    events.push(css);
                 }
             }
-            flag(&mut events, &Thresholds::default());
+            flag(&mut events, &Thresholds::default(), &serving());
             events[0].bot
         };
-        assert_eq!(
-            run(21, true, false),
-            0,
-            "assets are half the hits: not 75% on /"
-        );
+        assert_eq!(run(21, true, false), Reason::MonitorPattern as u8);
+        assert_eq!(run(20, true, false), 0, "20 visitors is not more than 20");
+        assert_eq!(run(21, false, false), 0, "25% on / is not a monitor");
         assert_eq!(run(21, true, true), 0, "with referrers it is not a monitor");
     }
 }

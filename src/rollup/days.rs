@@ -40,6 +40,12 @@ pub fn bucket_date(tz: Tz, bucket: i64) -> NaiveDate {
 }
 
 /// `YYYY-MM-DD`.
+/// Days since 1970-01-01, as `classify::DayClock` numbers local days (and salts and facts).
+pub fn day_number(day: NaiveDate) -> i64 {
+    (day - NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch")).num_days()
+}
+
+/// `YYYY-MM-DD`, the key of a day in rollup tables.
 pub fn day_key(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }

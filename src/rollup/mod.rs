@@ -21,6 +21,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 use crate::classify::{agent, bots, browser_age, geo, referrer};
 use crate::store::batch::BUCKET_MS;
+use crate::store::facts;
 use aggregate::Event;
 
 /// What to roll up.
@@ -120,7 +121,8 @@ struct AgentNames {
 #[derive(Default)]
 struct Names {
     sites: foldhash::HashMap<i64, String>,
-    paths: foldhash::HashMap<i64, String>,
+    /// Path id -> (path, its page key).
+    paths: foldhash::HashMap<i64, (String, i64)>,
     /// Referrer id -> (host, source, whether the source is a campaign's).
     sources: foldhash::HashMap<i64, (String, String, bool)>,
     agents: foldhash::HashMap<i64, AgentNames>,
@@ -145,7 +147,9 @@ impl Names {
                 let path = conn
                     .query_row("SELECT path FROM paths WHERE id = ?1", [p], |r| r.get(0))
                     .optional()?;
-                self.paths.insert(p, path.unwrap_or_else(|| "/".into()));
+                let path: String = path.unwrap_or_else(|| "/".into());
+                let key = referrer::page_key(&path);
+                self.paths.insert(p, (path, key));
             }
             if let Some(rf) = e.referrer.filter(|r| !self.sources.contains_key(r)) {
                 let (host, src): (String, String) = conn
@@ -302,7 +306,8 @@ fn compute_day(
             Event {
                 ts: e.ts,
                 site: &names.sites[&e.site],
-                path: e.path.map(|p| names.paths[&p].as_str()),
+                path: e.path.map(|p| names.paths[&p].0.as_str()),
+                page_key: e.path.map_or(0, |p| names.paths[&p].1),
                 source: referrer.map(|(_, s, _)| s.as_str()),
                 referrer_host: referrer
                     .map(|(h, _, _)| h.as_str())
@@ -320,16 +325,29 @@ fn compute_day(
                 bytes: e.bytes.unwrap_or(0),
                 kind: e.kind,
                 method: e.method,
-                // Behaviour verdicts of an earlier rollup are decided again with the whole day.
-                bot: if bots::is_behaviour(e.bot) { 0 } else { e.bot },
+                // Behaviour verdicts of an earlier rollup are decided again with the whole day,
+                // and so is an obsolete browser (a person's, if it loads what its pages need).
+                bot: if bots::is_behaviour(e.bot) || e.bot == bots::Reason::ObsoleteBrowser as u8 {
+                    0
+                } else {
+                    e.bot
+                },
+                old: e.bot == bots::Reason::ObsoleteBrowser as u8,
                 // Rows written before origins were recorded: each visitor its own address.
                 origin: e.origin.unwrap_or(e.visitor),
                 traits: e.traits,
             }
         })
         .collect();
-    internal::mark(&mut events);
-    behaviour::flag(&mut events, thresholds);
+    let mut profiles: foldhash::HashMap<&str, behaviour::SiteProfile> = Default::default();
+    for e in &events {
+        if !profiles.contains_key(e.site) {
+            let window = facts::window(conn, e.site, days::day_number(day))?;
+            profiles.insert(e.site, behaviour::SiteProfile::from_window(&window));
+        }
+    }
+    internal::mark(&mut events, &profiles);
+    behaviour::flag(&mut events, thresholds, &profiles);
     let flagged: Vec<(i64, u8)> = raw
         .iter()
         .zip(&events)

@@ -257,6 +257,7 @@ impl Writer {
                 ))?;
             }
         }
+        super::facts::add(tx, chunk, &sites)?;
         for (reason, t) in &chunk.tally.reasons {
             tx.prepare_cached(
                 "INSERT INTO rejects (file, reason, count) VALUES (?1, ?2, ?3)

@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod checkpoint;
 pub mod dict;
+pub mod facts;
 pub mod files;
 pub mod migrate;
 

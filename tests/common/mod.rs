@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod mmdb;
+pub mod score;
 
 use std::path::{Path, PathBuf};
 

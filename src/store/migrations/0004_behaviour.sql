@@ -16,3 +16,35 @@ CREATE TABLE daily_crawlers (
     hits INTEGER NOT NULL, visitors INTEGER NOT NULL,
     PRIMARY KEY (site, day, name)
 ) WITHOUT ROWID;
+
+-- What each site's browsers fetched, per local day (days since 1970-01-01 in the database's zone),
+-- counted at ingest from hits no layer-1/2 rule flagged: subresource requests with a referrer,
+-- how many of them over HTTP/1.x, and the hosts they name as referrer. Rollup reads a window of
+-- days around the one it decides, so a small site with a visitor or two a day still tells whether
+-- it serves subresources, whether its browsers speak HTTP/2, and which host is its own.
+CREATE TABLE site_days (
+    site                  INTEGER NOT NULL,  -- sites.id
+    day                   INTEGER NOT NULL,
+    referred_assets       INTEGER NOT NULL,
+    referred_assets_http1 INTEGER NOT NULL,
+    PRIMARY KEY (site, day)
+) WITHOUT ROWID;
+
+CREATE TABLE site_day_hosts (
+    site  INTEGER NOT NULL,
+    day   INTEGER NOT NULL,
+    host  TEXT NOT NULL,                     -- referrer host of subresource requests
+    hits  INTEGER NOT NULL,
+    PRIMARY KEY (site, day, host)
+) WITHOUT ROWID;
+
+-- The pages those subresource requests name as referrer, as keys (`classify::referrer::page_key`,
+-- a hash of the page's stored path): a page that loads subresources, viewed without them, is a
+-- sign of a script; a page that has none says nothing.
+CREATE TABLE site_day_pages (
+    site  INTEGER NOT NULL,
+    day   INTEGER NOT NULL,
+    page  INTEGER NOT NULL,
+    hits  INTEGER NOT NULL,
+    PRIMARY KEY (site, day, page)
+) WITHOUT ROWID;
