@@ -70,6 +70,8 @@ pub struct BotCheck<'p> {
 pub struct ReasonRow {
     /// Reason name (`ua-search`, `probe-path`...).
     pub reason: &'static str,
+    /// What it means.
+    pub meaning: &'static str,
     /// Hits flagged for it.
     pub hits: u64,
     /// Distinct clients (address and agent) flagged for it.
@@ -278,6 +280,7 @@ impl<'p> BotCheck<'p> {
             .map(
                 |(code, ReasonTally(hits, clients, agents, addrs))| ReasonRow {
                     reason: Reason::from_code(code).map_or("unknown", Reason::name),
+                    meaning: Reason::from_code(code).map_or("", Reason::describe),
                     hits,
                     clients: clients.len() as u64,
                     top_agents: top(agents, &self.strings),

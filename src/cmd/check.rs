@@ -166,10 +166,11 @@ fn write_bots(out: &mut impl Write, r: &BotReport) -> io::Result<()> {
     for row in &r.reasons {
         writeln!(
             out,
-            "  {:<18} {:>10} hits {:>8} clients",
+            "  {:<18} {:>10} hits {:>8} clients  {}",
             row.reason,
             thousands(row.hits),
-            thousands(row.clients)
+            thousands(row.clients),
+            row.meaning
         )?;
         for (agent, n) in &row.top_agents {
             let agent: String = if agent.is_empty() {

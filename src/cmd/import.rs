@@ -189,6 +189,11 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
                 thousands(s.rejected),
                 thousands(s.already_imported)
             );
+            if s.format == "common" {
+                line.push_str(
+                    ", in the common format: it records no user agent, so browsers, systems and devices stay empty and bots are told by behaviour alone",
+                );
+            }
             if s.held_back_bytes > 0 {
                 line.push_str(&format!(
                     ", {} bytes of an unfinished last line left for the next run",

@@ -944,7 +944,11 @@ impl<'c> Model<'c> {
                     addr: addr.clone(),
                     method: "GET",
                     target: path,
-                    proto: "HTTP/1.0",
+                    proto: if i == 0 || spam.contains(".ru") {
+                        "HTTP/1.0"
+                    } else {
+                        "HTTP/1.1"
+                    },
                     status,
                     bytes: 1_200,
                     referrer: Some(spam.clone()),
@@ -1029,6 +1033,113 @@ impl<'c> Model<'c> {
         }
     }
 
+    /// Hard cases the real logs show: a current browser agent fetching `/` once or twice from a
+    /// home address, over HTTP/2, with nothing after it (survey scanners, uptime checks of the
+    /// cheap kind); and a scraper that uses the commonest phone agent of the day, spread thin.
+    fn quiet_bots(&mut self, day0: i64, scale: f64) {
+        for _ in 0..((12.0 * scale) as u64 + 1) {
+            let t = self.when(day0);
+            let addr = self.addrs.residential(&mut self.rng);
+            let agent = browser_agent(&mut self.rng, t);
+            for i in 0..self.rng.range(1, 2) {
+                let at = t + i as i64 * self.rng.range(600_000, 20_000_000) as i64;
+                self.push(
+                    at,
+                    &addr,
+                    &agent,
+                    "GET",
+                    "/".into(),
+                    200,
+                    None,
+                    bot("scanner"),
+                );
+            }
+        }
+        let s = current_version("safari", day0);
+        let common = format!("Mozilla/5.0 (iPhone; CPU iPhone OS {s}_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/{s}.0 Mobile/15E148 Safari/604.1");
+        for _ in 0..((30.0 * scale) as u64 + 1) {
+            let t = self.when(day0);
+            let addr = self.addrs.residential(&mut self.rng);
+            let page = self.article();
+            let path = self.site.pages[page].0.clone();
+            self.push(
+                t,
+                &addr,
+                &common,
+                "GET",
+                path,
+                200,
+                None,
+                bot("scraper-spread"),
+            );
+        }
+    }
+
+    /// People the detector must not lose: Chrome's prefetch proxy fetching the page a person
+    /// then loads the assets of from home, and people on browsers their devices no longer
+    /// update (an old Android phone, Windows 7's last Chrome).
+    fn hard_people(&mut self, day0: i64, scale: f64) {
+        for _ in 0..((6.0 * scale) as u64 + 1) {
+            let t0 = self.when(day0);
+            let agent = browser_agent(&mut self.rng, t0);
+            let page = self.article();
+            let path = self.site.pages[page].0.clone();
+            let proxy = dotted(
+                u32::from(std::net::Ipv4Addr::new(66, 249, 93, 0)) + self.rng.range(1, 250) as u32,
+            );
+            let truth = LineTruth {
+                human: true,
+                class: "person",
+                pageview: true,
+            };
+            self.push(
+                t0,
+                &proxy,
+                &agent,
+                "GET",
+                path.clone(),
+                200,
+                Some("https://www.google.com/".into()),
+                truth,
+            );
+            let home = self.addrs.residential(&mut self.rng);
+            let url = self.site.url(&path);
+            let sub = LineTruth {
+                pageview: false,
+                ..truth
+            };
+            for (i, a) in SHARED_ASSETS.iter().enumerate() {
+                self.push(
+                    t0 + 800 + 90 * i as i64,
+                    &home,
+                    &agent,
+                    "GET",
+                    a.to_string(),
+                    200,
+                    Some(url.clone()),
+                    sub,
+                );
+            }
+        }
+        for _ in 0..((25.0 * scale) as u64 + 1) {
+            let t0 = self.when(day0);
+            let c = current_version("chrome", t0);
+            let agent = if self.rng.chance(0.5) {
+                // Windows 7 stopped at Chrome 109; old phones at the WebView they shipped with.
+                "Mozilla/5.0 (Windows NT 6.1; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/109.0.0.0 Safari/537.36".to_string()
+            } else {
+                format!("Mozilla/5.0 (Linux; Android 9; SM-J730F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{}.0.0.0 Mobile Safari/537.36", c - 30)
+            };
+            let c = Client {
+                addr: self.addrs.residential(&mut self.rng),
+                agent,
+                returning: self.rng.chance(0.3),
+                truth_class: "person",
+            };
+            self.visit(&c, t0);
+        }
+    }
+
     fn scanners(&mut self, day0: i64, scale: f64) {
         for _ in 0..((25.0 * scale) as u64 + 1) {
             let t = self.when(day0);
@@ -1110,6 +1221,8 @@ impl<'c> Model<'c> {
         self.headless(day0, scale);
         self.meta_scanner(day0);
         self.scanners(day0, scale);
+        self.quiet_bots(day0, scale);
+        self.hard_people(day0, scale);
     }
 }
 

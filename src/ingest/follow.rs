@@ -469,18 +469,18 @@ impl<'a> Follow<'a> {
             }
             let source = &self.sources[f.source];
             match resolve_format(&source.choice, &head) {
-                Some(format) => {
+                Ok(format) => {
                     let parse = ParseSettings {
                         site: source.site.clone().or_else(|| self.parse.site.clone()),
                         ..self.parse.clone()
                     };
                     f.parser = Some(parse.parser(format));
                 }
-                None => {
+                Err(why) => {
                     if f.undetected_at.is_none() {
                         self.notices.push(Notice::Skipped {
                             path: f.display.clone(),
-                            why: "no known format reads its first lines (yet); pass --format or --log-format".into(),
+                            why: why.to_string(),
                         });
                     }
                     f.undetected_at = Some(size);

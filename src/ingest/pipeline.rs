@@ -61,11 +61,13 @@ pub enum Error {
         /// Why.
         source: rusqlite::Error,
     },
-    /// `--format auto` found no format that reads the first lines.
-    #[error("cannot tell the log format of {path}: no known format reads its first lines; pass --format or --log-format (try `logtally check` on it)")]
+    /// `--format auto` found no format that reads the first lines, or only a wrong one.
+    #[error("cannot tell the log format of {path}: {why} (try `logtally check` on it)")]
     Undetected {
         /// The input.
         path: String,
+        /// Why, and what to pass.
+        why: crate::parse::detect::Undetected,
     },
     /// Standard input repeats the first line of an imported file but not its content.
     #[error("{path}: starts like a file imported before ({previous}) but differs from it; import it from a file instead of stdin")]
@@ -188,9 +190,12 @@ fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
 }
 
 /// The format for an input: the one given, or the one its first lines read as.
-pub(crate) fn resolve_format(choice: &FormatChoice, head: &[u8]) -> Option<Format> {
+pub(crate) fn resolve_format(
+    choice: &FormatChoice,
+    head: &[u8],
+) -> Result<Format, crate::parse::detect::Undetected> {
     match choice {
-        FormatChoice::Fixed(f) => Some(f.clone()),
+        FormatChoice::Fixed(f) => Ok(f.clone()),
         FormatChoice::Auto => {
             // Leave out a last line cut by the head window.
             let whole = memchr::memrchr(b'\n', head).map_or(head, |p| &head[..p]);
@@ -369,8 +374,9 @@ pub fn import(
             return Ok(summary);
         }
     };
-    let format = resolve_format(&settings.choice, &head).ok_or_else(|| Error::Undetected {
+    let format = resolve_format(&settings.choice, &head).map_err(|why| Error::Undetected {
         path: display.clone(),
+        why,
     })?;
     summary.format = format.name().to_string();
     let parser = &settings.parser(format);

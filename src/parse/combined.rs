@@ -183,6 +183,48 @@ pub fn parse(line: &[u8], layout: Layout) -> Result<Hit<'_>, RejectReason> {
     })
 }
 
+/// A field after the status and size of a combined-family line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field<'a> {
+    /// Written between double quotes.
+    pub quoted: bool,
+    /// Its text (without the quotes).
+    pub text: &'a [u8],
+}
+
+/// The fields after the status and size of a line that parses as `combined` (for format
+/// detection to judge whether they really are a referrer and a user agent).
+pub fn tail_fields(line: &[u8]) -> Option<Vec<Field<'_>>> {
+    let line = trim_end(line);
+    let open = memchr::memchr(b'"', line)?;
+    let rest = &line[open + 1..];
+    let end = request_end(rest).ok()?;
+    let rest = skip_spaces(&rest[end + 2..]);
+    let sp = memchr::memchr(b' ', rest)?;
+    let rest = skip_spaces(&rest[sp..]);
+    let sz = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+    let mut rest = skip_spaces(&rest[sz..]);
+    let mut fields = Vec::new();
+    while !rest.is_empty() {
+        if let Some(body) = rest.strip_prefix(b"\"") {
+            let end = quoted_end(body)?;
+            fields.push(Field {
+                quoted: true,
+                text: &body[..end],
+            });
+            rest = skip_spaces(&body[end + 1..]);
+        } else {
+            let t = memchr::memchr(b' ', rest).unwrap_or(rest.len());
+            fields.push(Field {
+                quoted: false,
+                text: &rest[..t],
+            });
+            rest = skip_spaces(&rest[t..]);
+        }
+    }
+    Some(fields)
+}
+
 #[inline]
 fn skip_spaces(s: &[u8]) -> &[u8] {
     let n = s.iter().take_while(|c| **c == b' ').count();

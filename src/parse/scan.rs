@@ -21,13 +21,15 @@ pub enum Error {
     /// Reading failed.
     #[error("reading failed: {0}")]
     Io(#[from] io::Error),
-    /// `--format auto` found no format that reads the first lines.
-    #[error("cannot tell the log format: no known format reads its first lines (line {line}: {sample:?}); pass --format or --log-format")]
+    /// `--format auto` found no format that reads the first lines, or only a wrong one.
+    #[error("cannot tell the log format (line {line}: {sample:?}): {why}")]
     Undetected {
         /// First non-empty line number.
         line: u64,
         /// That line, cut.
         sample: String,
+        /// Why, and what to pass.
+        why: super::detect::Undetected,
     },
 }
 
@@ -97,13 +99,14 @@ pub fn scan_with<R: Read>(
         FormatChoice::Auto => {
             let head = sample(&mut reader, &mut tally)?;
             match detect(head.iter().map(|(_, l)| l.as_slice())) {
-                Some(f) => (f, true, head),
-                None if head.is_empty() => (Format::Combined, true, head),
-                None => {
+                Ok(f) => (f, true, head),
+                Err(_) if head.is_empty() => (Format::Combined, true, head),
+                Err(why) => {
                     let (line, text) = &head[0];
                     return Err(Error::Undetected {
                         line: *line,
                         sample: super::tally::sample_text(text),
+                        why,
                     });
                 }
             }

@@ -2,7 +2,8 @@
 //!
 //! ```json
 //! {"site": null, "from": "2026-10-01", "until": "2026-10-30", "days": 30, "days_with_data": 30,
-//!  "note": "...", "overview": {"visitors": 1, ..., "daily_pageviews": [..]},
+//!  "note": "...", "section_notes": {"crawlers": "..."},
+//!  "overview": {"visitors": 1, ..., "daily_pageviews": [..]},
 //!  "previous": {...}, "sections": {"pages": [{"page": "/", "visitors": 1, "pageviews": 2}], ...}}
 //! ```
 //! Each section is a list of objects whose keys are the column names of the table.
@@ -14,7 +15,11 @@ use super::{Report, VISITORS_NOTE};
 /// The report as a JSON value.
 pub fn render(report: &Report) -> Value {
     let mut sections = Map::new();
+    let mut notes = Map::new();
     for s in &report.sections {
+        if let Some(note) = s.note {
+            notes.insert(s.name.to_string(), json!(note));
+        }
         let rows: Vec<Value> = s
             .rows
             .iter()
@@ -36,6 +41,7 @@ pub fn render(report: &Report) -> Value {
         "days": (report.until - report.from).num_days() + 1,
         "days_with_data": report.days_with_data,
         "note": VISITORS_NOTE,
+        "section_notes": notes,
         "overview": report.overview,
         "previous": report.previous,
         "sections": sections,

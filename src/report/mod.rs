@@ -21,6 +21,7 @@ pub const SECTIONS: &[&str] = &[
     "status",
     "not-found",
     "bots",
+    "crawlers",
 ];
 
 /// Sections shown when none is named.
@@ -71,7 +72,12 @@ pub struct Section {
     pub columns: Vec<&'static str>,
     /// Rows, largest first.
     pub rows: Vec<Row>,
+    /// What to know to read it (why it is empty, what a row means).
+    pub note: Option<&'static str>,
 }
+
+/// The note of a browsers, systems or devices section whose only row is `Other`.
+pub const NO_AGENTS_NOTE: &str = "no browser, system or device could be told from the user agents: a log format without them (common) leaves this empty";
 
 /// A whole report.
 #[derive(Clone, Debug, PartialEq)]

@@ -150,6 +150,12 @@ fn shape(section: &str) -> Option<Shape> {
             "reason",
             &[("hits", "hits"), ("visitors", "visitors")],
         ),
+        "crawlers" => (
+            "daily_crawlers",
+            "name",
+            "crawler",
+            &[("hits", "hits"), ("visitors", "visitors")],
+        ),
         _ => return None,
     })
 }
@@ -189,11 +195,18 @@ fn ranked(conn: &Connection, q: &Query, name: &str) -> rusqlite::Result<Option<S
         .find(|s| **s == name)
         .copied()
         .unwrap_or("unknown");
+    let only_other = !rows.is_empty() && rows.iter().all(|r| r.key == "Other");
+    let note = match name {
+        "browsers" | "os" | "devices" if only_other => Some(super::NO_AGENTS_NOTE),
+        "crawlers" => Some("automated clients that name themselves in their user agent"),
+        _ => None,
+    };
     Ok(Some(Section {
         name,
         key: label,
         columns: numbers.iter().map(|(_, l)| *l).collect(),
         rows,
+        note,
     }))
 }
 
@@ -225,6 +238,10 @@ pub fn read(conn: &Connection, q: &Query) -> rusqlite::Result<Report> {
             report.previous = Some(overview(conn, &q.site, prev_from, prev_until)?);
         } else if let Some(section) = ranked(conn, q, name)? {
             report.sections.push(section);
+            // Bots by reason, then the named ones among them (GPTBot, Googlebot...).
+            if name == "bots" && !q.sections.iter().any(|s| s == "crawlers") {
+                report.sections.extend(ranked(conn, q, "crawlers")?);
+            }
         }
     }
     Ok(report)

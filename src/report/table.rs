@@ -119,6 +119,9 @@ pub fn render(report: &Report, width: usize, color: bool) -> String {
     }
     for s in &report.sections {
         out.push_str(&format!("\n{}\n", s.name));
+        if let Some(note) = s.note {
+            out.push_str(&format!("note: {note}\n"));
+        }
         if s.rows.is_empty() {
             out.push_str("  (nothing in this range)\n");
             continue;

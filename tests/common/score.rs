@@ -141,6 +141,15 @@ impl fmt::Display for Table {
             self.visitors_both,
             self.bot_visitors_counted
         )?;
+        let mut lost: BTreeMap<&str, u64> = BTreeMap::new();
+        for (_, code) in &self.lost_lines {
+            let name = logtally::classify::bots::Reason::from_code(*code).map_or("?", |r| r.name());
+            *lost.entry(name).or_default() += 1;
+        }
+        if !lost.is_empty() {
+            let list: Vec<String> = lost.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            writeln!(f, "  lost by reason: {}", list.join(", "))?;
+        }
         writeln!(
             f,
             "{:<22} {:>10} {:>10} {:>8}",
