@@ -27,6 +27,10 @@ struct Args {
     /// The logtally binary to measure.
     #[arg(long, default_value = "target/release/logtally", global = true)]
     bin: PathBuf,
+    /// Print one tab-separated line instead of the table: truth page views, reported, bots'
+    /// counted, lost, truth visitors, reported visitors.
+    #[arg(long, global = true)]
+    summary: bool,
     #[command(subcommand)]
     what: What,
 }
@@ -159,5 +163,17 @@ fn main() {
             score::score(&log, &Format::Combined, &truth, &db)
         }
     };
-    print!("{table}");
+    if args.summary {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            table.truth_pageviews,
+            table.reported_pageviews,
+            table.bot_pageviews_counted,
+            table.lost_as_bot + table.lost_as_non_page,
+            table.truth_visitors,
+            table.reported_visitors
+        );
+    } else {
+        print!("{table}");
+    }
 }
