@@ -383,6 +383,7 @@ const WORDPRESS_PREFIXES: &[&str] = &[
 /// site and its readers' stylesheets are never probes.
 pub fn is_probe_path(path: &str, failed: bool) -> bool {
     const PREFIXES: &[&str] = &[
+        "/wp-config",
         "/.env",
         "/.git",
         "/.svn",

@@ -105,6 +105,9 @@ enum Family {
     Safari,
     Msie,
     Presto,
+    /// A Gecko browser dated only by its build (`Gecko/20010801`, Mozilla and Netscape of old):
+    /// the version is the build's month (months since year 0).
+    GeckoBuild,
 }
 
 impl Family {
@@ -115,6 +118,7 @@ impl Family {
             Family::Safari => SAFARI,
             Family::Msie => MSIE,
             Family::Presto => PRESTO,
+            Family::GeckoBuild => &[],
         }
     }
 
@@ -123,7 +127,7 @@ impl Family {
     fn lifetime_months(self) -> Month {
         match self {
             Family::Chrome | Family::Firefox => 4 * 12,
-            Family::Safari | Family::Msie | Family::Presto => 5 * 12,
+            Family::Safari | Family::Msie | Family::Presto | Family::GeckoBuild => 5 * 12,
         }
     }
 
@@ -132,7 +136,7 @@ impl Family {
     fn stale_months(self) -> Month {
         match self {
             Family::Chrome | Family::Firefox => 18,
-            Family::Safari | Family::Msie | Family::Presto => 36,
+            Family::Safari | Family::Msie | Family::Presto | Family::GeckoBuild => 36,
         }
     }
 
@@ -140,7 +144,7 @@ impl Family {
     fn lead(self) -> u32 {
         match self {
             Family::Chrome | Family::Firefox => 2,
-            Family::Safari | Family::Msie | Family::Presto => 1,
+            Family::Safari | Family::Msie | Family::Presto | Family::GeckoBuild => 1,
         }
     }
 
@@ -149,13 +153,16 @@ impl Family {
         match self {
             Family::Chrome | Family::Firefox => Some(1),
             Family::Safari => Some(12),
-            Family::Msie | Family::Presto => None,
+            Family::Msie | Family::Presto | Family::GeckoBuild => None,
         }
     }
 }
 
 /// Release month of a major version (`None`: a version that never existed, such as Safari 20).
 fn released(family: Family, version: u32) -> Option<Month> {
+    if family == Family::GeckoBuild {
+        return Some(Month::from(version));
+    }
     let table = family.table();
     let (first, first_month) = table[0];
     if version < first {
@@ -255,6 +262,13 @@ fn claimed(ua: &str) -> Option<(Family, u32)> {
     if let Some(v) = major_after(ua, "firefox/").or_else(|| major_after(ua, "fxios/")) {
         return Some((Family::Firefox, v));
     }
+    // Gecko froze its build date at 20100101 with Firefox 4; an older date is the build's.
+    if let Some(build) = major_after(ua, "gecko/").filter(|d| *d != 2010_01_01) {
+        let (year, month) = (build / 10_000, build / 100 % 100);
+        if (1998..2011).contains(&year) && (1..=12).contains(&month) {
+            return Some((Family::GeckoBuild, year * 12 + month - 1));
+        }
+    }
     // Version/N is Safari's only on Apple systems: Android's stock browser says Version/4.0
     // whatever its age.
     let apple = ["macintosh", "iphone", "ipad", "ipod"]
@@ -316,7 +330,11 @@ pub fn judge(ua: &str, ts_ms: i64) -> Age {
     let Some(release) = released(family, version) else {
         return Age::Future;
     };
-    if version > current(family, month) + family.lead() {
+    if family == Family::GeckoBuild {
+        if release > month + 1 {
+            return Age::Future;
+        }
+    } else if version > current(family, month) + family.lead() {
         return Age::Future;
     }
     let updates_itself =
@@ -380,6 +398,15 @@ mod tests {
         let ie6 = "mozilla/4.0 (compatible; msie 6.0; windows nt 5.1)";
         assert_eq!(judge(ie6, at(2015, 5)), Age::Obsolete);
         assert_eq!(judge(ie6, at(2003, 5)), Age::Plausible);
+    }
+
+    #[test]
+    fn old_gecko_browsers_are_dated_by_their_build() {
+        let mozilla = "mozilla/5.0 (x11; u; linux i686; en-us; rv:0.9.3) gecko/20010801";
+        assert_eq!(judge(mozilla, at(2002, 1)), Age::Plausible);
+        assert_eq!(judge(mozilla, at(2023, 11)), Age::Obsolete);
+        assert_eq!(judge(mozilla, at(2000, 1)), Age::Future);
+        assert!(stale_from(mozilla).is_some());
     }
 
     #[test]

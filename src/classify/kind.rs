@@ -174,6 +174,74 @@ pub const ASSET_EXTENSIONS: &[&str] = &[
     "kml",
 ];
 
+/// Extensions of what a page loads by itself (stylesheets, scripts, images, fonts, media, data it
+/// fetches): asking for one with the page as referrer is a browser at work. Documents, downloads
+/// and the files crawlers ask for (`robots.txt`, `ads.txt`, sitemaps) are not among them.
+const SUBRESOURCE_EXTENSIONS: &[&str] = &[
+    "css",
+    "js",
+    "mjs",
+    "cjs",
+    "map",
+    "json",
+    "webmanifest",
+    "wasm",
+    "png",
+    "jpg",
+    "jpeg",
+    "jpe",
+    "jfif",
+    "pjpeg",
+    "pjp",
+    "gif",
+    "svg",
+    "svgz",
+    "ico",
+    "cur",
+    "webp",
+    "avif",
+    "heic",
+    "heif",
+    "jxl",
+    "apng",
+    "bmp",
+    "tif",
+    "tiff",
+    "woff",
+    "woff2",
+    "ttf",
+    "otf",
+    "eot",
+    "mp4",
+    "m4v",
+    "webm",
+    "ogg",
+    "ogv",
+    "oga",
+    "opus",
+    "mp3",
+    "wav",
+    "flac",
+    "aac",
+    "m4a",
+    "mov",
+    "ts",
+    "m3u8",
+    "mpd",
+    "m4s",
+];
+
+/// Whether an asset path is one a page loads by itself (see `SUBRESOURCE_EXTENSIONS`); an asset
+/// without extension (under a static folder) is.
+pub fn is_subresource(path: &[u8]) -> bool {
+    match extension(path) {
+        Some(e) => SUBRESOURCE_EXTENSIONS
+            .iter()
+            .any(|a| a.as_bytes().eq_ignore_ascii_case(e)),
+        None => true,
+    }
+}
+
 /// First path segments under which files are served without extension (image resizers, static
 /// folders): `/images/123`, `/_next/image`, `/wp-content/uploads/...`.
 const ASSET_FOLDERS: &[&str] = &[
@@ -419,6 +487,30 @@ mod tests {
         assert_eq!(path_class("/blog/feedback-wanted"), PathClass::Page);
         assert_eq!(path_class("/apis-explained"), PathClass::Page);
         assert_eq!(path_class("/statusbar-tips"), PathClass::Page);
+    }
+
+    #[test]
+    fn subresources_are_what_a_page_loads_by_itself() {
+        for p in [
+            "/site.css",
+            "/app.js",
+            "/img/a.webp",
+            "/f.woff2",
+            "/images/12",
+            "/v/seg.ts",
+        ] {
+            assert!(is_subresource(p.as_bytes()), "{p}");
+        }
+        for p in [
+            "/ads.txt",
+            "/robots.txt",
+            "/sitemap.xml",
+            "/paper.pdf",
+            "/app.zip",
+            "/feed.rss",
+        ] {
+            assert!(!is_subresource(p.as_bytes()), "{p}");
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use super::aggregate::Event;
 use crate::classify::bots::Reason;
 use crate::classify::referrer::INTERNAL;
 use crate::classify::visitor::{origin_address, origin_network};
-use crate::classify::{traits, Kind, Method};
+use crate::classify::{kind, traits, Kind, Method};
 use crate::store::facts::Window;
 
 /// Behaviour thresholds (defaults from DESIGN.md; configurable).
@@ -174,12 +174,15 @@ struct AgentDay {
     no_referrer: u32,
 }
 
-/// Whether an event is a subresource a page loads: an asset with a referrer (any status: a
-/// browser asks for what the page names, found or not; a favicon or a hotlinked file fetched
-/// without one proves nothing), or another successful GET referred by the site itself (an API
-/// call from the page; a form's POST, or a redirect to the page, is no proof of a browser).
+/// Whether an event is a subresource a page loads: a stylesheet, script, image, font or media
+/// file with a referrer (any status: a browser asks for what the page names, found or not; a
+/// favicon or a hotlinked file fetched without one proves nothing, and neither does a crawler's
+/// `ads.txt` or a download), or another successful GET referred by the site itself (an API call
+/// from the page; a form's POST, or a redirect to the page, is no proof of a browser).
 fn is_subresource(e: &Event<'_>) -> bool {
-    (e.kind == Kind::Asset as u8 && e.referrer_host.is_some())
+    (e.kind == Kind::Asset as u8
+        && e.referrer_host.is_some()
+        && e.path.is_some_and(|p| kind::is_subresource(p.as_bytes())))
         || (e.kind == Kind::Other as u8
             && e.method == Method::Get as u8
             && ((200..300).contains(&e.status) || e.status == 304)
@@ -382,7 +385,8 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds, profiles: &HashMap<&str, S
         }
         c.root += u32::from(e.path == Some("/"));
         c.no_referrer += u32::from(e.source.is_none() && e.referrer_host.is_none());
-        if e.bot != 0 {
+        // A 408 is a connection a browser opened ahead and never used: no sign of anything.
+        if e.bot != 0 && e.status != 408 {
             c.ingest_reason.get_or_insert(e.bot);
             // A robots.txt fetch or a probe makes the client a bot for the whole day.
             if e.bot == Reason::RobotsTxt as u8 || e.bot == Reason::ProbePath as u8 {
