@@ -263,7 +263,7 @@ fn claimed(ua: &str) -> Option<(Family, u32)> {
         return Some((Family::Firefox, v));
     }
     // Gecko froze its build date at 20100101 with Firefox 4; an older date is the build's.
-    if let Some(build) = major_after(ua, "gecko/").filter(|d| *d != 2010_01_01) {
+    if let Some(build) = major_after(ua, "gecko/").filter(|d| *d != 20100101) {
         let (year, month) = (build / 10_000, build / 100 % 100);
         if (1998..2011).contains(&year) && (1..=12).contains(&month) {
             return Some((Family::GeckoBuild, year * 12 + month - 1));
