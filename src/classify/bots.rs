@@ -68,9 +68,10 @@ pub enum Reason {
     AgentSpread = 46,
     /// Layer 4: one path fetched at regular intervals all day.
     RegularInterval = 47,
-    /// Layer 4: page views from a datacenter network with no subresource.
+    /// Layer 4: page views from a datacenter network with no subresource, or one page rendered
+    /// there with all it needs in seconds and no referrer (a headless renderer).
     Datacenter = 48,
-    /// Layer 4: HTTP/1.0 from a browser agent, with an outside referrer or without subresources.
+    /// Layer 4: HTTP/1.0 from a browser agent that loads no subresources.
     Http10 = 49,
     /// Layer 4: no subresources, and a browser well behind the versions people run that day.
     StaleBrowser = 50,
@@ -189,7 +190,7 @@ impl Reason {
             Reason::LiveRate => "too many requests a minute (tail)",
             Reason::RepeatedPath => "same path too often in a day, without loading subresources",
             Reason::ManyPageViews => "too many page views in a day, without loading subresources",
-            Reason::MostlyErrors => "mostly 4xx answers",
+            Reason::MostlyErrors => "mostly 4xx answers, loading no subresources",
             Reason::MonitorPattern => "agent of many clients fetching only / without referrer",
             Reason::NoSubresources => {
                 "pages never followed by their subresources, with another sign of a script"
@@ -197,10 +198,10 @@ impl Reason {
             Reason::AgentRotation => "one address or /24 sending many browser agents in a day",
             Reason::AgentSpread => "one browser agent spread thin over many addresses",
             Reason::RegularInterval => "one path fetched at regular intervals",
-            Reason::Datacenter => "pages from a datacenter network, no subresources",
-            Reason::Http10 => {
-                "HTTP/1.0 from a browser agent, with an outside referrer or no subresources"
+            Reason::Datacenter => {
+                "pages from a datacenter network without subresources, or rendered there like a headless browser"
             }
+            Reason::Http10 => "HTTP/1.0 from a browser agent that loads no subresources",
             Reason::StaleBrowser => {
                 "no subresources, and a browser 18 months (Safari: 3 years) behind the day's"
             }

@@ -11,6 +11,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::botcheck::{BotCheck, BotReport};
+use crate::classify::bots::Reason;
 use crate::cli::FormatArgs;
 use crate::exit::{ExitCode, UsageError};
 use crate::output::{thousands, utc_time};
@@ -18,6 +19,18 @@ use crate::parse::scan::{scan_with, Scan};
 use crate::parse::Tally;
 use crate::settings::Settings;
 use crate::source;
+
+/// The long help of `--bots`: every reason and what it means, from the reasons themselves.
+fn bots_help() -> String {
+    let mut help = String::from(
+        "Also show what bot detection would flag, and why: per reason, its hits, clients, top agents and \
+         addresses. The reasons (also in `stats bots`):\n",
+    );
+    for r in Reason::ALL {
+        help.push_str(&format!("\n  {:<17} {}", r.name(), r.describe()));
+    }
+    help
+}
 
 /// Arguments of `logtally check`.
 #[derive(Debug, clap::Args)]
@@ -33,7 +46,7 @@ pub struct Args {
     #[arg(long, value_name = "RATIO", default_value_t = 0.01)]
     max_reject_ratio: f64,
     /// Also show what bot detection would flag, and why (top agents and addresses per reason).
-    #[arg(long)]
+    #[arg(long, long_help = bots_help())]
     bots: bool,
     /// IANA time zone of days, for the per-day bot rules of --bots (default: TZ, else the system's).
     #[arg(long, value_name = "ZONE")]
