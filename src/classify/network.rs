@@ -19,6 +19,9 @@ const EXTRA: &str = include_str!("data/datacenter-extra.txt");
 #[derive(Debug, Default)]
 pub struct Ranges {
     v4: Vec<(u32, u32)>,
+    /// For each /16 block `b`, the index of the first IPv4 range starting in or after it
+    /// (65,537 entries): a lookup searches only the ranges that can hold the address.
+    v4_blocks: Vec<u32>,
     v6: Vec<(u128, u128)>,
 }
 
@@ -103,8 +106,13 @@ impl Ranges {
                 }
             }
         }
+        let v4 = merge(v4, |x: u32| x.checked_add(1));
+        let v4_blocks = (0..=1u64 << 16)
+            .map(|b| v4.partition_point(|(a, _)| u64::from(*a) < b << 16) as u32)
+            .collect();
         Ok(Ranges {
-            v4: merge(v4, |x: u32| x.checked_add(1)),
+            v4,
+            v4_blocks,
             v6: merge(v6, |x: u128| x.checked_add(1)),
         })
     }
@@ -119,12 +127,23 @@ impl Ranges {
     /// Whether an address lies in one of the ranges.
     pub fn contains(&self, ip: IpAddr) -> bool {
         match ip {
-            IpAddr::V4(a) => contains(&self.v4, u32::from(a)),
+            IpAddr::V4(a) => self.contains_v4(u32::from(a)),
             IpAddr::V6(a) => match a.to_ipv4_mapped() {
-                Some(v4) => contains(&self.v4, u32::from(v4)),
+                Some(v4) => self.contains_v4(u32::from(v4)),
                 None => contains(&self.v6, u128::from(a)),
             },
         }
+    }
+
+    fn contains_v4(&self, x: u32) -> bool {
+        if self.v4_blocks.is_empty() {
+            return false; // Ranges::default()
+        }
+        let block = (x >> 16) as usize;
+        // The range holding x starts in x's block, or is the last one starting before it.
+        let lo = (self.v4_blocks[block] as usize).saturating_sub(1);
+        let hi = self.v4_blocks[block + 1] as usize;
+        contains(&self.v4[lo..hi], x)
     }
 
     /// The IPv4 ranges, sorted and merged (inclusive bounds).
@@ -192,6 +211,22 @@ mod tests {
         }
         assert_eq!(Ranges::parse(&["10.0.0.0/33\n"]).unwrap_err().line, 1);
         assert!(Ranges::parse(&["x\n"]).is_err());
+    }
+
+    #[test]
+    fn the_block_index_finds_what_a_plain_search_finds() {
+        let r = Ranges::parse(&["10.0.0.0/8\n11.1.0.0/16\n11.2.3.0/24\n12.255.255.255\n13.0.0.0/32\n"]).unwrap();
+        let mut x: u32 = 7;
+        for _ in 0..100_000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let a = 0x0900_0000u32.wrapping_add(x % 0x0500_0000);
+            assert_eq!(r.contains_v4(a), contains(&r.v4, a), "{a:#x}");
+        }
+        for a in ["10.255.255.255", "11.1.255.255", "11.2.3.9", "12.255.255.255", "13.0.0.0"] {
+            assert!(r.contains(a.parse().unwrap()), "{a}");
+        }
+        assert!(!r.contains("11.2.4.0".parse().unwrap()));
+        assert!(Ranges::parse(&["0.0.0.0/0\n"]).unwrap().contains("255.255.255.255".parse().unwrap()));
     }
 
     #[test]
