@@ -203,10 +203,10 @@ impl Reason {
             }
             Reason::Http10 => "HTTP/1.0 from a browser agent that loads no subresources",
             Reason::StaleBrowser => {
-                "no subresources, and a browser 18 months (Safari: 3 years) behind the day's"
+                "no subresources, and a browser a year (Safari: 3 years) behind the day's"
             }
             Reason::LegacyProtocol => {
-                "no subresources, and HTTP/1.x on a site whose browsers speak HTTP/2 or 3"
+                "HTTP/1.x on a site whose browsers speak HTTP/2 or 3, with no subresources or an out-of-date browser"
             }
         }
     }

@@ -131,11 +131,12 @@ impl Family {
         }
     }
 
-    /// Months after its release that a version of this family is stale: behind the versions most
-    /// people run, which alone is no proof of a script but with no subresources loaded is one.
+    /// Months after its release that a version of this family is stale: a dozen versions behind
+    /// for the browsers that update themselves, which alone is no proof of a script but with no
+    /// subresources loaded is one.
     fn stale_months(self) -> Month {
         match self {
-            Family::Chrome | Family::Firefox => 18,
+            Family::Chrome | Family::Firefox => 12,
             Family::Safari | Family::Msie | Family::Presto | Family::GeckoBuild => 36,
         }
     }
@@ -311,11 +312,25 @@ pub fn month_of(ts_ms: i64) -> Month {
 }
 
 /// The month (since year 0, as [`month_of`]) from which a lowercase agent's browser is stale:
-/// 18 months after its release for Chrome and Firefox, 36 for Safari, iOS and IE; `None` for an
+/// a year after its last update for Chrome and Firefox, three for Safari, iOS and IE; `None` for an
 /// agent without a dated browser.
 pub fn stale_from(ua: &str) -> Option<i64> {
     let (family, version) = claimed(ua)?;
-    released(family, version).map(|r| r + family.stale_months())
+    last_update(ua, family, version).map(|r| r + family.stale_months())
+}
+
+/// The last version a system gets keeps being updated after its release: Chrome 109 is the last
+/// for Windows 7 and 8 (security fixes until October 2023), Firefox 115 ESR the last for them
+/// (until March 2026). People on those systems run them long after: their age counts from then.
+fn last_update(ua: &str, family: Family, version: u32) -> Option<Month> {
+    let old_windows = ["windows nt 6.1", "windows nt 6.2", "windows nt 6.3"]
+        .iter()
+        .any(|w| ua.contains(w));
+    match (family, version, old_windows) {
+        (Family::Chrome, 109, true) => Some(m(2023, 10)),
+        (Family::Firefox, 115, true) => Some(m(2026, 3)),
+        _ => released(family, version),
+    }
 }
 
 /// Judges a lowercase user agent against the date of the hit.
@@ -327,7 +342,7 @@ pub fn judge(ua: &str, ts_ms: i64) -> Age {
         return Age::Plausible;
     };
     let month = month_of(ts_ms);
-    let Some(release) = released(family, version) else {
+    let Some(release) = last_update(ua, family, version) else {
         return Age::Future;
     };
     if family == Family::GeckoBuild {
@@ -426,6 +441,15 @@ mod tests {
         assert_eq!(current(Family::Safari, m(2025, 8)), 18);
         assert_eq!(released(Family::Safari, 22), None);
         assert_eq!(current(Family::Firefox, m(2015, 8)), 40);
+    }
+
+    #[test]
+    fn the_last_version_of_an_old_system_ages_from_its_last_update() {
+        let win7 = "mozilla/5.0 (windows nt 6.1; win64; x64) applewebkit/537.36 (khtml, like gecko) chrome/109.0.0.0 safari/537.36";
+        let win10 = win7.replace("windows nt 6.1", "windows nt 10.0");
+        assert_eq!(judge(win7, at(2026, 12)), Age::Plausible);
+        assert_eq!(judge(&win10, at(2027, 6)), Age::Old);
+        assert!(stale_from(win7).unwrap() > stale_from(&win10).unwrap() + 6);
     }
 
     #[test]

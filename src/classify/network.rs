@@ -215,18 +215,28 @@ mod tests {
 
     #[test]
     fn the_block_index_finds_what_a_plain_search_finds() {
-        let r = Ranges::parse(&["10.0.0.0/8\n11.1.0.0/16\n11.2.3.0/24\n12.255.255.255\n13.0.0.0/32\n"]).unwrap();
+        let r =
+            Ranges::parse(&["10.0.0.0/8\n11.1.0.0/16\n11.2.3.0/24\n12.255.255.255\n13.0.0.0/32\n"])
+                .unwrap();
         let mut x: u32 = 7;
         for _ in 0..100_000 {
             x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
             let a = 0x0900_0000u32.wrapping_add(x % 0x0500_0000);
             assert_eq!(r.contains_v4(a), contains(&r.v4, a), "{a:#x}");
         }
-        for a in ["10.255.255.255", "11.1.255.255", "11.2.3.9", "12.255.255.255", "13.0.0.0"] {
+        for a in [
+            "10.255.255.255",
+            "11.1.255.255",
+            "11.2.3.9",
+            "12.255.255.255",
+            "13.0.0.0",
+        ] {
             assert!(r.contains(a.parse().unwrap()), "{a}");
         }
         assert!(!r.contains("11.2.4.0".parse().unwrap()));
-        assert!(Ranges::parse(&["0.0.0.0/0\n"]).unwrap().contains("255.255.255.255".parse().unwrap()));
+        assert!(Ranges::parse(&["0.0.0.0/0\n"])
+            .unwrap()
+            .contains("255.255.255.255".parse().unwrap()));
     }
 
     #[test]

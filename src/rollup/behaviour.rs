@@ -313,13 +313,17 @@ fn verdict(
     let datacenter = c.traits & traits::DATACENTER != 0;
     if datacenter
         && c.pages > 0
-        && (c.stale
-            || (c.pages == 1 && c.referred_pages == 0 && c.last_hit - c.first_hit < RENDER_MS))
+        && (c.stale || (c.referred_pages == 0 && c.last_hit - c.first_hit < RENDER_MS))
     {
-        // A cloud network rendering pages with a browser long out of date, or one page with all
-        // it needs in a few seconds and no referrer: a headless renderer (a person on a VPN
-        // comes from somewhere, or reads on).
+        // A cloud network rendering pages with a browser long out of date, or a page with all it
+        // needs in a few seconds and no referrer: a headless renderer (a person on a VPN comes
+        // from somewhere, or reads on).
         return Some(Reason::Datacenter as u8);
+    }
+    if c.loads > 0 && c.stale && site.modern && c.http1 == c.requests {
+        // An out-of-date browser that loads everything over HTTP/1.x where every browser
+        // speaks HTTP/2: a script's HTTP stack dressed as a browser.
+        return Some(Reason::LegacyProtocol as u8);
     }
     if !c.unloaded() {
         // A browser at work, or no page views at all: only a beat on one path gives it away.
