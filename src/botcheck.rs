@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono_tz::Tz;
 
 use crate::classify::bots::{self, Reason};
-use crate::classify::network::{self, Ranges};
+use crate::classify::network;
 use crate::classify::Kind;
 use crate::classify::{browser_age, kind, path, referrer, traits, DayClock, Method, Rules};
 use crate::parse::Hit;
@@ -158,7 +158,7 @@ impl<'p> BotCheck<'p> {
             (self.strings.id(&h), self.strings.id(&source))
         });
         let class = path_text.as_deref().map(|p| self.rules.pages.class(p));
-        let datacenter = ip.is_some_and(|ip| Ranges::datacenters().contains(ip));
+        let datacenter = ip.is_some_and(network::is_datacenter);
         let protocol = hit.protocol.as_deref();
         let http10 = protocol == Some(b"HTTP/1.0");
         let http1 = http10 || protocol == Some(b"HTTP/1.1");
@@ -180,7 +180,12 @@ impl<'p> BotCheck<'p> {
             kind: kind::kind(method, hit.status, class) as u8,
             method: method as u8,
             bot,
-            traits: traits::of(datacenter, http10, http1),
+            traits: traits::of(datacenter, http10, http1)
+                | if by_agent == Reason::ObsoleteBrowser as u8 {
+                    traits::OBSOLETE
+                } else {
+                    0
+                },
             stale: agent_text.as_deref().is_some_and(|a| {
                 browser_age::stale_from(&a.to_ascii_lowercase())
                     .is_some_and(|m| browser_age::month_of(hit.ts_ms) >= m)
@@ -193,18 +198,28 @@ impl<'p> BotCheck<'p> {
     fn profile(&self) -> SiteProfile {
         let mut window = Window::default();
         let mut hosts: HashMap<u32, u64> = HashMap::new();
+        let mut pages: Vec<(u32, i64)> = Vec::new();
         for r in &self.records {
-            if let (0, true, Some((host, _))) = (r.bot, r.kind == Kind::Asset as u8, r.referrer) {
+            let counted = r.bot == 0
+                && r.kind == Kind::Asset as u8
+                && kind::is_subresource(self.strings.items[r.path as usize].as_bytes());
+            if let (true, Some((host, _))) = (counted, r.referrer) {
                 window.referred_assets += 1;
                 window.referred_assets_http1 += u64::from(r.traits & traits::HTTP1 != 0);
                 *hosts.entry(host).or_default() += 1;
-                window.pages.extend(r.referrer_page);
+                pages.extend(r.referrer_page.map(|p| (host, p)));
             }
         }
-        window.top_host = hosts
+        let top = hosts
             .into_iter()
-            .max_by_key(|(h, n)| (*n, std::cmp::Reverse(*h)))
-            .map(|(h, n)| (self.strings.items[h as usize].clone(), n));
+            .max_by_key(|(h, n)| (*n, std::cmp::Reverse(*h)));
+        let ip_host = self.strings.index.get(referrer::IP_HOST).copied();
+        window.pages = pages
+            .into_iter()
+            .filter(|(h, _)| top.is_some_and(|(t, _)| t == *h) || Some(*h) == ip_host)
+            .map(|(_, p)| p)
+            .collect();
+        window.top_host = top.map(|(h, n)| (self.strings.items[h as usize].clone(), n));
         SiteProfile::from_window(&window)
     }
 
@@ -238,7 +253,7 @@ impl<'p> BotCheck<'p> {
                     campaign: false,
                     crawler: None,
                     stale: r.stale,
-                    old: r.bot == Reason::ObsoleteBrowser as u8,
+                    old: r.traits & traits::OBSOLETE != 0,
                     origin: (i64::from(r.network) << 32) | i64::from(r.client),
                     traits: r.traits,
                     browser: "",

@@ -11,6 +11,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::rollup::{self, days};
 use crate::store::batch::BUCKET_MS;
+use crate::store::facts;
 
 /// Ids deleted per transaction (about as many rows), so a running `tail` is never blocked long.
 pub const DELETE_IDS_PER_TX: i64 = 10_000;
@@ -54,6 +55,8 @@ pub struct Report {
     pub salts_deleted: u64,
     /// Dictionary rows deleted (paths, referrers, agents).
     pub dictionary_rows_deleted: u64,
+    /// Rows of per-site facts (`store::facts`) deleted: days no rollup can read any more.
+    pub facts_deleted: u64,
     /// Pages returned to the file system by `--vacuum`.
     pub pages_vacuumed: u64,
     /// The longest write transaction, in milliseconds.
@@ -267,6 +270,11 @@ pub fn run(
     }
     let spans = rollup::span_days(t.conn, opts.tz)?;
     report.salts_deleted = clean_salts(&mut t, opts, &spans)?;
+    // Site facts are read by the rollup of days up to a window away: keep those of every day
+    // whose raw events are left, and of the window before the first of them.
+    let first = spans.keys().next().copied().unwrap_or(cutoff).min(cutoff);
+    let keep_from = days::day_number(first) - facts::WINDOW_DAYS;
+    report.facts_deleted = t.write(|tx| facts::forget_before(tx, keep_from))?;
     if report.events_deleted > 0 {
         report.dictionary_rows_deleted = clean_dictionaries(&mut t)?;
     }

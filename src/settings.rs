@@ -201,7 +201,6 @@ impl Settings {
         Ok(system_time_zone().unwrap_or(Tz::UTC))
     }
 
-    /// The built-in bot patterns, extended with `--bot-agents` or the `bot_agents` setting.
     /// The ingest rules: bot patterns (`--bot-agents` or `bot_agents`), referrer spam
     /// (`referrer_spam`) and page patterns (`page_include`, `page_exclude`), each over the built-in.
     pub fn rules(&self, bot_agents: Option<&Path>) -> anyhow::Result<Rules> {

@@ -159,6 +159,61 @@ fn browsers_are_judged_by_the_day_of_the_hit() {
 }
 
 #[test]
+fn an_obsolete_browser_is_a_person_when_it_loads_its_pages_and_a_bot_when_it_probes() {
+    // Internet Explorer 8 in 2024: a forgotten machine loading a page with all it needs, and
+    // the same agent elsewhere probing for /.env with a stylesheet fetched to look the part.
+    let ie8 = "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 5.1; Trident/4.0)";
+    let env = Env::new();
+    let mut log = people();
+    log.push_str(&browse(20, "81.2.69.60", "/", "-", ie8));
+    log.push_str(&browse(30, "81.2.69.61", "/", "-", ie8));
+    log.push_str(&line(31, "81.2.69.61", "GET /.env HTTP/1.1", 404, "-", ie8));
+    log.push_str(&line(40, "81.2.69.62", "GET / HTTP/1.1", 200, "-", ie8));
+    import_rollup(&env, "a.log", &log);
+    let check = |env: &Env| {
+        let v = report(env, &["overview", "bots"]);
+        assert_eq!(v["overview"]["pageviews"], 5 + 1, "{v:#}");
+        let reasons = section_keys(&v, "bots", "reason");
+        assert!(reasons.contains(&"probe-path".to_string()), "{reasons:?}");
+        assert!(reasons.contains(&"ua-obsolete".to_string()), "{reasons:?}");
+    };
+    check(&env);
+    // Rolling the day up again decides it the same way.
+    env.cmd()
+        .args(["rollup", "--rebuild", "--tz", "UTC", "--db"])
+        .arg(env.db())
+        .assert()
+        .success();
+    check(&env);
+}
+
+#[test]
+fn agents_with_non_ascii_bytes_are_named_without_breaking_rollup() {
+    let env = Env::new();
+    let mut log = people();
+    log.push_str(&line(
+        20,
+        "81.2.69.70",
+        "GET /post HTTP/1.1",
+        200,
+        "-",
+        "Xébot/1.0",
+    ));
+    log.push_str(&line(
+        21,
+        "81.2.69.71",
+        "GET /post HTTP/1.1",
+        200,
+        "-",
+        "ñ-spider (+https://x.example)",
+    ));
+    import_rollup(&env, "a.log", &log);
+    let v = report(&env, &["bots"]);
+    let names = section_keys(&v, "crawlers", "crawler");
+    assert_eq!(names, vec!["bot".to_string(), "spider".into()], "{v:#}");
+}
+
+#[test]
 fn a_browser_at_work_is_a_person_the_same_agent_without_one_from_a_cloud_is_not() {
     let env = Env::new();
     let mut log = people();

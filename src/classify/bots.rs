@@ -59,8 +59,9 @@ pub enum Reason {
     MostlyErrors = 42,
     /// Layer 4: an agent whose many visitors almost only fetch `/` without referrer (monitors).
     MonitorPattern = 43,
-    /// Layer 4: page views never followed by a subresource (stylesheet, script, image, API call)
-    /// on a site whose visitors load them, with a second sign of automation.
+    /// Layer 4: pages known to load subresources (stylesheet, script, image, API call) viewed
+    /// without any, page after page with no referrer, faster than anyone reads, or with a made-up
+    /// referrer.
     NoSubresources = 44,
     /// Layer 4: one address or /24 network sending many browser agents in a day.
     AgentRotation = 45,
@@ -68,15 +69,15 @@ pub enum Reason {
     AgentSpread = 46,
     /// Layer 4: one path fetched at regular intervals all day.
     RegularInterval = 47,
-    /// Layer 4: page views from a datacenter network with no subresource, or one page rendered
-    /// there with all it needs in seconds and no referrer (a headless renderer).
+    /// Layer 4: page views from a datacenter network with no subresource, or pages rendered there
+    /// in seconds with no referrer or with an out-of-date browser (a headless renderer).
     Datacenter = 48,
     /// Layer 4: HTTP/1.0 from a browser agent that loads no subresources.
     Http10 = 49,
     /// Layer 4: no subresources, and a browser well behind the versions people run that day.
     StaleBrowser = 50,
-    /// Layer 4: no subresources, and HTTP/1.x from a browser agent on a site whose browsers all
-    /// speak HTTP/2 or 3.
+    /// Layer 4: HTTP/1.x from a browser agent on a site whose browsers all speak HTTP/2 or 3, with
+    /// no subresources or with an out-of-date browser.
     LegacyProtocol = 51,
 }
 
@@ -343,18 +344,25 @@ impl AgentPatterns {
             .iter()
             .find(|(p, _)| lower.contains(p.as_str()))?;
         let at = lower.find(pattern.as_str())?;
-        let word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ');
-        // Widen the match to the product token around it, without its version.
-        let start = agent[..at]
-            .rfind(|c: char| !(word(c) && c != ' '))
-            .map_or(0, |p| p + 1);
-        let rest = &agent[start..];
-        let end = rest
-            .find(|c: char| !word(c) || c == '/' || c == ';')
-            .unwrap_or(rest.len());
-        let name = rest[..end.max((at - start + pattern.len()).min(rest.len()))]
-            .trim_matches(|c: char| c == ' ' || c == '-' || c == '_' || c == '.' || c == '+');
-        let name = name.split('/').next().unwrap_or(name).trim();
+        // Widen the match to the product token around it (ASCII letters, digits, `-_.`), without
+        // its version. `lower` has the same bytes as `agent` but for ASCII case, and the widened
+        // ends stop at an ASCII byte or before a non-ASCII one: always character boundaries.
+        let bytes = agent.as_bytes();
+        let word = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.');
+        let mut start = at;
+        while start > 0 && word(bytes[start - 1]) {
+            start -= 1;
+        }
+        let mut end = at + pattern.len();
+        while end < bytes.len() && word(bytes[end]) {
+            end += 1;
+        }
+        let token = &agent[start..end];
+        let name = token
+            .split('/')
+            .next()
+            .unwrap_or(token)
+            .trim_matches(|c: char| matches!(c, ' ' | '-' | '_' | '.'));
         (!name.is_empty()).then(|| name.chars().take(40).collect())
     }
 }
@@ -442,15 +450,17 @@ pub fn agent_verdict(
 }
 
 /// The order of layers 1 and 2: the agent's verdict, else a garbage request line, else the path's
-/// (computed only when needed), else referrer spam; 0 for a person.
+/// (computed only when needed), else referrer spam; 0 for a person. An obsolete browser's verdict
+/// (which rollup may overturn) gives way to a probe, `robots.txt` or spam, which it may not.
 pub fn combine(by_agent: u8, has_method: bool, by_path: impl FnOnce() -> u8, spam: bool) -> u8 {
-    if by_agent != 0 {
+    if by_agent != 0 && by_agent != Reason::ObsoleteBrowser as u8 {
         by_agent
     } else if !has_method {
         Reason::GarbageRequest as u8
     } else {
         match by_path() {
             0 if spam => Reason::ReferrerSpam as u8,
+            0 => by_agent,
             v => v,
         }
     }
@@ -591,6 +601,14 @@ mod tests {
             Some("facebookexternalhit")
         );
         assert_eq!(name("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36"), None);
+        assert_eq!(
+            name("Screaming Frog SEO Spider/19.0").as_deref(),
+            Some("Screaming Frog")
+        );
+        // Non-ASCII next to a pattern: cut at characters, never inside one.
+        assert_eq!(name("Xébot/1.0").as_deref(), Some("bot"));
+        assert_eq!(name("\u{fffd}curl/7").as_deref(), Some("curl"));
+        assert_eq!(name("ñ-spider").as_deref(), Some("spider"));
     }
 
     #[test]
@@ -646,6 +664,31 @@ mod tests {
             assert!(!is_probe_path(p, true), "{p}");
         }
         assert!(is_robots_txt("/robots.txt"));
+    }
+
+    #[test]
+    fn an_obsolete_browser_gives_way_to_what_it_asked_for() {
+        let obsolete = Reason::ObsoleteBrowser as u8;
+        let probe = || Reason::ProbePath as u8;
+        assert_eq!(combine(obsolete, true, probe, false), probe());
+        assert_eq!(
+            combine(obsolete, true, || 0, true),
+            Reason::ReferrerSpam as u8
+        );
+        assert_eq!(combine(obsolete, true, || 0, false), obsolete);
+        let search = Reason::SearchCrawler as u8;
+        assert_eq!(
+            combine(search, true, probe, true),
+            search,
+            "a named crawler stays one"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn naming_a_crawler_never_panics(agent in "\\PC{0,40}(bot|curl/|spider)\\PC{0,40}") {
+            let _ = AgentPatterns::builtin().crawler_name(&agent);
+        }
     }
 
     #[test]

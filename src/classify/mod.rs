@@ -26,6 +26,9 @@ pub mod traits {
     pub const HTTP10: u8 = 2;
     /// The request was HTTP/1.0 or 1.1 (not 2 or 3): browsers use HTTP/2 wherever a site offers it.
     pub const HTTP1: u8 = 4;
+    /// The agent is an obsolete browser's (`ua-obsolete`), which rollup decides again from the
+    /// client's day: kept here, since the hit's own verdict is rewritten with that decision.
+    pub const OBSOLETE: u8 = 8;
 
     /// The bits for a hit.
     pub fn of(datacenter: bool, http10: bool, http1: bool) -> u8 {

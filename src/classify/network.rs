@@ -14,6 +14,7 @@ use std::sync::OnceLock;
 const IPV4: &str = include_str!("data/datacenter-ipv4.txt");
 const IPV6: &str = include_str!("data/datacenter-ipv6.txt");
 const EXTRA: &str = include_str!("data/datacenter-extra.txt");
+const PRIVATE_RELAY: &str = include_str!("data/private-relay-ipv4.txt");
 
 /// Sorted, merged address ranges (inclusive).
 #[derive(Debug, Default)]
@@ -124,6 +125,12 @@ impl Ranges {
             .get_or_init(|| Ranges::parse(&[IPV4, IPV6, EXTRA]).expect("the shipped list is valid"))
     }
 
+    /// Apple's iCloud Private Relay exits: inside datacenter networks, but people's Safari.
+    pub fn private_relay() -> &'static Ranges {
+        static BUILT: OnceLock<Ranges> = OnceLock::new();
+        BUILT.get_or_init(|| Ranges::parse(&[PRIVATE_RELAY]).expect("the shipped list is valid"))
+    }
+
     /// Whether an address lies in one of the ranges.
     pub fn contains(&self, ip: IpAddr) -> bool {
         match ip {
@@ -160,6 +167,11 @@ impl Ranges {
     pub fn is_empty(&self) -> bool {
         self.v4.is_empty() && self.v6.is_empty()
     }
+}
+
+/// Whether an address is in a datacenter network, and not one of Private Relay's exits.
+pub fn is_datacenter(ip: IpAddr) -> bool {
+    Ranges::datacenters().contains(ip) && !Ranges::private_relay().contains(ip)
 }
 
 /// An address written as text, if it is one (Apache may log host names).
@@ -247,6 +259,10 @@ mod tests {
         assert!(dc.contains("3.80.0.1".parse().unwrap()));
         assert!(dc.contains("20.171.207.17".parse().unwrap()));
         assert!(dc.contains("69.171.249.5".parse().unwrap()), "Meta");
+        // iCloud Private Relay exits are people's Safari.
+        assert!(dc.contains("172.225.1.1".parse().unwrap()));
+        assert!(!is_datacenter("172.225.1.1".parse().unwrap()));
+        assert!(is_datacenter("3.80.0.1".parse().unwrap()));
         // Documentation and private ranges are nobody's datacenter.
         assert!(!dc.contains("192.0.2.1".parse().unwrap()));
         assert!(!dc.contains("10.1.2.3".parse().unwrap()));

@@ -26,7 +26,7 @@ use std::fmt::Write as _;
 
 use super::Rng;
 use crate::classify::browser_age::current_version;
-use crate::classify::network::Ranges;
+use crate::classify::network::{self, Ranges};
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -193,9 +193,11 @@ impl Site {
     }
 }
 
-/// Addresses: residential (outside every datacenter range), cloud (inside), carrier NAT pools.
+/// Addresses: residential (outside every datacenter range), cloud (inside), carrier NAT pools,
+/// and iCloud Private Relay exits (inside datacenter ranges, but people).
 struct Addresses {
     cloud: Vec<(u32, u32)>,
+    relay: Vec<(u32, u32)>,
     nat_pool: Vec<String>,
 }
 
@@ -214,6 +216,7 @@ impl Addresses {
             .collect();
         let mut a = Addresses {
             cloud,
+            relay: Ranges::private_relay().ipv4().to_vec(),
             nat_pool: Vec::new(),
         };
         // One mobile carrier's NAT: a few hundred public addresses shared by many phones.
@@ -240,10 +243,15 @@ impl Addresses {
                 continue;
             }
             let ip = std::net::IpAddr::V4(a.into());
-            if !Ranges::datacenters().contains(ip) {
+            if !network::is_datacenter(ip) {
                 return dotted(a);
             }
         }
+    }
+
+    fn relay(&self, rng: &mut Rng) -> String {
+        let (lo, hi) = *rng.pick(&self.relay);
+        dotted(lo + (rng.next_u64() % u64::from(hi - lo + 1)) as u32)
     }
 
     fn cloud(&self, rng: &mut Rng) -> String {
@@ -637,13 +645,16 @@ impl<'c> Model<'c> {
                     browser_agent(&mut self.rng, t0)
                 };
                 let mobile = ua.contains("Mobile");
-                let addr = if mobile && self.rng.chance(0.15) {
-                    self.rng.pick(&self.addrs.nat_pool).clone()
-                } else if self.rng.chance(0.04) {
-                    self.addrs.cloud(&mut self.rng) // a VPN exit
-                } else {
-                    self.addrs.residential(&mut self.rng)
-                };
+                let addr =
+                    if ua.contains("iPhone") && ua.contains("Version/") && self.rng.chance(0.2) {
+                        self.addrs.relay(&mut self.rng) // iCloud Private Relay
+                    } else if mobile && self.rng.chance(0.15) {
+                        self.rng.pick(&self.addrs.nat_pool).clone()
+                    } else if self.rng.chance(0.04) {
+                        self.addrs.cloud(&mut self.rng) // a VPN exit
+                    } else {
+                        self.addrs.residential(&mut self.rng)
+                    };
                 if self.rng.chance(0.3) {
                     self.regulars.push((addr.clone(), ua.clone(), mobile));
                 }
@@ -1009,6 +1020,8 @@ impl<'c> Model<'c> {
         }
     }
 
+    /// Meta's link scanner replaying the clicks of the day's people from Facebook (run after
+    /// every kind of person of the day).
     fn meta_scanner(&mut self, day0: i64) {
         let clicks = std::mem::take(&mut self.fb_clicks);
         for (t, page, agent) in clicks {
@@ -1213,6 +1226,7 @@ impl<'c> Model<'c> {
         let day0 = self.cfg.start_ms + i64::from(d) * DAY_MS;
         let visits = (900.0 * scale * (0.85 + 0.3 * self.rng.f64())) as u64;
         self.people(day0, visits);
+        self.hard_people(day0, scale);
         self.owner(day0);
         self.crawlers(day0, scale);
         self.scrapers(day0, scale);
@@ -1222,7 +1236,6 @@ impl<'c> Model<'c> {
         self.meta_scanner(day0);
         self.scanners(day0, scale);
         self.quiet_bots(day0, scale);
-        self.hard_people(day0, scale);
     }
 }
 

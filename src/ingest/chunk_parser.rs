@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use super::rows::{ParsedChunk, Row, NONE};
 use crate::classify::bots;
 use crate::classify::geo::GeoIp;
-use crate::classify::network::{self, Ranges};
+use crate::classify::network;
 use crate::classify::{
     self, kind, path, redact, referrer, traits, DayClock, Method, PathClass, Rules, Salts,
 };
@@ -85,8 +85,8 @@ struct Cursor<'c> {
     visitors: foldhash::HashMap<(&'c [u8], u32), (i64, Origin)>,
     /// Origins of the current day by address. Cleared with `visitors`.
     origins: foldhash::HashMap<&'c [u8], Origin>,
-    /// Bot verdicts by (local agent id, day) (layer 1 depends on the day) and by (local path id,
-    /// answered 4xx) (layer 2); page class by local path id.
+    /// Bot verdicts by (local agent id, month of the hit) (layer 1 judges browsers by the month)
+    /// and by (local path id, answered 4xx) (layer 2); page class by local path id.
     agent_bots: foldhash::HashMap<(u32, i64), u8>,
     path_bots: foldhash::HashMap<(u32, bool), u8>,
     path_classes: foldhash::HashMap<u32, PathClass>,
@@ -98,7 +98,7 @@ fn origin_of(salt: &classify::visitor::Salt, addr: &[u8]) -> Origin {
     let key = network::network_key(addr, ip);
     Origin {
         hash: classify::visitor::origin_hash(salt, addr, &key),
-        datacenter: ip.is_some_and(|ip| Ranges::datacenters().contains(ip)),
+        datacenter: ip.is_some_and(network::is_datacenter),
     }
 }
 
@@ -216,7 +216,8 @@ impl ChunkParser {
         self.finish(hit, out, cur, site, path, referrer, method, kind)
     }
 
-    /// Layers 1 and 2 (`bots::combine`), memoised per distinct agent and day and per path.
+    /// Layers 1 and 2 (`bots::combine`), memoised per distinct agent and month and per path; and
+    /// whether the agent is an obsolete browser's (which rollup decides again).
     #[allow(clippy::too_many_arguments)]
     fn bot_verdict(
         &self,
@@ -228,12 +229,13 @@ impl ChunkParser {
         spam: bool,
         ts_ms: i64,
         status: u16,
-    ) -> u8 {
+    ) -> (u8, bool) {
         let logged = self.format.records_agent();
         let by_agent = if agent == NONE {
             bots::agent_verdict(&self.rules.agents, None, ts_ms, logged)
         } else {
-            *cur.agent_bots.entry((agent, cur.day)).or_insert_with(|| {
+            let month = classify::browser_age::month_of(ts_ms);
+            *cur.agent_bots.entry((agent, month)).or_insert_with(|| {
                 bots::agent_verdict(
                     &self.rules.agents,
                     Some(&out.agents.items[agent as usize]),
@@ -251,7 +253,11 @@ impl ChunkParser {
                 bots::path_verdict(Some(&out.paths.items[path as usize]), failed)
             })
         };
-        bots::combine(by_agent, method != Method::None, by_path, spam)
+        let obsolete = by_agent == bots::Reason::ObsoleteBrowser as u8;
+        (
+            bots::combine(by_agent, method != Method::None, by_path, spam),
+            obsolete,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -296,7 +302,8 @@ impl ChunkParser {
                 .or_insert_with(|| geo.country(a).unwrap_or(0)),
             (Some(geo), Cow::Owned(a)) => geo.country(a).unwrap_or(0),
         };
-        let bot = self.bot_verdict(out, cur, agent, path, method, spam, hit.ts_ms, hit.status);
+        let (bot, obsolete) =
+            self.bot_verdict(out, cur, agent, path, method, spam, hit.ts_ms, hit.status);
         let (visitor, origin) = match (&hit.addr, agent_key) {
             (Cow::Borrowed(addr), Some(key)) => match cur.visitors.get(&(*addr, key)) {
                 Some(v) => *v,
@@ -318,7 +325,11 @@ impl ChunkParser {
         let protocol = hit.protocol.as_deref();
         let http10 = protocol == Some(b"HTTP/1.0");
         let http1 = http10 || protocol == Some(b"HTTP/1.1");
-        if bot == 0 && kind == classify::Kind::Asset && referrer != NONE {
+        if bot == 0
+            && kind == classify::Kind::Asset
+            && referrer != NONE
+            && hit.path.as_deref().is_some_and(kind::is_subresource)
+        {
             let page = match &hit.referrer {
                 Some(Cow::Borrowed(r)) => *cur
                     .referrer_pages
@@ -332,7 +343,7 @@ impl ChunkParser {
             facts.referred_assets_http1 += u64::from(http1);
             *facts.hosts.entry(referrer).or_default() += 1;
             if let Some(page) = page {
-                *facts.pages.entry(page).or_default() += 1;
+                *facts.pages.entry((referrer, page)).or_default() += 1;
             }
         }
         Row {
@@ -352,7 +363,8 @@ impl ChunkParser {
                 .map_or(-1, |d| d.min(i64::MAX as u64) as i64),
             country,
             origin: origin.hash,
-            traits: traits::of(origin.datacenter, http10, http1),
+            traits: traits::of(origin.datacenter, http10, http1)
+                | if obsolete { traits::OBSOLETE } else { 0 },
         }
     }
 

@@ -71,8 +71,9 @@ pub struct SiteFacts {
     pub referred_assets_http1: u64,
     /// Their referrers (local referrer id) and how often each was named.
     pub hosts: foldhash::HashMap<u32, u64>,
-    /// The pages they name as referrer (`classify::referrer::page_key`) and how often.
-    pub pages: foldhash::HashMap<i64, u64>,
+    /// The pages they name as referrer: (local referrer id, `classify::referrer::page_key`) and
+    /// how often.
+    pub pages: foldhash::HashMap<(u32, i64), u64>,
 }
 
 /// A parsed chunk: rows, their strings, the parse tally, and where the chunk ends.

@@ -4,13 +4,16 @@
 //! agent, gives them away.
 //!
 //! The one sign of a person that scripts rarely fake is a browser at work: a page followed by the
-//! stylesheets, scripts, images and API calls it needs. A client-day that loads them is a person
-//! unless it probes, fails or is a named tool, however many pages it reads (the site's owner
-//! reloading all day is a person). A client-day whose pages are never followed by a subresource,
-//! on a site that serves them, is a bot when a second sign agrees: a datacenter network, HTTP/1.0,
-//! an address or /24 sending many agents, an agent spread thin over many addresses, a regular beat
-//! on one path, page after page without a referrer, or pages faster than anyone reads. A lone page
-//! with none of these stays a person's: a returning visitor has the assets cached.
+//! stylesheets, scripts, images and API calls it needs. A client-day that loads them is a person,
+//! however many pages it reads (the site's owner reloading all day is one), unless it probes, is a
+//! named tool, or renders pages from a datacenter like a headless browser (in seconds with no
+//! referrer, or with an out-of-date browser) or with an out-of-date browser over HTTP/1.x on a
+//! site whose browsers speak HTTP/2. A client-day whose pages are never followed by a subresource
+//! is a bot when a second sign agrees: a datacenter network, HTTP/1.0, an out-of-date browser, a
+//! regular beat on one path; and, on pages known to load subresources, an address or /24 sending
+//! many agents, an agent spread thin over many addresses, HTTP/1.x where browsers speak HTTP/2,
+//! page after page without a referrer, pages faster than anyone reads, a made-up referrer. A lone
+//! page with none of these stays a person's: a returning visitor has the assets cached.
 
 use foldhash::{HashMap, HashMapExt, HashSet};
 
@@ -79,8 +82,9 @@ const RENDER_MS: i64 = 10_000;
 const SUBRESOURCE_WINDOW_MS: i64 = 60_000;
 
 /// One client's day (a visitor hash: address + agent + day).
-struct ClientDay<'n> {
-    site: &'n str,
+struct ClientDay {
+    /// The site, by its number in the day.
+    site: u32,
     agent: i64,
     address: u32,
     network: u32,
@@ -88,19 +92,18 @@ struct ClientDay<'n> {
     requests: u32,
     errors: u32,
     pages: u32,
-    /// Subresources that followed a page within [`SUBRESOURCE_WINDOW_MS`].
+    /// Subresources within [`SUBRESOURCE_WINDOW_MS`] of one of its pages, before or after.
     loads: u32,
     /// Page views of pages known to load subresources.
     loading_pages: u32,
-    /// Pages with a referrer, and with an outside one.
+    /// Pages with a referrer (other than a made-up first one).
     referred_pages: u32,
-    outside_referred: u32,
     /// Page times, for speed, and subresource times, to tie them to pages (both in time order).
     page_times: Vec<i64>,
     subresource_times: Vec<i64>,
-    /// Most hits on a single path, and that path.
+    /// Most hits on a single path, and that path's key.
     max_path_hits: u32,
-    max_path: Option<&'n str>,
+    max_path: Option<i64>,
     /// A reason given at ingest to a hit of this client, and whether it flags the whole day
     /// (robots.txt, a probe).
     ingest_reason: Option<u8>,
@@ -120,10 +123,10 @@ struct ClientDay<'n> {
     http1: u32,
 }
 
-impl<'n> ClientDay<'n> {
-    fn new(e: &Event<'n>) -> ClientDay<'n> {
+impl ClientDay {
+    fn new(e: &Event<'_>, site: u32) -> ClientDay {
         ClientDay {
-            site: e.site,
+            site,
             agent: e.agent,
             address: origin_address(e.origin),
             network: origin_network(e.origin),
@@ -134,7 +137,6 @@ impl<'n> ClientDay<'n> {
             loads: 0,
             loading_pages: 0,
             referred_pages: 0,
-            outside_referred: 0,
             page_times: Vec::new(),
             subresource_times: Vec::new(),
             max_path_hits: 0,
@@ -280,7 +282,7 @@ impl SiteProfile {
 }
 
 /// Three or more pages faster apart, on average, than anyone reads.
-fn fast_pages(c: &ClientDay<'_>) -> bool {
+fn fast_pages(c: &ClientDay) -> bool {
     if c.pages < 3 {
         return false;
     }
@@ -291,7 +293,7 @@ fn fast_pages(c: &ClientDay<'_>) -> bool {
 
 /// The verdict for one client-day, if its behaviour is a bot's.
 fn verdict(
-    c: &ClientDay<'_>,
+    c: &ClientDay,
     t: &Thresholds,
     site: &SiteProfile,
     rotating: Rotation,
@@ -364,27 +366,46 @@ fn verdict(
 /// Flags the bots of one day of events in place (events already flagged keep their reason), with
 /// each site's profile (`profiles`: a site missing from it has none).
 pub fn flag(events: &mut [Event<'_>], t: &Thresholds, profiles: &HashMap<&str, SiteProfile>) {
-    let mut clients: HashMap<(&str, i64), ClientDay> = HashMap::new();
-    // Hits per (site, visitor, path) in one flat map: no map per visitor.
-    let mut path_hits: HashMap<(&str, i64, &str), u32> = HashMap::new();
+    // Sites by number, so every per-event key below is integers only (a day holds few sites).
+    let none = SiteProfile::default();
+    let mut sites: Vec<&str> = Vec::new();
+    let mut numbers: HashMap<&str, u32> = HashMap::new();
+    let site_of: Vec<u32> = events
+        .iter()
+        .map(|e| {
+            *numbers.entry(e.site).or_insert_with(|| {
+                sites.push(e.site);
+                sites.len() as u32 - 1
+            })
+        })
+        .collect();
+    let site_profiles: Vec<&SiteProfile> = sites
+        .iter()
+        .map(|s| profiles.get(s).unwrap_or(&none))
+        .collect();
+
+    let mut clients: HashMap<(u32, i64), ClientDay> = HashMap::new();
+    // Hits per (site, visitor, page key) in one flat map: no map per visitor.
+    let mut path_hits: HashMap<(u32, i64, i64), u32> = HashMap::new();
     let mut order: Vec<usize> = (0..events.len()).collect();
     order.sort_by_key(|&i| events[i].ts);
     for &i in &order {
-        let e = &events[i];
+        let (e, site) = (&events[i], site_of[i]);
         let c = clients
-            .entry((e.site, e.visitor))
-            .or_insert_with(|| ClientDay::new(e));
+            .entry((site, e.visitor))
+            .or_insert_with(|| ClientDay::new(e, site));
         c.requests += 1;
         c.last_hit = e.ts;
         c.traits |= e.traits;
+        c.old |= e.old;
         c.http1 += u32::from(e.traits & traits::HTTP1 != 0);
         c.errors += u32::from((400..500).contains(&e.status));
-        if let Some(p) = e.path {
-            let n = path_hits.entry((e.site, e.visitor, p)).or_default();
+        if e.path.is_some() {
+            let n = path_hits.entry((site, e.visitor, e.page_key)).or_default();
             *n += 1;
             if *n > c.max_path_hits {
                 c.max_path_hits = *n;
-                c.max_path = Some(p);
+                c.max_path = Some(e.page_key);
             }
         }
         c.root += u32::from(e.path == Some("/"));
@@ -398,11 +419,7 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds, profiles: &HashMap<&str, S
             }
         }
         if e.kind == Kind::Page as u8 {
-            c.loading_pages += u32::from(
-                profiles
-                    .get(e.site)
-                    .is_some_and(|p| p.pages.contains(&e.page_key)),
-            );
+            c.loading_pages += u32::from(site_profiles[site as usize].pages.contains(&e.page_key));
             // The site's own address as the referrer of a client's first page is made up: a
             // person gets there from one of its pages, which the log would show.
             let internal = e.source == Some(INTERNAL);
@@ -410,7 +427,6 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds, profiles: &HashMap<&str, S
                 c.phantom_referrer = true;
             } else if e.referrer_host.is_some() || e.source.is_some() {
                 c.referred_pages += 1;
-                c.outside_referred += u32::from(!internal);
             }
             c.pages += 1;
             c.page_times.push(e.ts);
@@ -423,9 +439,9 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds, profiles: &HashMap<&str, S
     }
 
     // Neighbours: agents per address and per /24, addresses per agent.
-    let mut by_address: HashMap<(&str, u32), (HashSet<i64>, bool)> = HashMap::new();
-    let mut by_network: HashMap<(&str, u32), HashSet<i64>> = HashMap::new();
-    let mut agents: HashMap<(&str, i64), AgentDay> = HashMap::new();
+    let mut by_address: HashMap<(u32, u32), (HashSet<i64>, bool)> = HashMap::new();
+    let mut by_network: HashMap<(u32, u32), HashSet<i64>> = HashMap::new();
+    let mut agents: HashMap<(u32, i64), AgentDay> = HashMap::new();
     for c in clients.values() {
         let flagged = c.ingest_reason.is_some();
         let a = by_address.entry((c.site, c.address)).or_default();
@@ -448,17 +464,18 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds, profiles: &HashMap<&str, S
         }
     }
 
-    let mut verdicts: HashMap<(&str, i64), u8> = HashMap::new();
-    let mut rhythm_of: HashMap<(&str, i64), Vec<i64>> = HashMap::new();
+    let mut verdicts: HashMap<(u32, i64), u8> = HashMap::new();
+    let mut rhythm_of: HashMap<(u32, i64), Vec<i64>> = HashMap::new();
     for (key, c) in &clients {
         if c.max_path_hits as usize >= RHYTHM_MIN_HITS && c.loads == 0 {
             rhythm_of.insert(*key, Vec::with_capacity(c.max_path_hits as usize));
         }
     }
     if !rhythm_of.is_empty() {
-        for e in events.iter() {
-            if let Some(times) = rhythm_of.get_mut(&(e.site, e.visitor)) {
-                if e.path == clients[&(e.site, e.visitor)].max_path {
+        for (e, site) in events.iter().zip(&site_of) {
+            let key = (*site, e.visitor);
+            if let Some(times) = rhythm_of.get_mut(&key) {
+                if e.path.is_some() && Some(e.page_key) == clients[&key].max_path {
                     times.push(e.ts);
                 }
             }
@@ -484,13 +501,12 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds, profiles: &HashMap<&str, S
                     && f64::from(a.thin) >= t.spread_share * f64::from(a.visitors)
             });
         let rhythm = rhythm_of.get_mut(key).is_some_and(|times| regular(times));
-        let none = SiteProfile::default();
-        let site = profiles.get(c.site).unwrap_or(&none);
+        let site = site_profiles[c.site as usize];
         if let Some(r) = verdict(c, t, site, rotating, spread, rhythm) {
             verdicts.insert(*key, r);
         }
     }
-    let monitors: HashSet<(&str, i64)> = agents
+    let monitors: HashSet<(u32, i64)> = agents
         .iter()
         .filter(|(_, a)| {
             a.visitors > t.monitor_min_visitors
@@ -499,10 +515,10 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds, profiles: &HashMap<&str, S
         })
         .map(|(k, _)| *k)
         .collect();
-    for e in events.iter_mut().filter(|e| e.bot == 0) {
-        if let Some(r) = verdicts.get(&(e.site, e.visitor)) {
+    for (e, site) in events.iter_mut().zip(&site_of).filter(|(e, _)| e.bot == 0) {
+        if let Some(r) = verdicts.get(&(*site, e.visitor)) {
             e.bot = *r;
-        } else if monitors.contains(&(e.site, e.agent)) {
+        } else if monitors.contains(&(*site, e.agent)) {
             e.bot = Reason::MonitorPattern as u8;
         }
     }
@@ -593,16 +609,34 @@ mod tests {
 
     #[test]
     fn without_subresource_facts_bare_clients_need_a_stronger_sign() {
-        // The same spread-thin agent on a site that is not known to serve subresources.
-        let mut events = Vec::new();
-        for address in 0..6 {
-            let mut e = ev(50 + address, "/");
-            e.agent = 999;
-            e.origin = (address << 32) | (1000 + address);
-            events.push(e);
-        }
-        flag(&mut events, &Thresholds::default(), &HashMap::new());
-        assert!(events.iter().all(|e| e.bot == 0));
+        // The same spread-thin agent and one address rotating agents, on a site known to serve
+        // subresources on these pages, and on one that is not.
+        let events = || {
+            let mut events = Vec::new();
+            for address in 0..6 {
+                let mut e = ev(50 + address, "/");
+                e.agent = 999;
+                e.origin = (address << 32) | (1000 + address);
+                events.push(e);
+            }
+            for agent in 0..3 {
+                let mut e = ev(70 + agent, "/a");
+                e.origin = 7;
+                events.push(e);
+            }
+            events
+        };
+        let mut known = events();
+        flag(&mut known, &Thresholds::default(), &serving());
+        let spread = Reason::AgentSpread as u8;
+        let rotation = Reason::AgentRotation as u8;
+        assert_eq!(
+            flagged(&known),
+            [vec![spread; 6], vec![rotation; 3]].concat()
+        );
+        let mut unknown = events();
+        flag(&mut unknown, &Thresholds::default(), &HashMap::new());
+        assert!(unknown.iter().all(|e| e.bot == 0));
     }
 
     #[test]

@@ -39,7 +39,6 @@ pub fn bucket_date(tz: Tz, bucket: i64) -> NaiveDate {
     local_date(tz, bucket * BUCKET_MS)
 }
 
-/// `YYYY-MM-DD`.
 /// Days since 1970-01-01, as `classify::DayClock` numbers local days (and salts and facts).
 pub fn day_number(day: NaiveDate) -> i64 {
     (day - NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch")).num_days()

@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use crate::classify::{agent, bots, browser_age, geo, referrer};
+use crate::classify::{agent, bots, browser_age, geo, referrer, traits};
 use crate::store::batch::BUCKET_MS;
 use crate::store::facts;
 use aggregate::Event;
@@ -285,7 +285,8 @@ fn compute_day(
     conn.execute_batch("COMMIT")?;
     let raw = loaded?;
     let max_id = raw.iter().map(|e| e.id).max().unwrap_or(0).max(span_max);
-    let month = browser_age::month_of(start);
+    // The day's month, as ingest judges browsers (by the month of the hit, in UTC).
+    let month = browser_age::month_of(start + 12 * 3_600_000);
     let mut events: Vec<Event> = raw
         .iter()
         .map(|e| {
@@ -332,7 +333,7 @@ fn compute_day(
                 } else {
                     e.bot
                 },
-                old: e.bot == bots::Reason::ObsoleteBrowser as u8,
+                old: e.traits & traits::OBSOLETE != 0,
                 // Rows written before origins were recorded: each visitor its own address.
                 origin: e.origin.unwrap_or(e.visitor),
                 traits: e.traits,

@@ -1,11 +1,13 @@
 //! Per-site facts counted at ingest and read by rollup over a window of days (see
 //! `site_days` in migration 0004): how many subresource requests a site's browsers made with a
-//! referrer, how many over HTTP/1.x, and the referrer hosts they named.
+//! referrer, how many over HTTP/1.x, the referrer hosts they named, and the pages (as keys) of
+//! those hosts that load subresources.
 
 use std::collections::HashSet;
 
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
+use crate::classify::referrer::IP_HOST;
 use crate::ingest::rows::{split_referrer, ParsedChunk};
 
 /// Days on each side of a day that its window covers.
@@ -23,8 +25,8 @@ pub fn add(tx: &Transaction<'_>, chunk: &ParsedChunk, sites: &[i64]) -> rusqlite
          ON CONFLICT (site, day, host) DO UPDATE SET hits = hits + excluded.hits",
     )?;
     let mut pages = tx.prepare_cached(
-        "INSERT INTO site_day_pages (site, day, page, hits) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (site, day, page) DO UPDATE SET hits = hits + excluded.hits",
+        "INSERT INTO site_day_pages (site, day, host, page, hits) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (site, day, host, page) DO UPDATE SET hits = hits + excluded.hits",
     )?;
     for ((site, day), f) in &chunk.site_facts {
         let site = sites[*site as usize];
@@ -34,8 +36,11 @@ pub fn add(tx: &Transaction<'_>, chunk: &ParsedChunk, sites: &[i64]) -> rusqlite
             f.referred_assets,
             f.referred_assets_http1
         ])?;
-        for (page, hits) in &f.pages {
-            pages.execute(params![site, day, page, hits])?;
+        for ((referrer, page), hits) in &f.pages {
+            let (host, _) = split_referrer(&chunk.referrers.items[*referrer as usize]);
+            if !host.is_empty() {
+                pages.execute(params![site, day, host, page, hits])?;
+            }
         }
         for (referrer, hits) in &f.hosts {
             let (host, _) = split_referrer(&chunk.referrers.items[*referrer as usize]);
@@ -56,8 +61,18 @@ pub struct Window {
     pub referred_assets_http1: u64,
     /// The host they named most, and how often.
     pub top_host: Option<(String, u64)>,
-    /// The pages they named (`classify::referrer::page_key`).
+    /// The pages of the top host (and of IP-address referrers) they named
+    /// (`classify::referrer::page_key`).
     pub pages: HashSet<i64>,
+}
+
+/// Deletes the facts of days before `day`; returns the rows deleted.
+pub fn forget_before(tx: &Transaction<'_>, day: i64) -> rusqlite::Result<u64> {
+    let mut n = 0;
+    for table in ["site_days", "site_day_hosts", "site_day_pages"] {
+        n += tx.execute(&format!("DELETE FROM {table} WHERE day < ?1"), [day])? as u64;
+    }
+    Ok(n)
 }
 
 /// The facts of site `site` (a name) over `[day - WINDOW_DAYS, day + WINDOW_DAYS]`.
@@ -83,11 +98,15 @@ pub fn window(conn: &Connection, site: &str, day: i64) -> rusqlite::Result<Windo
         )?
         .query_row(params![id, from, to], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
+    let own = top_host
+        .as_ref()
+        .map_or("", |(h, _): &(String, u64)| h.as_str());
     let pages = conn
         .prepare_cached(
-            "SELECT DISTINCT page FROM site_day_pages WHERE site = ?1 AND day BETWEEN ?2 AND ?3",
+            "SELECT DISTINCT page FROM site_day_pages
+             WHERE site = ?1 AND day BETWEEN ?2 AND ?3 AND (host = ?4 OR host = ?5)",
         )?
-        .query_map(params![id, from, to], |r| r.get(0))?
+        .query_map(params![id, from, to, own, IP_HOST], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(Window {
         referred_assets,
@@ -118,7 +137,8 @@ mod tests {
             };
             f.hosts.insert(own, assets - 1);
             f.hosts.insert(other, 1);
-            f.pages.insert(day, 1);
+            f.pages.insert((own, day), 1);
+            f.pages.insert((other, day + 1), 1); // an outside page: never read back
             chunk.site_facts.insert((0, day), f);
         }
         let site: i64 = {

@@ -5,7 +5,7 @@
 -- or network, or one agent spread over many, and nothing can be linked once the salt is deleted.
 ALTER TABLE events ADD COLUMN origin INTEGER;
 -- What the address and request said at ingest (bits): 1 the address is in a datacenter network,
--- 2 the request was HTTP/1.0, 4 it was HTTP/1.0 or 1.1.
+-- 2 the request was HTTP/1.0, 4 it was HTTP/1.0 or 1.1, 8 the agent is an obsolete browser's.
 ALTER TABLE events ADD COLUMN traits INTEGER NOT NULL DEFAULT 0;
 
 -- The automated client an agent names (GPTBot, Googlebot, curl...), for `stats bots`.
@@ -38,13 +38,16 @@ CREATE TABLE site_day_hosts (
     PRIMARY KEY (site, day, host)
 ) WITHOUT ROWID;
 
--- The pages those subresource requests name as referrer, as keys (`classify::referrer::page_key`,
--- a hash of the page's stored path): a page that loads subresources, viewed without them, is a
--- sign of a script; a page that has none says nothing.
+-- The pages those subresource requests name as referrer, with the referrer's host, as keys
+-- (`classify::referrer::page_key`, a hash of the page's stored path): a page of the site's own
+-- host that loads subresources, viewed without them, is a sign of a script; a page that has none
+-- says nothing. Rollup reads only the pages of the site's own host. `cleanup` deletes all three
+-- tables' rows of days whose raw events are gone, once no window needs them.
 CREATE TABLE site_day_pages (
     site  INTEGER NOT NULL,
     day   INTEGER NOT NULL,
+    host  TEXT NOT NULL,
     page  INTEGER NOT NULL,
     hits  INTEGER NOT NULL,
-    PRIMARY KEY (site, day, page)
+    PRIMARY KEY (site, day, host, page)
 ) WITHOUT ROWID;
