@@ -151,14 +151,7 @@ fn main() {
                     .collect::<String>(),
             )
             .expect("write the truth");
-            let truth: Vec<score::Truth> = truth
-                .into_iter()
-                .map(|t| score::Truth {
-                    human: t.human,
-                    pageview: t.pageview,
-                    class: t.class.to_string(),
-                })
-                .collect();
+            let truth: Vec<score::Truth> = truth.into_iter().map(score::Truth::from).collect();
             let db = import(&args.bin, dir.path(), &path);
             score::score(&log, &Format::Combined, &truth, &db)
         }

@@ -34,14 +34,7 @@ fn human_figures_hold_on_a_million_lines_of_the_traffic_model() {
             .assert()
             .success();
     }
-    let truth: Vec<score::Truth> = truth
-        .into_iter()
-        .map(|t| score::Truth {
-            human: t.human,
-            pageview: t.pageview,
-            class: t.class.to_string(),
-        })
-        .collect();
+    let truth: Vec<score::Truth> = truth.into_iter().map(score::Truth::from).collect();
     let table = score::score(&log, &Format::Combined, &truth, &env.db());
     println!("{table}");
     assert!(table.truth_pageviews > 100_000, "{table}");

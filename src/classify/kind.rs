@@ -70,10 +70,9 @@ pub enum PathClass {
     NotPage,
 }
 
-/// Extensions of static assets (lowercase): styles and scripts, images, fonts, audio and video
-/// (media segments included), documents and downloads, data files.
-pub const ASSET_EXTENSIONS: &[&str] = &[
-    // styles, scripts, source maps, manifests
+/// Extensions (lowercase) of what a page loads by itself: styles and scripts (and the data and
+/// code they fetch), images, fonts, audio and video with their streaming segments.
+const CODE: &[&str] = &[
     "css",
     "js",
     "mjs",
@@ -83,163 +82,39 @@ pub const ASSET_EXTENSIONS: &[&str] = &[
     "jsonld",
     "webmanifest",
     "wasm",
-    // images
-    "png",
-    "jpg",
-    "jpeg",
-    "jpe",
-    "jfif",
-    "pjpeg",
-    "pjp",
-    "gif",
-    "svg",
-    "svgz",
-    "ico",
-    "cur",
-    "webp",
-    "avif",
-    "heic",
-    "heif",
-    "jxl",
-    "apng",
-    "bmp",
-    "tif",
-    "tiff",
-    "psd",
-    // fonts
-    "woff",
-    "woff2",
-    "ttf",
-    "otf",
-    "eot",
-    // audio and video, with streaming segments and playlists
-    "mp4",
-    "m4v",
-    "webm",
-    "ogg",
-    "ogv",
-    "oga",
-    "opus",
-    "mp3",
-    "wav",
-    "flac",
-    "aac",
-    "m4a",
-    "mov",
-    "avi",
-    "mkv",
-    "flv",
-    "swf",
-    "ts",
-    "m3u8",
-    "m3u",
-    "mpd",
-    "m4s",
-    // documents and downloads
-    "pdf",
-    "zip",
-    "gz",
-    "tgz",
-    "bz2",
-    "xz",
-    "zst",
-    "7z",
-    "rar",
-    "tar",
-    "dmg",
-    "exe",
-    "msi",
-    "deb",
-    "rpm",
-    "apk",
-    "iso",
-    "img",
-    "epub",
-    "doc",
-    "docx",
-    "xls",
-    "xlsx",
-    "ppt",
-    "pptx",
-    "odt",
-    // data
-    "txt",
-    "xml",
-    "csv",
-    "rss",
-    "atom",
-    "ics",
-    "vcf",
-    "gpx",
-    "kml",
+];
+#[rustfmt::skip]
+const IMAGES: &[&str] = &[
+    "png", "jpg", "jpeg", "jpe", "jfif", "pjpeg", "pjp", "gif", "svg", "svgz", "ico", "cur", "webp",
+    "avif", "heic", "heif", "jxl", "apng", "bmp", "tif", "tiff", "psd",
+];
+const FONTS: &[&str] = &["woff", "woff2", "ttf", "otf", "eot"];
+#[rustfmt::skip]
+const MEDIA: &[&str] = &[
+    "mp4", "m4v", "webm", "ogg", "ogv", "oga", "opus", "mp3", "wav", "flac", "aac", "m4a", "mov",
+    "avi", "mkv", "flv", "swf", "ts", "m3u8", "m3u", "mpd", "m4s",
+];
+/// Extensions of files a page links to, and of the files crawlers ask for.
+#[rustfmt::skip]
+const DOWNLOADS: &[&str] = &[
+    "pdf", "zip", "gz", "tgz", "bz2", "xz", "zst", "7z", "rar", "tar", "dmg", "exe", "msi", "deb",
+    "rpm", "apk", "iso", "img", "epub", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt",
+];
+const DATA: &[&str] = &[
+    "txt", "xml", "csv", "rss", "atom", "ics", "vcf", "gpx", "kml",
 ];
 
-/// Extensions of what a page loads by itself (stylesheets, scripts, images, fonts, media, data it
-/// fetches): asking for one with the page as referrer is a browser at work. Documents, downloads
-/// and the files crawlers ask for (`robots.txt`, `ads.txt`, sitemaps) are not among them.
-const SUBRESOURCE_EXTENSIONS: &[&str] = &[
-    "css",
-    "js",
-    "mjs",
-    "cjs",
-    "map",
-    "json",
-    "webmanifest",
-    "wasm",
-    "png",
-    "jpg",
-    "jpeg",
-    "jpe",
-    "jfif",
-    "pjpeg",
-    "pjp",
-    "gif",
-    "svg",
-    "svgz",
-    "ico",
-    "cur",
-    "webp",
-    "avif",
-    "heic",
-    "heif",
-    "jxl",
-    "apng",
-    "bmp",
-    "tif",
-    "tiff",
-    "woff",
-    "woff2",
-    "ttf",
-    "otf",
-    "eot",
-    "mp4",
-    "m4v",
-    "webm",
-    "ogg",
-    "ogv",
-    "oga",
-    "opus",
-    "mp3",
-    "wav",
-    "flac",
-    "aac",
-    "m4a",
-    "mov",
-    "ts",
-    "m3u8",
-    "mpd",
-    "m4s",
-];
+/// Every static asset: never a page view, whatever its status.
+const ASSETS: &[&[&str]] = &[CODE, IMAGES, FONTS, MEDIA, DOWNLOADS, DATA];
+/// Assets a page loads by itself: asking for one with the page as referrer is a browser at work.
+/// Documents, downloads and the files crawlers ask for (`robots.txt`, `ads.txt`, sitemaps) are not
+/// among them.
+const SUBRESOURCES: &[&[&str]] = &[CODE, IMAGES, FONTS, MEDIA];
 
-/// Whether an asset path is one a page loads by itself (see `SUBRESOURCE_EXTENSIONS`); an asset
-/// without extension (under a static folder) is.
-pub fn is_subresource(path: &[u8]) -> bool {
-    match extension(path) {
-        Some(e) => SUBRESOURCE_EXTENSIONS
-            .iter()
-            .any(|a| a.as_bytes().eq_ignore_ascii_case(e)),
-        None => true,
-    }
+fn listed(groups: &[&[&str]], ext: &[u8]) -> bool {
+    groups
+        .iter()
+        .any(|g| g.iter().any(|a| a.as_bytes().eq_ignore_ascii_case(ext)))
 }
 
 /// First path segments under which files are served without extension (image resizers, static
@@ -332,11 +207,13 @@ fn extension(path: &[u8]) -> Option<&[u8]> {
 
 /// Whether a path names a static asset by its extension.
 pub fn is_asset(path: &[u8]) -> bool {
-    extension(path).is_some_and(|e| {
-        ASSET_EXTENSIONS
-            .iter()
-            .any(|a| a.as_bytes().eq_ignore_ascii_case(e))
-    })
+    extension(path).is_some_and(|e| listed(ASSETS, e))
+}
+
+/// Whether an asset path is one a page loads by itself (`SUBRESOURCES`); an asset without
+/// extension (under a static folder) is.
+pub fn is_subresource(path: &[u8]) -> bool {
+    extension(path).is_none_or(|e| listed(SUBRESOURCES, e))
 }
 
 fn one_of(segment: &str, list: &[&str]) -> bool {

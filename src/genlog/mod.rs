@@ -250,6 +250,20 @@ const ASSETS: &[&str] = &[
     "/static/img/logo.svg",
 ];
 
+/// The cumulative distribution of `n` ranks whose popularity falls as `1/rank^exponent` (Zipf).
+pub(crate) fn zipf_cdf(n: usize, exponent: f64) -> Vec<f64> {
+    let weights: Vec<f64> = (1..=n).map(|r| 1.0 / (r as f64).powf(exponent)).collect();
+    let total: f64 = weights.iter().sum();
+    let mut acc = 0.0;
+    weights
+        .iter()
+        .map(|w| {
+            acc += w / total;
+            acc
+        })
+        .collect()
+}
+
 /// Pages ranked by popularity; the popularity of rank `r` is proportional to `1/r^1.1` (Zipf).
 struct Site {
     pages: Vec<String>,
@@ -264,17 +278,8 @@ impl Site {
             let (a, b) = (rng.pick(TOPICS), rng.pick(TOPICS));
             pages.push(format!("/{section}/{a}-{b}-{i}"));
         }
-        let weights: Vec<f64> = (1..=pages.len())
-            .map(|r| 1.0 / (r as f64).powf(1.1))
-            .collect();
-        let total: f64 = weights.iter().sum();
-        let mut acc = 0.0;
-        let cdf = weights.iter().map(|w| {
-            acc += w / total;
-            acc
-        });
         Site {
-            cdf: cdf.collect(),
+            cdf: zipf_cdf(pages.len(), 1.1),
             pages,
         }
     }

@@ -146,18 +146,7 @@ impl Site {
                 pages.push((format!("/blog/{a}-and-{b}-{i}/"), rng.range(1, 4) as u32));
             }
         }
-        let weights: Vec<f64> = (1..=pages.len())
-            .map(|r| 1.0 / (r as f64).powf(1.05))
-            .collect();
-        let total: f64 = weights.iter().sum();
-        let mut acc = 0.0;
-        let cdf = weights
-            .iter()
-            .map(|w| {
-                acc += w / total;
-                acc
-            })
-            .collect();
+        let cdf = super::zipf_cdf(pages.len(), 1.05);
         Site {
             host: host.to_string(),
             pages,
@@ -453,6 +442,11 @@ impl<'c> Model<'c> {
             agent: agent.to_string(),
             truth,
         });
+    }
+
+    /// A bot's GET answered 200, without referrer.
+    fn bot_get(&mut self, ts: i64, addr: &str, agent: &str, path: String, class: &'static str) {
+        self.push(ts, addr, agent, "GET", path, 200, None, bot(class));
     }
 
     /// A page and its subresources, as a browser loads them; returns the page's URL.
@@ -812,16 +806,7 @@ impl<'c> Model<'c> {
             let (addr, agent, every) = self.feeds[i].clone();
             let mut t = day0 + (self.rng.next_u64() % every as u64) as i64;
             while t < day0 + DAY_MS {
-                self.push(
-                    t,
-                    &addr,
-                    &agent,
-                    "GET",
-                    "/feed.xml".into(),
-                    200,
-                    None,
-                    bot("feed-reader"),
-                );
+                self.bot_get(t, &addr, &agent, "/feed.xml".into(), "feed-reader");
                 t += every;
             }
         }
@@ -838,27 +823,9 @@ impl<'c> Model<'c> {
             let addr = self.addrs.cloud(&mut self.rng);
             let page = self.article();
             let path = self.site.pages[page].0.clone();
-            self.push(
-                t,
-                &addr,
-                agent,
-                "GET",
-                path,
-                200,
-                None,
-                bot("social-preview"),
-            );
+            self.bot_get(t, &addr, agent, path, "social-preview");
             if let Some(img) = self.site.images(page).first() {
-                self.push(
-                    t + 400,
-                    &addr,
-                    agent,
-                    "GET",
-                    img.clone(),
-                    200,
-                    None,
-                    bot("social-preview"),
-                );
+                self.bot_get(t + 400, &addr, agent, img.clone(), "social-preview");
             }
         }
     }
@@ -873,7 +840,7 @@ impl<'c> Model<'c> {
                 t += self.rng.range(300, 4_000) as i64;
                 let page = self.site.page(&mut self.rng);
                 let path = self.site.pages[page].0.clone();
-                self.push(t, &addr, &agent, "GET", path, 200, None, bot("scraper"));
+                self.bot_get(t, &addr, &agent, path, "scraper");
             }
         }
         // One rare agent spread thin over residential proxies: one or two hits an address.
@@ -883,30 +850,12 @@ impl<'c> Model<'c> {
             let agent = self.rare_agent.clone();
             let page = self.article();
             let path = self.site.pages[page].0.clone();
-            self.push(
-                t,
-                &addr,
-                &agent,
-                "GET",
-                path,
-                200,
-                None,
-                bot("scraper-spread"),
-            );
+            self.bot_get(t, &addr, &agent, path, "scraper-spread");
             if self.rng.chance(0.3) {
                 let page = self.article();
                 let path = self.site.pages[page].0.clone();
                 let at = t + self.rng.range(500, 20_000) as i64;
-                self.push(
-                    at,
-                    &addr,
-                    &agent,
-                    "GET",
-                    path,
-                    200,
-                    None,
-                    bot("scraper-spread"),
-                );
+                self.bot_get(at, &addr, &agent, path, "scraper-spread");
             }
         }
         // Agents rotated per request within one /24.
@@ -920,16 +869,7 @@ impl<'c> Model<'c> {
                 let agent = self.rng.pick(&self.rotation).clone();
                 let page = self.site.page(&mut self.rng);
                 let path = self.site.pages[page].0.clone();
-                self.push(
-                    t,
-                    &addr,
-                    &agent,
-                    "GET",
-                    path,
-                    200,
-                    None,
-                    bot("scraper-rotating"),
-                );
+                self.bot_get(t, &addr, &agent, path, "scraper-rotating");
             }
         }
     }
@@ -976,16 +916,7 @@ impl<'c> Model<'c> {
             let mut t = day0 + (self.rng.next_u64() % 1_000) as i64;
             while t < day0 + DAY_MS {
                 let jitter = (self.rng.next_u64() % 1_500) as i64;
-                self.push(
-                    t + jitter,
-                    &addr,
-                    &agent,
-                    "GET",
-                    "/".into(),
-                    200,
-                    None,
-                    bot("monitor"),
-                );
+                self.bot_get(t + jitter, &addr, &agent, "/".into(), "monitor");
                 t += every;
             }
         }
@@ -1033,16 +964,7 @@ impl<'c> Model<'c> {
             );
             let path = self.site.pages[page].0.clone();
             let at = t + self.rng.range(1_000, 8_000) as i64;
-            self.push(
-                at,
-                &addr,
-                &agent,
-                "GET",
-                path,
-                200,
-                None,
-                bot("link-scanner"),
-            );
+            self.bot_get(at, &addr, &agent, path, "link-scanner");
         }
     }
 
@@ -1056,16 +978,7 @@ impl<'c> Model<'c> {
             let agent = browser_agent(&mut self.rng, t);
             for i in 0..self.rng.range(1, 2) {
                 let at = t + i as i64 * self.rng.range(600_000, 20_000_000) as i64;
-                self.push(
-                    at,
-                    &addr,
-                    &agent,
-                    "GET",
-                    "/".into(),
-                    200,
-                    None,
-                    bot("scanner"),
-                );
+                self.bot_get(at, &addr, &agent, "/".into(), "scanner");
             }
         }
         let s = current_version("safari", day0);
@@ -1075,16 +988,7 @@ impl<'c> Model<'c> {
             let addr = self.addrs.residential(&mut self.rng);
             let page = self.article();
             let path = self.site.pages[page].0.clone();
-            self.push(
-                t,
-                &addr,
-                &common,
-                "GET",
-                path,
-                200,
-                None,
-                bot("scraper-spread"),
-            );
+            self.bot_get(t, &addr, &common, path, "scraper-spread");
         }
     }
 
@@ -1169,16 +1073,7 @@ impl<'c> Model<'c> {
                 _ => browser_agent(&mut self.rng, t),
             };
             if self.rng.chance(0.5) {
-                self.push(
-                    t,
-                    &addr,
-                    &agent,
-                    "GET",
-                    "/".into(),
-                    200,
-                    None,
-                    bot("scanner"),
-                );
+                self.bot_get(t, &addr, &agent, "/".into(), "scanner");
             }
             for i in 0..self.rng.range(1, 12) {
                 let probe = self.rng.pick(PROBES).to_string();
@@ -1209,16 +1104,7 @@ impl<'c> Model<'c> {
             } else {
                 self.rng.pick(API_CALLS).to_string()
             };
-            self.push(
-                t,
-                &addr,
-                agent,
-                "GET",
-                target,
-                200,
-                None,
-                bot("http-client"),
-            );
+            self.bot_get(t, &addr, agent, target, "http-client");
         }
     }
 

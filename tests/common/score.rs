@@ -24,6 +24,16 @@ pub struct Truth {
     pub class: String,
 }
 
+impl From<logtally::genlog::model::LineTruth> for Truth {
+    fn from(t: logtally::genlog::model::LineTruth) -> Truth {
+        Truth {
+            human: t.human,
+            pageview: t.pageview,
+            class: t.class.to_string(),
+        }
+    }
+}
+
 /// Counts per class: page-like requests logtally saw (kind page) and those it counted as human.
 #[derive(Clone, Debug, Default)]
 pub struct ClassRow {
