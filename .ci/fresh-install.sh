@@ -39,10 +39,11 @@ expect() {
 }
 [ "$(command -v logtally)" = "$work/root/bin/logtally" ] || { echo "fresh-install: logtally not installed where expected" >&2; exit 1; }
 expect '900 lines \(combined\), 900 imported, 0 rejected'
-expect '^ visitors +\| +7 '
-expect '^ page views +\| +11 '
-expect '^ bot hits \(excluded\) +\| +842'
-expect '^ probe-path +\| +102 '
+expect '^ visitors +\| +3 '
+expect '^ page views +\| +7 '
+expect '^ bot hits \(excluded\) +\| +854'
+expect '^ probe-path +\| +103 '
+expect '^ Googlebot +\| +22 '
 [ -s demo.db ] || { echo "fresh-install: demo.db was not created" >&2; exit 1; }
 [ -z "$(ls -A "$HOME")" ] || [ "$(ls -A "$HOME")" = ".cache" ] || echo "note: files left in HOME: $(ls -A "$HOME")"
 echo "fresh-install: ok"
