@@ -63,6 +63,8 @@ pub struct BotCheck<'p> {
     clock: DayClock,
     strings: Pool,
     records: Vec<Record>,
+    /// By (agent, month): its layer-1 verdict and whether its browser is stale then.
+    agents: HashMap<(u32, browser_age::Month), (u8, bool)>,
 }
 
 /// Hits of one reason.
@@ -125,6 +127,7 @@ impl<'p> BotCheck<'p> {
             clock: DayClock::new(tz),
             strings: Pool::default(),
             records: Vec::new(),
+            agents: HashMap::new(),
         }
     }
 
@@ -145,8 +148,16 @@ impl<'p> BotCheck<'p> {
             )));
         let host = hit.referrer.as_deref().and_then(referrer::host);
         let spam = host.as_deref().is_some_and(|h| self.rules.spam.is_spam(h));
-        let by_agent =
-            bots::agent_verdict(&self.rules.agents, agent_text.as_deref(), hit.ts_ms, logged);
+        let day = self.clock.day(hit.ts_ms);
+        let month = browser_age::month_of_day(day);
+        let (by_agent, stale) = *self.agents.entry((agent, month)).or_insert_with(|| {
+            let by_agent =
+                bots::agent_verdict(&self.rules.agents, agent_text.as_deref(), month, logged);
+            let stale = agent_text.as_deref().is_some_and(|a| {
+                browser_age::stale_from(&a.to_ascii_lowercase()).is_some_and(|m| month >= m)
+            });
+            (by_agent, stale)
+        });
         let bot = bots::combine(
             by_agent,
             method != Method::None,
@@ -159,11 +170,9 @@ impl<'p> BotCheck<'p> {
         });
         let class = path_text.as_deref().map(|p| self.rules.pages.class(p));
         let datacenter = ip.is_some_and(network::is_datacenter);
-        let protocol = hit.protocol.as_deref();
-        let http10 = protocol == Some(b"HTTP/1.0");
-        let http1 = http10 || protocol == Some(b"HTTP/1.1");
+        let obsolete = by_agent == Reason::ObsoleteBrowser as u8;
         self.records.push(Record {
-            day: self.clock.day(hit.ts_ms),
+            day,
             ts: hit.ts_ms,
             path,
             referrer,
@@ -180,16 +189,8 @@ impl<'p> BotCheck<'p> {
             kind: kind::kind(method, hit.status, class) as u8,
             method: method as u8,
             bot,
-            traits: traits::of(datacenter, http10, http1)
-                | if by_agent == Reason::ObsoleteBrowser as u8 {
-                    traits::OBSOLETE
-                } else {
-                    0
-                },
-            stale: agent_text.as_deref().is_some_and(|a| {
-                browser_age::stale_from(&a.to_ascii_lowercase())
-                    .is_some_and(|m| browser_age::month_of(hit.ts_ms) >= m)
-            }),
+            traits: traits::of(datacenter, hit.protocol.as_deref(), obsolete),
+            stale,
         });
     }
 

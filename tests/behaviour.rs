@@ -55,18 +55,7 @@ fn people() -> String {
 }
 
 fn import_rollup(env: &Env, name: &str, log: &str) {
-    let path = env.write(name, log);
-    env.cmd()
-        .args(["import", "--tz", "UTC", "--db"])
-        .arg(env.db())
-        .arg(&path)
-        .assert()
-        .success();
-    env.cmd()
-        .args(["rollup", "--tz", "UTC", "--db"])
-        .arg(env.db())
-        .assert()
-        .success();
+    env.import_and_rollup(&env.write(name, log), &[]);
 }
 
 fn report(env: &Env, sections: &[&str]) -> serde_json::Value {

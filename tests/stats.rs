@@ -62,22 +62,7 @@ fn known_db(env: &Env) {
         ),
     ]
     .concat();
-    import_and_rollup(env, &env.write("known.log", log), "example.com");
-}
-
-/// Imports `log` as `site` (days in UTC) and rolls it up.
-fn import_and_rollup(env: &Env, log: &std::path::Path, site: &str) {
-    env.cmd()
-        .args(["import", "--tz", "UTC", "--site", site, "--db"])
-        .arg(env.db())
-        .arg(log)
-        .assert()
-        .success();
-    env.cmd()
-        .args(["rollup", "--tz", "UTC", "--db"])
-        .arg(env.db())
-        .assert()
-        .success();
+    env.import_and_rollup(&env.write("known.log", log), &["--site", "example.com"]);
 }
 
 fn stats(env: &Env, args: &[&str]) -> assert_cmd::assert::Assert {
@@ -252,7 +237,7 @@ fn one_site_among_several() {
         "other.log",
         line(1, 10, 0, "10.9.9.9", "/shop", "-", FIREFOX),
     );
-    import_and_rollup(&env, &other, "shop.example");
+    env.import_and_rollup(&other, &["--site", "shop.example"]);
     let mut cmd = env.cmd();
     cmd.args([
         "stats",

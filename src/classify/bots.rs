@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use super::browser_age::{self, Age};
+use super::browser_age::{self, Age, Month};
 
 /// Why a hit counts as automated. Stored as a small integer in `events.bot` and `daily_bots`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -211,11 +211,6 @@ impl Reason {
             }
         }
     }
-
-    /// Whether the reason comes from the user agent alone (layer 1).
-    pub fn is_agent(self) -> bool {
-        (self as u8) < 20
-    }
 }
 
 /// Whether a stored reason code is a layer-4 verdict, which rollup decides again each time it
@@ -303,9 +298,9 @@ impl AgentPatterns {
         Ok(more)
     }
 
-    /// Layer 1: the verdict for a user agent seen at `ts_ms` (`None`: looks like a person's
-    /// browser on that day).
-    pub fn verdict(&self, agent: &str, ts_ms: i64) -> Option<Reason> {
+    /// Layer 1: the verdict for a user agent seen in `month` (`browser_age::month_of_day` of the
+    /// hit's day; `None`: looks like a person's browser then).
+    pub fn verdict(&self, agent: &str, month: Month) -> Option<Reason> {
         let trimmed = agent.trim();
         if trimmed.is_empty() || trimmed == "-" {
             return Some(Reason::EmptyAgent);
@@ -327,7 +322,7 @@ impl AgentPatterns {
         {
             return Some(Reason::MalformedAgent);
         }
-        match browser_age::judge(&lower, ts_ms) {
+        match browser_age::judge(&lower, month) {
             Age::Old => Some(Reason::OldBrowser),
             Age::Obsolete => Some(Reason::ObsoleteBrowser),
             Age::Future => Some(Reason::FutureBrowser),
@@ -434,18 +429,18 @@ pub fn is_probe_path(path: &str, failed: bool) -> bool {
         || (p.matches('/').count() == 1 && SUFFIXES.iter().any(|x| p.ends_with(x)))
 }
 
-/// Layer 1 for an agent seen at `ts_ms` (`None`: the request had no user agent; `logged`: whether
-/// the log format records agents at all); 0 for a person's browser.
+/// Layer 1 for an agent seen in `month` (`None`: the request had no user agent; `logged`:
+/// whether the log format records agents at all); 0 for a person's browser.
 pub fn agent_verdict(
     patterns: &AgentPatterns,
     agent: Option<&str>,
-    ts_ms: i64,
+    month: Month,
     logged: bool,
 ) -> u8 {
     match agent {
         None if logged => Reason::EmptyAgent as u8,
         None => 0,
-        Some(a) => patterns.verdict(a, ts_ms).map_or(0, |r| r as u8),
+        Some(a) => patterns.verdict(a, month).map_or(0, |r| r as u8),
     }
 }
 
@@ -488,8 +483,8 @@ mod tests {
         SCANNER_AGENTS,
     };
 
-    /// 2026-11-01, the generator's first day.
-    const NOW: i64 = 1_793_491_200_000;
+    /// November 2026.
+    const NOW: Month = 2026 * 12 + 10;
 
     fn v(ua: &str) -> Option<Reason> {
         AgentPatterns::builtin().verdict(ua, NOW)

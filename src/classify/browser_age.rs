@@ -7,7 +7,7 @@
 //! major version every four weeks and Safari one a year.
 
 /// Months since year 0 (`year * 12 + month - 1`).
-type Month = i64;
+pub type Month = i64;
 
 const fn m(year: i64, month: i64) -> Month {
     year * 12 + month - 1
@@ -303,8 +303,13 @@ pub enum Age {
 
 /// Unix milliseconds to months since year 0.
 pub fn month_of(ts_ms: i64) -> Month {
-    let days = ts_ms.div_euclid(86_400_000);
-    let date = chrono::DateTime::from_timestamp(days * 86_400, 0)
+    month_of_day(ts_ms.div_euclid(86_400_000))
+}
+
+/// The month of a day number (days since 1970-01-01, as `classify::DayClock` numbers local
+/// days): browsers are judged by the month of the hit's local day, at ingest and in rollup alike.
+pub fn month_of_day(day: i64) -> Month {
+    let date = chrono::DateTime::from_timestamp(day * 86_400, 0)
         .map(|d| d.date_naive())
         .unwrap_or_default();
     use chrono::Datelike;
@@ -333,15 +338,14 @@ fn last_update(ua: &str, family: Family, version: u32) -> Option<Month> {
     }
 }
 
-/// Judges a lowercase user agent against the date of the hit.
-pub fn judge(ua: &str, ts_ms: i64) -> Age {
+/// Judges a lowercase user agent against the month of the hit.
+pub fn judge(ua: &str, month: Month) -> Age {
     if ua.contains("windows nt 11") || ua.contains("windows nt 12") {
         return Age::Future; // Windows 11 still says NT 10.0
     }
     let Some((family, version)) = claimed(ua) else {
         return Age::Plausible;
     };
-    let month = month_of(ts_ms);
     let Some(release) = last_update(ua, family, version) else {
         return Age::Future;
     };
@@ -368,13 +372,8 @@ mod tests {
     use super::*;
 
     /// Unix ms of the first of a month.
-    fn at(year: i32, month: u32) -> i64 {
-        chrono::NaiveDate::from_ymd_opt(year, month, 1)
-            .unwrap()
-            .and_hms_opt(12, 0, 0)
-            .unwrap()
-            .and_utc()
-            .timestamp_millis()
+    fn at(year: i64, month: i64) -> Month {
+        m(year, month)
     }
 
     const CHROME_44: &str = "mozilla/5.0 (x11; linux x86_64) applewebkit/537.36 (khtml, like gecko) chrome/44.0.2403.157 safari/537.36";
@@ -434,6 +433,13 @@ mod tests {
     }
 
     #[test]
+    fn months_of_days_and_times_agree() {
+        assert_eq!(month_of_day(0), at(1970, 1));
+        assert_eq!(month_of(1_790_812_800_000), at(2026, 10));
+        assert_eq!(month_of(1_790_812_800_000 - 1), at(2026, 9));
+    }
+
+    #[test]
     fn the_release_table_extrapolates_at_the_vendors_pace() {
         assert_eq!(current(Family::Chrome, m(2024, 10)), 130);
         assert!((155..=158).contains(&current(Family::Chrome, m(2026, 12))));
@@ -455,9 +461,9 @@ mod tests {
     #[test]
     fn browsers_go_stale_before_they_are_old() {
         let stale = stale_from(CHROME_44).unwrap();
-        assert!(stale > month_of(at(2015, 9)) && stale < month_of(at(2017, 6)));
+        assert!(stale > at(2015, 9) && stale < at(2017, 6));
         let ios = stale_from(IOS_13).unwrap();
-        assert!(ios > month_of(at(2022, 6)) && ios < month_of(at(2023, 1)));
+        assert!(ios > at(2022, 6) && ios < at(2023, 1));
         assert_eq!(stale_from("curl/8.0"), None);
     }
 

@@ -30,9 +30,15 @@ pub mod traits {
     /// client's day: kept here, since the hit's own verdict is rewritten with that decision.
     pub const OBSOLETE: u8 = 8;
 
-    /// The bits for a hit.
-    pub fn of(datacenter: bool, http10: bool, http1: bool) -> u8 {
-        u8::from(datacenter) * DATACENTER + u8::from(http10) * HTTP10 + u8::from(http1) * HTTP1
+    /// The bits of a hit: its address is in a datacenter, the protocol of its request line
+    /// (`HTTP/1.0`...), and whether its agent is an obsolete browser's.
+    pub fn of(datacenter: bool, protocol: Option<&[u8]>, obsolete: bool) -> u8 {
+        let http10 = protocol == Some(b"HTTP/1.0");
+        let http1 = http10 || protocol == Some(b"HTTP/1.1");
+        u8::from(datacenter) * DATACENTER
+            + u8::from(http10) * HTTP10
+            + u8::from(http1) * HTTP1
+            + u8::from(obsolete) * OBSOLETE
     }
 }
 pub use visitor::{DayClock, Salts};

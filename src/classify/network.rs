@@ -38,6 +38,46 @@ fn merge<T: Ord + Copy>(mut ranges: Vec<(T, T)>, next: impl Fn(T) -> Option<T>) 
     out
 }
 
+/// An address as an unsigned integer: `u32` for IPv4, `u128` for IPv6.
+trait Address: Copy + std::ops::BitAnd<Output = Self> + std::ops::BitOr<Output = Self> {
+    const WIDTH: u32;
+    /// The mask with the top `n` bits set (`n <= WIDTH`).
+    fn prefix_mask(n: u32) -> Self;
+    fn not(self) -> Self;
+}
+
+impl Address for u32 {
+    const WIDTH: u32 = 32;
+    fn prefix_mask(n: u32) -> u32 {
+        u32::MAX.checked_shl(32 - n).unwrap_or(0)
+    }
+    fn not(self) -> u32 {
+        !self
+    }
+}
+
+impl Address for u128 {
+    const WIDTH: u32 = 128;
+    fn prefix_mask(n: u32) -> u128 {
+        u128::MAX.checked_shl(128 - n).unwrap_or(0)
+    }
+    fn not(self) -> u128 {
+        !self
+    }
+}
+
+/// The inclusive bounds of `addr/bits` (no `bits`: the one address), or `None` when `bits`
+/// exceeds the address width.
+fn cidr<T: Address>(addr: T, bits: Option<u32>) -> Option<(T, T)> {
+    let bits = bits.unwrap_or(T::WIDTH);
+    if bits > T::WIDTH {
+        return None;
+    }
+    let mask = T::prefix_mask(bits);
+    let start = addr & mask;
+    Some((start, start | mask.not()))
+}
+
 fn contains<T: Ord + Copy>(ranges: &[(T, T)], x: T) -> bool {
     let i = ranges.partition_point(|(a, _)| *a <= x);
     i > 0 && x <= ranges[i - 1].1
@@ -68,42 +108,13 @@ impl Ranges {
                     text: line.to_string(),
                 };
                 let (addr, bits) = line.split_once('/').unwrap_or((line, ""));
-                let addr: IpAddr = addr.parse().map_err(|_| err())?;
-                match addr {
-                    IpAddr::V4(a) => {
-                        let bits: u32 = if bits.is_empty() {
-                            32
-                        } else {
-                            bits.parse().map_err(|_| err())?
-                        };
-                        if bits > 32 {
-                            return Err(err());
-                        }
-                        let mask = if bits == 0 {
-                            0
-                        } else {
-                            u32::MAX << (32 - bits)
-                        };
-                        let start = u32::from(a) & mask;
-                        v4.push((start, start | !mask));
-                    }
-                    IpAddr::V6(a) => {
-                        let bits: u32 = if bits.is_empty() {
-                            128
-                        } else {
-                            bits.parse().map_err(|_| err())?
-                        };
-                        if bits > 128 {
-                            return Err(err());
-                        }
-                        let mask = if bits == 0 {
-                            0
-                        } else {
-                            u128::MAX << (128 - bits)
-                        };
-                        let start = u128::from(a) & mask;
-                        v6.push((start, start | !mask));
-                    }
+                let bits = (!bits.is_empty())
+                    .then(|| bits.parse::<u32>())
+                    .transpose()
+                    .map_err(|_| err())?;
+                match addr.parse::<IpAddr>().map_err(|_| err())? {
+                    IpAddr::V4(a) => v4.push(cidr(u32::from(a), bits).ok_or_else(err)?),
+                    IpAddr::V6(a) => v6.push(cidr(u128::from(a), bits).ok_or_else(err)?),
                 }
             }
         }
@@ -158,14 +169,9 @@ impl Ranges {
         &self.v4
     }
 
-    /// Number of merged ranges (IPv4, IPv6).
-    pub fn len(&self) -> (usize, usize) {
+    #[cfg(test)]
+    fn count(&self) -> (usize, usize) {
         (self.v4.len(), self.v6.len())
-    }
-
-    /// Whether there are no ranges at all.
-    pub fn is_empty(&self) -> bool {
-        self.v4.is_empty() && self.v6.is_empty()
     }
 }
 
@@ -208,7 +214,7 @@ mod tests {
             "2001:db8::/32\n",
         ])
         .unwrap();
-        assert_eq!(r.len(), (2, 1), "adjacent /24s merge");
+        assert_eq!(r.count(), (2, 1), "adjacent /24s merge");
         for a in [
             "10.0.0.0",
             "10.0.1.255",
@@ -254,7 +260,7 @@ mod tests {
     #[test]
     fn the_shipped_list_holds_the_big_clouds_and_not_home_networks() {
         let dc = Ranges::datacenters();
-        assert!(dc.len().0 > 1000);
+        assert!(dc.count().0 > 1000);
         // AWS us-east-1 and Azure (published ranges).
         assert!(dc.contains("3.80.0.1".parse().unwrap()));
         assert!(dc.contains("20.171.207.17".parse().unwrap()));

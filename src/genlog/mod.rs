@@ -250,24 +250,38 @@ const ASSETS: &[&str] = &[
     "/static/img/logo.svg",
 ];
 
-/// The cumulative distribution of `n` ranks whose popularity falls as `1/rank^exponent` (Zipf).
-pub(crate) fn zipf_cdf(n: usize, exponent: f64) -> Vec<f64> {
-    let weights: Vec<f64> = (1..=n).map(|r| 1.0 / (r as f64).powf(exponent)).collect();
-    let total: f64 = weights.iter().sum();
-    let mut acc = 0.0;
-    weights
-        .iter()
-        .map(|w| {
-            acc += w / total;
-            acc
-        })
-        .collect()
+/// `n` ranks whose popularity falls as `1/rank^exponent` (Zipf), drawn by their cumulative
+/// distribution.
+pub(crate) struct Zipf {
+    cdf: Vec<f64>,
+}
+
+impl Zipf {
+    pub(crate) fn new(n: usize, exponent: f64) -> Zipf {
+        let weights: Vec<f64> = (1..=n).map(|r| 1.0 / (r as f64).powf(exponent)).collect();
+        let total: f64 = weights.iter().sum();
+        let mut acc = 0.0;
+        let cdf = weights
+            .iter()
+            .map(|w| {
+                acc += w / total;
+                acc
+            })
+            .collect();
+        Zipf { cdf }
+    }
+
+    /// A rank in `0..n`, the most popular first.
+    pub(crate) fn pick(&self, rng: &mut Rng) -> usize {
+        let u = rng.f64();
+        self.cdf.partition_point(|c| *c < u).min(self.cdf.len() - 1)
+    }
 }
 
 /// Pages ranked by popularity; the popularity of rank `r` is proportional to `1/r^1.1` (Zipf).
 struct Site {
     pages: Vec<String>,
-    cdf: Vec<f64>,
+    popularity: Zipf,
 }
 
 impl Site {
@@ -279,18 +293,13 @@ impl Site {
             pages.push(format!("/{section}/{a}-{b}-{i}"));
         }
         Site {
-            cdf: zipf_cdf(pages.len(), 1.1),
+            popularity: Zipf::new(pages.len(), 1.1),
             pages,
         }
     }
 
     fn page(&self, rng: &mut Rng) -> &str {
-        let u = rng.f64();
-        let i = self
-            .cdf
-            .partition_point(|c| *c < u)
-            .min(self.pages.len() - 1);
-        &self.pages[i]
+        &self.pages[self.popularity.pick(rng)]
     }
 }
 

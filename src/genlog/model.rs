@@ -87,7 +87,7 @@ struct Req {
 struct Site {
     host: String,
     pages: Vec<(String, u32)>,
-    cdf: Vec<f64>,
+    popularity: super::Zipf,
     docs: Vec<usize>,
 }
 
@@ -146,21 +146,17 @@ impl Site {
                 pages.push((format!("/blog/{a}-and-{b}-{i}/"), rng.range(1, 4) as u32));
             }
         }
-        let cdf = super::zipf_cdf(pages.len(), 1.05);
         Site {
             host: host.to_string(),
+            popularity: super::Zipf::new(pages.len(), 1.05),
             pages,
-            cdf,
             docs,
         }
     }
 
     /// A page by popularity.
     fn page(&self, rng: &mut Rng) -> usize {
-        let u = rng.f64();
-        self.cdf
-            .partition_point(|c| *c < u)
-            .min(self.pages.len() - 1)
+        self.popularity.pick(rng)
     }
 
     fn url(&self, path: &str) -> String {

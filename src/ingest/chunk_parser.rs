@@ -68,16 +68,16 @@ struct Origin {
 struct Cursor<'c> {
     clock: DayClock,
     day: i64,
+    /// The month of `day`, by which browsers are judged.
+    month: classify::browser_age::Month,
     salt: classify::visitor::Salt,
     sites: foldhash::HashMap<&'c [u8], u32>,
     paths: foldhash::HashMap<&'c [u8], u32>,
     /// By the agent's bytes: its local id, and the number of the distinct byte string (two byte
     /// strings may share a local id once invalid UTF-8 is replaced; the visitor hash must not).
     agents: foldhash::HashMap<&'c [u8], (u32, u32)>,
-    /// By (query, referrer): the site it was resolved for, its local id, and whether it is spam.
-    referrers: foldhash::HashMap<RawReferrer<'c>, (u32, u32, bool)>,
-    /// By referrer: the key of the page it names.
-    referrer_pages: foldhash::HashMap<&'c [u8], Option<i64>>,
+    /// By (query, referrer): the site it was resolved for, and what it is.
+    referrers: foldhash::HashMap<RawReferrer<'c>, (u32, Referrer)>,
     countries: foldhash::HashMap<&'c [u8], u16>,
     /// Visitor hashes and origins of the current day by (address, number of the agent's byte
     /// string): a visitor's hits cluster, and the keyed hash costs several times a map lookup.
@@ -85,12 +85,28 @@ struct Cursor<'c> {
     visitors: foldhash::HashMap<(&'c [u8], u32), (i64, Origin)>,
     /// Origins of the current day by address. Cleared with `visitors`.
     origins: foldhash::HashMap<&'c [u8], Origin>,
-    /// Bot verdicts by (local agent id, month of the hit) (layer 1 judges browsers by the month)
+    /// Bot verdicts by (local agent id, month of the hit's day) (layer 1 judges browsers by it)
     /// and by (local path id, answered 4xx) (layer 2); page class by local path id.
     agent_bots: foldhash::HashMap<(u32, i64), u8>,
     path_bots: foldhash::HashMap<(u32, bool), u8>,
     path_classes: foldhash::HashMap<u32, PathClass>,
 }
+
+/// What a hit's referrer is: its local id (NONE for direct), whether it is spam, and the key of
+/// the page it names (`classify::referrer::referrer_page_key`, for the site's facts).
+#[derive(Clone, Copy)]
+struct Referrer {
+    id: u32,
+    spam: bool,
+    page: Option<i64>,
+}
+
+/// No referrer.
+const DIRECT: Referrer = Referrer {
+    id: NONE,
+    spam: false,
+    page: None,
+};
 
 /// The origin of an address under a salt.
 fn origin_of(salt: &classify::visitor::Salt, addr: &[u8]) -> Origin {
@@ -126,15 +142,15 @@ impl ChunkParser {
         })
     }
 
-    /// Local referrer id for a (query, referrer) pair, or NONE for direct; and whether the
-    /// referrer is on the spam list.
+    /// What a (query, referrer) pair is: its local referrer id or NONE for direct, whether the
+    /// referrer is on the spam list, and the page it names.
     fn referrer_id(
         &self,
         query: &[u8],
         referrer: &[u8],
         site: u32,
         out: &mut ParsedChunk,
-    ) -> (u32, bool) {
+    ) -> Referrer {
         let campaign = if query.is_empty() {
             None
         } else {
@@ -162,7 +178,11 @@ impl ChunkParser {
             }
             (None, None) => NONE,
         };
-        (id, spam)
+        Referrer {
+            id,
+            spam,
+            page: referrer::referrer_page_key(referrer),
+        }
     }
 
     fn row<'c>(&self, hit: &Hit<'c>, out: &mut ParsedChunk, cur: &mut Cursor<'c>) -> Row {
@@ -201,17 +221,17 @@ impl ChunkParser {
             Some(Cow::Borrowed(r)) => {
                 let key = (query, *r);
                 match cur.referrers.get(&key) {
-                    Some((for_site, id, spam)) if *for_site == site => (*id, *spam),
+                    Some((for_site, known)) if *for_site == site => *known,
                     _ => {
-                        let (id, spam) = self.referrer_id(query, r, site, out);
-                        cur.referrers.insert(key, (site, id, spam));
-                        (id, spam)
+                        let known = self.referrer_id(query, r, site, out);
+                        cur.referrers.insert(key, (site, known));
+                        known
                     }
                 }
             }
             Some(Cow::Owned(r)) => self.referrer_id(query, r, site, out),
             None if !query.is_empty() => self.referrer_id(query, b"", site, out),
-            None => (NONE, false),
+            None => DIRECT,
         };
         self.finish(hit, out, cur, site, path, referrer, method, kind)
     }
@@ -227,19 +247,18 @@ impl ChunkParser {
         path: u32,
         method: Method,
         spam: bool,
-        ts_ms: i64,
         status: u16,
     ) -> (u8, bool) {
         let logged = self.format.records_agent();
+        let month = cur.month;
         let by_agent = if agent == NONE {
-            bots::agent_verdict(&self.rules.agents, None, ts_ms, logged)
+            bots::agent_verdict(&self.rules.agents, None, month, logged)
         } else {
-            let month = classify::browser_age::month_of(ts_ms);
             *cur.agent_bots.entry((agent, month)).or_insert_with(|| {
                 bots::agent_verdict(
                     &self.rules.agents,
                     Some(&out.agents.items[agent as usize]),
-                    ts_ms,
+                    month,
                     logged,
                 )
             })
@@ -268,7 +287,7 @@ impl ChunkParser {
         cur: &mut Cursor<'c>,
         site: u32,
         path: u32,
-        (referrer, spam): (u32, bool),
+        referrer: Referrer,
         method: Method,
         kind: classify::Kind,
     ) -> Row {
@@ -290,6 +309,7 @@ impl ChunkParser {
         let day = cur.clock.day(hit.ts_ms);
         if day != cur.day {
             cur.day = day;
+            cur.month = classify::browser_age::month_of_day(day);
             cur.salt = self.salts.get(day);
             cur.visitors.clear();
             cur.origins.clear();
@@ -303,7 +323,7 @@ impl ChunkParser {
             (Some(geo), Cow::Owned(a)) => geo.country(a).unwrap_or(0),
         };
         let (bot, obsolete) =
-            self.bot_verdict(out, cur, agent, path, method, spam, hit.ts_ms, hit.status);
+            self.bot_verdict(out, cur, agent, path, method, referrer.spam, hit.status);
         let (visitor, origin) = match (&hit.addr, agent_key) {
             (Cow::Borrowed(addr), Some(key)) => match cur.visitors.get(&(*addr, key)) {
                 Some(v) => *v,
@@ -322,35 +342,25 @@ impl ChunkParser {
                 origin_of(&cur.salt, &hit.addr),
             ),
         };
-        let protocol = hit.protocol.as_deref();
-        let http10 = protocol == Some(b"HTTP/1.0");
-        let http1 = http10 || protocol == Some(b"HTTP/1.1");
+        let traits = traits::of(origin.datacenter, hit.protocol.as_deref(), obsolete);
         if bot == 0
             && kind == classify::Kind::Asset
-            && referrer != NONE
+            && referrer.id != NONE
             && hit.path.as_deref().is_some_and(kind::is_subresource)
         {
-            let page = match &hit.referrer {
-                Some(Cow::Borrowed(r)) => *cur
-                    .referrer_pages
-                    .entry(r)
-                    .or_insert_with(|| referrer::referrer_page_key(r)),
-                Some(Cow::Owned(r)) => referrer::referrer_page_key(r),
-                None => None,
-            };
             let facts = out.site_facts.entry((site, cur.day)).or_default();
             facts.referred_assets += 1;
-            facts.referred_assets_http1 += u64::from(http1);
-            *facts.hosts.entry(referrer).or_default() += 1;
-            if let Some(page) = page {
-                *facts.pages.entry((referrer, page)).or_default() += 1;
+            facts.referred_assets_http1 += u64::from(traits & traits::HTTP1 != 0);
+            *facts.hosts.entry(referrer.id).or_default() += 1;
+            if let Some(page) = referrer.page {
+                *facts.pages.entry((referrer.id, page)).or_default() += 1;
             }
         }
         Row {
             ts: hit.ts_ms,
             site,
             path,
-            referrer,
+            referrer: referrer.id,
             agent,
             visitor,
             status: hit.status,
@@ -363,8 +373,7 @@ impl ChunkParser {
                 .map_or(-1, |d| d.min(i64::MAX as u64) as i64),
             country,
             origin: origin.hash,
-            traits: traits::of(origin.datacenter, http10, http1)
-                | if obsolete { traits::OBSOLETE } else { 0 },
+            traits,
         }
     }
 
@@ -386,12 +395,12 @@ impl ChunkParser {
         let mut cur = Cursor {
             clock: DayClock::new(self.tz),
             day: i64::MIN,
+            month: 0,
             salt: [0; 16],
             sites: Default::default(),
             paths: Default::default(),
             agents: Default::default(),
             referrers: Default::default(),
-            referrer_pages: Default::default(),
             countries: Default::default(),
             visitors: Default::default(),
             origins: Default::default(),

@@ -113,7 +113,7 @@ struct AgentNames {
     os: String,
     device: String,
     crawler: Option<String>,
-    /// Month (`browser_age::month_of`) from which its browser is stale.
+    /// Month (`browser_age::Month`) from which its browser is stale.
     stale_from: Option<i64>,
 }
 
@@ -285,8 +285,8 @@ fn compute_day(
     conn.execute_batch("COMMIT")?;
     let raw = loaded?;
     let max_id = raw.iter().map(|e| e.id).max().unwrap_or(0).max(span_max);
-    // The day's month, as ingest judges browsers (by the month of the hit, in UTC).
-    let month = browser_age::month_of(start + 12 * 3_600_000);
+    // The day's month, by which ingest judged its browsers too.
+    let month = browser_age::month_of_day(days::day_number(day));
     let mut events: Vec<Event> = raw
         .iter()
         .map(|e| {

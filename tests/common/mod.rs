@@ -51,6 +51,23 @@ impl Env {
         std::fs::write(&p, content).expect("write file");
         p
     }
+
+    /// Imports `log` (days in UTC, plus `import_args`) and rolls it up; both must succeed.
+    pub fn import_and_rollup(&self, log: &Path, import_args: &[&str]) {
+        self.cmd()
+            .args(["import", "--tz", "UTC"])
+            .args(import_args)
+            .arg("--db")
+            .arg(self.db())
+            .arg(log)
+            .assert()
+            .success();
+        self.cmd()
+            .args(["rollup", "--tz", "UTC", "--db"])
+            .arg(self.db())
+            .assert()
+            .success();
+    }
 }
 
 /// A Firefox agent current on the day of `ts_ms` (bot detection judges browsers by the hit's date).

@@ -187,6 +187,16 @@ impl fmt::Display for Table {
 /// A client-day: (address, agent, UTC day number).
 type ClientDay = (Vec<u8>, Vec<u8>, i64);
 
+/// The client-day of a raw line, or `None` when `format` cannot read it.
+fn client_day(format: &Format, raw: &[u8]) -> Option<ClientDay> {
+    let hit = format.parse(raw).ok()?;
+    Some((
+        hit.addr.to_vec(),
+        hit.user_agent.as_deref().unwrap_or(b"-").to_vec(),
+        hit.ts_ms.div_euclid(86_400_000),
+    ))
+}
+
 /// One parsed line: its number, client-day and truth.
 struct Line<'t> {
     number: usize,
@@ -208,14 +218,10 @@ pub fn score(log: &[u8], format: &Format, truth: &[Truth], db: &Path) -> Table {
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        if let Ok(hit) = format.parse(raw) {
+        if let Some(client_day) = client_day(format, raw) {
             lines.push(Line {
                 number: i + 1,
-                client_day: (
-                    hit.addr.to_vec(),
-                    hit.user_agent.as_deref().unwrap_or(b"-").to_vec(),
-                    hit.ts_ms.div_euclid(86_400_000),
-                ),
+                client_day,
                 truth: &truth[i],
             });
         }
@@ -309,13 +315,7 @@ pub fn truth_from_labels(log: &[u8], format: &Format, labels: &str) -> Vec<Truth
     let mut keys: Vec<Option<ClientDay>> = Vec::with_capacity(raw_lines.len());
     for (i, raw) in raw_lines.iter().enumerate() {
         let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let key = format.parse(raw).ok().map(|hit| {
-            (
-                hit.addr.to_vec(),
-                hit.user_agent.as_deref().unwrap_or(b"-").to_vec(),
-                hit.ts_ms.div_euclid(86_400_000),
-            )
-        });
+        let key = client_day(format, raw);
         if let Some(k) = &key {
             first_of.entry(k.clone()).or_insert(i + 1);
         }
