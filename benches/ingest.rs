@@ -72,7 +72,7 @@ fn ingest(c: &mut Criterion) {
                 };
                 for chunk in &parsed {
                     writer
-                        .commit(&mut store.conn, chunk, &progress, &parser.salts)
+                        .commit(&mut store.conn, chunk, &progress)
                         .expect("commit");
                 }
                 (dir, store)

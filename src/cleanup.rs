@@ -313,7 +313,6 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::Salts;
     use crate::ingest::ChunkParser;
     use crate::source::chunks::Chunk;
     use crate::store::batch::{Progress, Writer};
@@ -323,8 +322,7 @@ mod tests {
     #[test]
     fn a_writer_with_cached_ids_looks_them_up_again_after_dictionary_cleanup() {
         let mut store = Store::open_in_memory().unwrap();
-        let salts = Arc::new(Salts::default());
-        let parser = ChunkParser::for_tests(salts.clone());
+        let parser = ChunkParser::for_tests(Arc::new(Default::default()));
         let chunk = |text: &str, start: u64| {
             parser.parse(&Chunk {
                 data: text.as_bytes().to_vec(),
@@ -344,7 +342,7 @@ mod tests {
             path: "a.log",
         };
         writer
-            .commit(&mut store.conn, &chunk(line, 0), &progress, &salts)
+            .commit(&mut store.conn, &chunk(line, 0), &progress)
             .unwrap();
 
         // Retention removes the only event using /kept, and then the path itself.
@@ -361,12 +359,7 @@ mod tests {
 
         // The writer still has /kept cached; its next commit must not use the deleted id.
         writer
-            .commit(
-                &mut store.conn,
-                &chunk(line, line.len() as u64),
-                &progress,
-                &salts,
-            )
+            .commit(&mut store.conn, &chunk(line, line.len() as u64), &progress)
             .unwrap();
         let joined: i64 = store
             .conn

@@ -49,68 +49,86 @@ impl DayClock {
     }
 }
 
-/// The salts of all days seen, shared by parsing threads; new ones wait in `unsaved` until the
-/// writer has committed them together with the events hashed with them.
-#[derive(Debug, Default)]
-pub struct Salts {
-    inner: Mutex<SaltsInner>,
+/// Where day salts are recorded for every process: the database. Every writer of a day must hash
+/// with one salt, or the day's visitors are counted once per process (two `import`s side by side,
+/// or `tail` beside `import`). A row keeps only the hash, never the address, so a hash made with
+/// the wrong salt can never be mended: the salt is settled before the first row is hashed.
+pub trait SaltBook: Send + Sync {
+    /// The salt recorded for `day`, recording `fresh` first when there is none.
+    fn settle(&self, day: i64, fresh: Salt) -> Result<Salt, SaltError>;
 }
 
-#[derive(Debug, Default)]
-struct SaltsInner {
-    by_day: HashMap<i64, Salt>,
-    unsaved: Vec<i64>,
+/// A day's salt could not be read or recorded.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("cannot record the visitor salt of day {day} in the database: {reason}")]
+pub struct SaltError {
+    /// Days since 1970-01-01.
+    pub day: i64,
+    /// Why, with what to do.
+    pub reason: String,
+    /// Whether another process held the database (a retry later may succeed).
+    pub busy: bool,
+}
+
+/// The salts of all days seen, shared by parsing threads. A day missing here is settled with the
+/// [`SaltBook`] (one short transaction per process and day), so it is committed before any row
+/// hashed with it.
+#[derive(Default)]
+pub struct Salts {
+    by_day: Mutex<HashMap<i64, Salt>>,
+    book: Option<Box<dyn SaltBook>>,
+}
+
+impl std::fmt::Debug for Salts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Salts")
+            .field("days", &self.by_day.lock().map(|m| m.len()).unwrap_or(0))
+            .field("book", &self.book.is_some())
+            .finish()
+    }
 }
 
 impl Salts {
-    /// Salts already in the database.
-    pub fn from_saved(saved: impl IntoIterator<Item = (i64, Salt)>) -> Salts {
+    /// Salts already recorded, and the book that records new ones (`None`: kept in memory only,
+    /// for tests and in-memory databases).
+    pub fn from_saved(
+        saved: impl IntoIterator<Item = (i64, Salt)>,
+        book: Option<Box<dyn SaltBook>>,
+    ) -> Salts {
         Salts {
-            inner: Mutex::new(SaltsInner {
-                by_day: saved.into_iter().collect(),
-                unsaved: Vec::new(),
-            }),
+            by_day: Mutex::new(saved.into_iter().collect()),
+            book,
         }
     }
 
-    /// The salt of `day`, made from the OS random source on first use.
-    pub fn get(&self, day: i64) -> Salt {
-        let mut inner = self.inner.lock().expect("salt lock");
-        if let Some(s) = inner.by_day.get(&day) {
-            return *s;
+    /// The salt of `day`: the recorded one, or a new one from the OS random source, recorded
+    /// before it is returned.
+    pub fn get(&self, day: i64) -> Result<Salt, SaltError> {
+        let mut by_day = self.by_day.lock().expect("salt lock");
+        if let Some(s) = by_day.get(&day) {
+            return Ok(*s);
         }
-        let mut salt = [0u8; 16];
-        getrandom::fill(&mut salt).expect("the OS random source is available");
-        inner.by_day.insert(day, salt);
-        inner.unsaved.push(day);
-        salt
+        let mut fresh = [0u8; 16];
+        getrandom::fill(&mut fresh).map_err(|e| SaltError {
+            day,
+            reason: format!("the OS random source failed: {e}"),
+            busy: false,
+        })?;
+        let salt = match &self.book {
+            Some(book) => book.settle(day, fresh)?,
+            None => fresh,
+        };
+        by_day.insert(day, salt);
+        Ok(salt)
     }
 
-    /// Salts made since the last [`Salts::saved`] call, to write with the next commit.
-    pub fn unsaved(&self) -> Vec<(i64, Salt)> {
-        let inner = self.inner.lock().expect("salt lock");
-        inner
-            .unsaved
-            .iter()
-            .map(|d| (*d, inner.by_day[d]))
-            .collect()
-    }
-
-    /// Forgets the salts of days before `day` that are saved (a long-running `tail` keeps no
-    /// more of them in memory than cleanup keeps on disk).
+    /// Forgets the salts of days before `day` (a long-running `tail` keeps no more of them in
+    /// memory than it needs; a late line for such a day reads its salt from the book again).
     pub fn forget_before(&self, day: i64) {
-        let mut inner = self.inner.lock().expect("salt lock");
-        let SaltsInner { by_day, unsaved } = &mut *inner;
-        by_day.retain(|d, _| *d >= day || unsaved.contains(d));
-    }
-
-    /// Marks these days as committed.
-    pub fn saved(&self, days: &[i64]) {
-        self.inner
+        self.by_day
             .lock()
             .expect("salt lock")
-            .unsaved
-            .retain(|d| !days.contains(d));
+            .retain(|d, _| *d >= day);
     }
 }
 
@@ -194,13 +212,32 @@ mod tests {
     }
 
     #[test]
-    fn salts_are_made_once_and_tracked_until_saved() {
-        let salts = Salts::from_saved([(10, [7u8; 16])]);
-        assert_eq!(salts.get(10), [7u8; 16]);
-        let s11 = salts.get(11);
-        assert_eq!(salts.get(11), s11);
-        assert_eq!(salts.unsaved(), vec![(11, s11)]);
-        salts.saved(&[11]);
-        assert!(salts.unsaved().is_empty());
+    fn salts_are_made_once() {
+        let salts = Salts::from_saved([(10, [7u8; 16])], None);
+        assert_eq!(salts.get(10).unwrap(), [7u8; 16]);
+        let s11 = salts.get(11).unwrap();
+        assert_eq!(salts.get(11).unwrap(), s11);
+        assert_ne!(s11, [7u8; 16]);
+    }
+
+    /// A book that already holds a salt made by another process.
+    struct Settled(Salt);
+
+    impl SaltBook for Settled {
+        fn settle(&self, _day: i64, _fresh: Salt) -> Result<Salt, SaltError> {
+            Ok(self.0)
+        }
+    }
+
+    #[test]
+    fn a_salt_recorded_elsewhere_wins_over_a_fresh_one() {
+        let salts = Salts::from_saved([], Some(Box::new(Settled([9u8; 16]))));
+        assert_eq!(salts.get(5).unwrap(), [9u8; 16], "the recorded salt");
+        salts.forget_before(6);
+        assert_eq!(
+            salts.get(5).unwrap(),
+            [9u8; 16],
+            "read again after forgetting"
+        );
     }
 }

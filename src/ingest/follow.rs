@@ -338,12 +338,9 @@ impl<'a> Follow<'a> {
         }
     }
 
-    /// Makes today's and tomorrow's salts now, so they are saved before any other process can
-    /// make its own for the same day.
+    /// Forgets the salts of days long past (a late line reads its day's salt again).
     fn salts_ahead(&mut self) {
         let today = self.clock.day(now_ms());
-        self.parse.salts.get(today);
-        self.parse.salts.get(today + 1);
         self.parse.salts.forget_before(today - 2);
     }
 
@@ -647,10 +644,7 @@ impl<'a> Follow<'a> {
                 )
             })
             .collect();
-        match self
-            .writer
-            .commit_all(&mut self.store.conn, &items, &self.parse.salts)
-        {
+        match self.writer.commit_all(&mut self.store.conn, &items) {
             Ok(()) => {
                 let oldest = self.pending.iter().map(|p| p.read_at).min();
                 self.status.last_lag = oldest.map_or(Duration::ZERO, |t| t.elapsed());

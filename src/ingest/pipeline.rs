@@ -482,7 +482,7 @@ pub fn import(
             in_order.push(seq, parsed);
             while let Some(chunk) = in_order.pop() {
                 writer
-                    .commit(&mut store.conn, &chunk, &progress, &parser.salts)
+                    .commit(&mut store.conn, &chunk, &progress)
                     .map_err(|source| Error::Write {
                         path: display.clone(),
                         committed_line,

@@ -103,6 +103,8 @@ pub struct ParsedChunk {
     pub marker: (u32, i64),
     /// Per (local site id, local day number): what its browsers fetched.
     pub site_facts: foldhash::HashMap<(u32, i64), SiteFacts>,
+    /// A day salt that could not be settled: the chunk's visitor hashes are not to be written.
+    pub salt_error: Option<crate::classify::visitor::SaltError>,
 }
 
 /// Splits an interned referrer key back into (host, source).

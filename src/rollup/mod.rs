@@ -373,7 +373,7 @@ fn write_day(
     report: &mut Report,
 ) -> Result<(), Error> {
     let key = days::day_key(rolled.day);
-    write::replace_day(
+    let written = write::replace_day(
         conn,
         &key,
         tz,
@@ -385,8 +385,12 @@ fn write_day(
         day: key.clone(),
         source,
     })?;
-    report.events += rolled.events;
-    report.days.push(key);
+    if written {
+        report.events += rolled.events;
+        report.days.push(key);
+    } else {
+        report.final_days_skipped += 1;
+    }
     Ok(())
 }
 
@@ -442,6 +446,7 @@ pub fn run(
     }
 
     let workers = if db.is_some() { threads() } else { 1 };
+    let mut done = 0;
     let mut names: Vec<Names> = (0..workers).map(|_| Names::default()).collect();
     let mut readers: Vec<Connection> = match db {
         Some(path) => (0..workers)
@@ -468,7 +473,8 @@ pub fn run(
             let rolled = compute_day(conn, opts.tz, day, max, &mut names[0], &opts.thresholds)
                 .map_err(day_err(day))?;
             write_day(conn, opts.tz, rolled, &mut report)?;
-            progress(report.days.len(), due_days.len());
+            done += 1;
+            progress(done, due_days.len());
         }
     } else {
         // Workers take days from a shared counter and send them computed; this thread writes
@@ -493,7 +499,8 @@ pub fn run(
             drop(tx);
             for rolled in rx {
                 write_day(conn, opts.tz, rolled?, &mut report)?;
-                progress(report.days.len(), due_days.len());
+                done += 1;
+                progress(done, due_days.len());
             }
             Ok(())
         })?;

@@ -2,7 +2,7 @@
 //! one, never a mix, and a key that dropped to zero disappears.
 
 use chrono_tz::Tz;
-use rusqlite::{params, Connection, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::aggregate::SiteDay;
 
@@ -25,7 +25,11 @@ pub const TABLES: &[&str] = &[
 
 /// Writes `rolled` as the whole of `day`, records on the events the behaviour verdicts that
 /// changed (`flagged`: new bot reasons, or 0 where a day's new lines cleared one), and records
-/// `max_id` in `rollup_state`.
+/// `max_id` in `rollup_state`. Returns `false`, writing nothing, when cleanup has begun to delete
+/// the day's raw events since they were read: `rollup` may have read part of them, and a day's
+/// rollup is never replaced by one computed from part of its events. Cleanup marks a day
+/// (`thinned`) in a transaction of its own before deleting anything of it, so checking the mark
+/// under the write lock is enough.
 pub fn replace_day(
     conn: &mut Connection,
     day: &str,
@@ -33,8 +37,16 @@ pub fn replace_day(
     max_id: i64,
     rolled: &foldhash::HashMap<String, SiteDay>,
     flagged: &[(i64, u8)],
-) -> rusqlite::Result<()> {
+) -> rusqlite::Result<bool> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let thinned: bool = tx
+        .prepare_cached("SELECT thinned FROM rollup_state WHERE day = ?1")?
+        .query_row([day], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false);
+    if thinned {
+        return Ok(false);
+    }
     // Every site with rows on that day has a daily_totals row: delete by (site, day) prefixes.
     let sites: Vec<String> = tx
         .prepare_cached("SELECT site FROM daily_totals WHERE day = ?1")?
@@ -119,5 +131,6 @@ pub fn replace_day(
          ON CONFLICT (day) DO UPDATE SET max_id = excluded.max_id, tz = excluded.tz, rolled_at = excluded.rolled_at",
     )?
     .execute(params![day, max_id, tz.name(), now])?;
-    tx.commit()
+    tx.commit()?;
+    Ok(true)
 }

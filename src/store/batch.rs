@@ -1,5 +1,5 @@
 //! The batch writer: one transaction per parsed chunk, holding its events, new dictionary strings,
-//! new day salts, reject counts and the file's new offset, so a crash at any point leaves the
+//! reject counts and the file's new offset, so a crash at any point leaves the
 //! database either before or after the whole chunk: never a line lost, never one counted twice.
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -7,7 +7,6 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::dict::{DictCache, Table};
 use super::files;
 pub use super::files::AdvanceError as CommitError;
-use crate::classify::Salts;
 use crate::ingest::rows::{ParsedChunk, Row, NONE};
 
 /// Rows per multi-row `INSERT` statement (15 parameters each, well under SQLite's limit).
@@ -129,9 +128,8 @@ impl Writer {
         conn: &mut Connection,
         chunk: &ParsedChunk,
         progress: &Progress<'_>,
-        salts: &Salts,
     ) -> Result<(), CommitError> {
-        self.commit_all(conn, &[(chunk, progress.clone())], salts)
+        self.commit_all(conn, &[(chunk, progress.clone())])
     }
 
     /// Commits several chunks (of one or more files, each file's in order) with their files'
@@ -140,25 +138,23 @@ impl Writer {
         &mut self,
         conn: &mut Connection,
         chunks: &[(&ParsedChunk, Progress<'_>)],
-        salts: &Salts,
     ) -> Result<(), CommitError> {
-        let result = self.write(conn, chunks, salts);
+        if let Some(e) = chunks.iter().find_map(|(c, _)| c.salt_error.as_ref()) {
+            return Err(e.clone().into());
+        }
+        let result = self.write(conn, chunks);
         match &result {
-            Ok(days) => {
-                self.cache.committed();
-                salts.saved(days);
-            }
+            Ok(()) => self.cache.committed(),
             Err(_) => self.cache.rolled_back(),
         }
-        result.map(|_| ())
+        result
     }
 
     fn write(
         &mut self,
         conn: &mut Connection,
         chunks: &[(&ParsedChunk, Progress<'_>)],
-        salts: &Salts,
-    ) -> Result<Vec<i64>, CommitError> {
+    ) -> Result<(), CommitError> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Cleanup may have deleted dictionary rows since our ids were cached.
         let generation: i64 = tx
@@ -168,19 +164,11 @@ impl Writer {
             self.cache = DictCache::default();
             self.generation = Some(generation);
         }
-        let unsaved = salts.unsaved();
-        {
-            let mut stmt =
-                tx.prepare_cached("INSERT OR IGNORE INTO salts (day, salt) VALUES (?1, ?2)")?;
-            for (day, salt) in &unsaved {
-                stmt.execute((day, &salt[..]))?;
-            }
-        }
         for (chunk, progress) in chunks {
             self.write_chunk(&tx, chunk, progress)?;
         }
         tx.commit()?;
-        Ok(unsaved.into_iter().map(|(d, _)| d).collect())
+        Ok(())
     }
 
     fn write_chunk(
@@ -293,7 +281,6 @@ mod tests {
     #[test]
     fn rows_with_and_without_duration_or_country_store_the_same_either_way() {
         let mut store = Store::open_in_memory().unwrap();
-        let salts = Salts::default();
         let mut chunk = ParsedChunk::default();
         chunk.sites.intern("s");
         let row = |i: i64| Row {
@@ -329,7 +316,6 @@ mod tests {
                     file_id: file.id,
                     path: "a.log",
                 },
-                &salts,
             )
             .unwrap();
         let stored: Vec<(i64, i64, Option<i64>, Option<i64>)> = store
@@ -355,10 +341,9 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
-    fn a_chunk_lands_with_its_offset_salts_and_rejects() {
+    fn a_chunk_lands_with_its_offset_and_rejects() {
         let mut store = Store::open_in_memory().unwrap();
-        let salts = Arc::new(Salts::default());
-        let parser = ChunkParser::for_tests(salts.clone());
+        let parser = ChunkParser::for_tests(Arc::new(Default::default()));
         let mut text = String::new();
         for i in 0..150 {
             text.push_str(&format!("10.0.0.{} - - [01/Sep/2022:22:12:45 +0000] \"GET /p{} HTTP/1.1\" 200 5 \"-\" \"UA\"\n", i % 7, i % 3));
@@ -381,7 +366,6 @@ mod tests {
                 file_id: file.id,
                 path: "a.log",
             },
-            &salts,
         )
         .unwrap();
 
@@ -389,14 +373,12 @@ mod tests {
         assert_eq!(q("SELECT count(*) FROM events"), 150);
         assert_eq!(q("SELECT count(DISTINCT visitor) FROM events"), 7);
         assert_eq!(q("SELECT count(*) FROM paths"), 3);
-        assert_eq!(q("SELECT count(*) FROM salts"), 1);
         assert_eq!(
             q("SELECT count FROM rejects WHERE reason = 'no-timestamp'"),
             1
         );
         let rec = files::get(&store.conn, file.id).unwrap().unwrap();
         assert_eq!((rec.offset, rec.lines), (chunk.end_offset, 151));
-        assert!(salts.unsaved().is_empty());
         let (min, max, rows): (i64, i64, i64) = store
             .conn
             .query_row(
@@ -410,5 +392,37 @@ mod tests {
             (1, 150, 150),
             "the time index covers every row"
         );
+    }
+
+    #[test]
+    fn a_chunk_whose_salt_was_not_settled_is_not_written() {
+        let mut store = Store::open_in_memory().unwrap();
+        let mut chunk = ParsedChunk {
+            end_offset: 10,
+            salt_error: Some(crate::classify::visitor::SaltError {
+                day: 1,
+                reason: "locked".into(),
+                busy: true,
+            }),
+            ..Default::default()
+        };
+        chunk.sites.intern("s");
+        let file = files::create(&store.conn, "a.log", 1, None, false).unwrap();
+        let err = Writer::new()
+            .commit(
+                &mut store.conn,
+                &chunk,
+                &Progress {
+                    file_id: file.id,
+                    path: "a.log",
+                },
+            )
+            .unwrap_err();
+        assert_eq!(
+            err.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy)
+        );
+        let rec = files::get(&store.conn, file.id).unwrap().unwrap();
+        assert_eq!(rec.offset, 0, "the offset stays where it was");
     }
 }

@@ -141,7 +141,8 @@ impl AdvanceError {
     pub fn sqlite_error_code(&self) -> Option<rusqlite::ErrorCode> {
         match self {
             AdvanceError::Sqlite(e) => e.sqlite_error_code(),
-            AdvanceError::Moved { .. } => None,
+            AdvanceError::Salt(e) if e.busy => Some(rusqlite::ErrorCode::DatabaseBusy),
+            AdvanceError::Salt(_) | AdvanceError::Moved { .. } => None,
         }
     }
 }
@@ -155,6 +156,9 @@ pub enum AdvanceError {
         /// The file.
         path: String,
     },
+    /// A day salt could not be settled, so the chunk's visitors could not be hashed.
+    #[error(transparent)]
+    Salt(#[from] crate::classify::visitor::SaltError),
     /// SQLite failed.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),

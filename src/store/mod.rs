@@ -9,6 +9,7 @@ pub mod dict;
 pub mod facts;
 pub mod files;
 pub mod migrate;
+pub mod salts;
 
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -57,6 +58,9 @@ pub enum Error {
         /// Why.
         source: migrate::Error,
     },
+    /// A stored salt is damaged.
+    #[error(transparent)]
+    Damaged(#[from] salts::DamagedSalt),
     /// Any other SQLite failure.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
@@ -169,18 +173,20 @@ impl Store {
         &self.path
     }
 
-    /// The day salts saved so far, for hashing visitors consistently with earlier runs.
-    pub fn salts(&self) -> rusqlite::Result<crate::classify::Salts> {
-        let mut stmt = self.conn.prepare("SELECT day, salt FROM salts")?;
-        let rows = stmt.query_map([], |r| {
-            let blob: Vec<u8> = r.get(1)?;
-            let mut salt = [0u8; 16];
-            salt.copy_from_slice(&blob[..16.min(blob.len())]);
-            Ok((r.get(0)?, salt))
+    /// The day salts recorded so far, with a book that records new ones in this database (in
+    /// memory only for an in-memory database), so that every writer of a day hashes alike.
+    pub fn salts(&self) -> Result<crate::classify::Salts, Error> {
+        let saved = salts::saved(&self.conn).map_err(|e| match e {
+            salts::Error::Sqlite(e) => Error::Sqlite(e),
+            salts::Error::Damaged(e) => Error::Damaged(e),
         })?;
-        Ok(crate::classify::Salts::from_saved(
-            rows.collect::<rusqlite::Result<Vec<_>>>()?,
-        ))
+        let book: Option<Box<dyn crate::classify::visitor::SaltBook>> =
+            if self.path == Path::new(":memory:") {
+                None
+            } else {
+                Some(Box::new(salts::Book::open(&self.path)?))
+            };
+        Ok(crate::classify::Salts::from_saved(saved, book))
     }
 }
 
