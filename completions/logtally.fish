@@ -68,7 +68,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand tail" -l flush-interva
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l batch-size -d 'Commit as soon as this many hits are waiting (1 to 1000000) [default: 10000, or tail.batch_size]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l poll-interval -d 'How often to poll (10ms to 1h) [default: 250ms, or tail.poll_interval]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l drain-idle -d 'How long a renamed or deleted file must stay idle before it is closed (100ms to 24h) [default: 5s, or tail.drain_idle]' -r
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-window -d 'Visitors seen within this time count as "on the site now" for `logtally live` (10s to 24h) [default: 5m, or live.window]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-window -d 'Visitors seen within this time count as "on the site now" for `logtally live` (1s to 24h) [default: 5m, or live.window]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-rate -d 'A visitor making more requests than this in a minute is flagged as a bot at once (1 to 100000) [default: 60, or bots.max_per_minute]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-socket -d 'Unix socket serving the live view [default: <db>.live.sock, or live.socket]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-http -d 'Also serve GET /live.json over HTTP on this loopback address (e.g. 127.0.0.1:8123)' -r

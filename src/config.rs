@@ -208,7 +208,7 @@ keys! {
     BOTS_SPREAD_ADDRESSES = "bots.spread_addresses", "LOGTALLY_BOTS__SPREAD_ADDRESSES", count(1, BOT_COUNT_MAX), "5", "layer 4: an agent from this many addresses in a day...";
     BOTS_SPREAD_SHARE = "bots.spread_share", "LOGTALLY_BOTS__SPREAD_SHARE", Kind::Share, "0.8", "...this share of them one or two hits without subresources";
     RETENTION_KEEP_DAYS = "retention.keep_days", "LOGTALLY_RETENTION__KEEP_DAYS", count(1, 36_500), "30", "days of raw events cleanup keeps (1 to 36500)";
-    LIVE_WINDOW = "live.window", "LOGTALLY_LIVE__WINDOW", duration(secs(10), secs(86_400)), "5m", "visitors seen within this time are on the site now (10s to 24h)";
+    LIVE_WINDOW = "live.window", "LOGTALLY_LIVE__WINDOW", duration(secs(1), secs(86_400)), "5m", "visitors seen within this time are on the site now (1s to 24h)";
     LIVE_SOCKET = "live.socket", "LOGTALLY_LIVE__SOCKET", Kind::Path, "", "tail's live socket (default <db>.live.sock)";
     LIVE_HTTP = "live.http", "LOGTALLY_LIVE__HTTP", Kind::Addr, "", "also serve GET /live.json on this loopback address:port";
 }
@@ -723,7 +723,7 @@ mod tests {
         let e = parse_str("[live]\nwindow = \"0s\"\n")
             .unwrap_err()
             .to_string();
-        assert!(e.contains("from 10s to 24h"), "{e}");
+        assert!(e.contains("from 1s to 24h"), "{e}");
     }
 
     #[test]

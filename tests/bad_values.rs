@@ -100,7 +100,7 @@ fn out_of_range_config_values_are_usage_errors_for_every_command() {
         (
             "[live]\nwindow = \"99999999999999999999m\"\n",
             ":2: live.window",
-            "10s to 24h",
+            "1s to 24h",
         ),
     ];
     for (text, key, range) in cases {

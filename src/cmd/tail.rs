@@ -64,7 +64,7 @@ pub struct Args {
     /// [default: 5s, or tail.drain_idle].
     #[arg(long, value_name = "DURATION", value_parser = duration_flag(&config::TAIL_DRAIN_IDLE))]
     drain_idle: Option<Duration>,
-    /// Visitors seen within this time count as "on the site now" for `logtally live` (10s to
+    /// Visitors seen within this time count as "on the site now" for `logtally live` (1s to
     /// 24h) [default: 5m, or live.window].
     #[arg(long, value_name = "DURATION", value_parser = duration_flag(&config::LIVE_WINDOW))]
     live_window: Option<Duration>,
