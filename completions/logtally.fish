@@ -64,12 +64,12 @@ complete -c logtally -n "__fish_logtally_using_subcommand tail" -l geoip -d 'A G
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l bot-agents -d 'More user-agent patterns of bots, checked before the built-in ones: lines of `category<TAB>substring` (see `logtally check --bots`)' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l from -d 'Where a file never seen before starts [default: start, or tail.from]' -r -f -a "start\t'Read its whole history'
 end\t'Skip what is in it at start-up (files appearing later are read whole)'"
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l flush-interval -d 'Commit at least this often (500ms, 5s, 1m) [default: 5s, or tail.flush_interval]' -r
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l batch-size -d 'Commit as soon as this many hits are waiting [default: 10000, or tail.batch_size]' -r
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l poll-interval -d 'How often to poll [default: 250ms, or tail.poll_interval]' -r
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l drain-idle -d 'How long a renamed or deleted file must stay idle before it is closed [default: 5s, or tail.drain_idle]' -r
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-window -d 'Visitors seen within this time count as "on the site now" for `logtally live` [default: 5m, or live.window]' -r
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-rate -d 'A visitor making more requests than this in a minute is flagged as a bot at once [default: 60, or bots.max_per_minute]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l flush-interval -d 'Commit at least this often (500ms, 5s, 1m; 100ms to 1h) [default: 5s, or tail.flush_interval]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l batch-size -d 'Commit as soon as this many hits are waiting (1 to 1000000) [default: 10000, or tail.batch_size]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l poll-interval -d 'How often to poll (10ms to 1h) [default: 250ms, or tail.poll_interval]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l drain-idle -d 'How long a renamed or deleted file must stay idle before it is closed (100ms to 24h) [default: 5s, or tail.drain_idle]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-window -d 'Visitors seen within this time count as "on the site now" for `logtally live` (1s to 24h) [default: 5m, or live.window]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-rate -d 'A visitor making more requests than this in a minute is flagged as a bot at once (1 to 100000) [default: 60, or bots.max_per_minute]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-socket -d 'Unix socket serving the live view [default: <db>.live.sock, or live.socket]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l live-http -d 'Also serve GET /live.json over HTTP on this loopback address (e.g. 127.0.0.1:8123)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
@@ -101,7 +101,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l json -d 'Pr
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -s h -l help -d 'Print help'
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -s V -l version -d 'Print version'
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l db -d 'Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
-complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l keep-days -d 'Keep raw events of this many recent days [default: 30, or retention.keep_days]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l keep-days -d 'Keep raw events of this many recent days (1 to 36500) [default: 30, or retention.keep_days]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l tz -d 'IANA time zone of day boundaries (use the rollup\'s; default: TZ, else the system\'s, else UTC)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l vacuum -d 'Return the freed space to the file system (incremental vacuum, in small steps)'
@@ -133,7 +133,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand live" -l db -d 'Databa
 complete -c logtally -n "__fish_logtally_using_subcommand live" -l socket -d 'The tail\'s live socket [default: <db>.live.sock]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand live" -l site -d 'One site only' -r
 complete -c logtally -n "__fish_logtally_using_subcommand live" -l top -d 'Rows per list' -r
-complete -c logtally -n "__fish_logtally_using_subcommand live" -l interval -d 'Refresh this often' -r
+complete -c logtally -n "__fish_logtally_using_subcommand live" -l interval -d 'Refresh this often (100ms to 1h)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand live" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand live" -l once -d 'Print one snapshot and exit'
 complete -c logtally -n "__fish_logtally_using_subcommand live" -l json -d 'JSON instead of a table (one object per refresh)'

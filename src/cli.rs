@@ -1,9 +1,13 @@
 //! The command line: top-level `Cli`, the `Command` enum, and flags shared by several commands.
 //! Also the source of the man pages and shell completions.
 
+use std::time::Duration;
+
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::cmd;
+use crate::config::{Key, Value};
+use crate::duration;
 use crate::exit::UsageError;
 use crate::parse::{Format, FormatChoice, NginxFormat};
 
@@ -153,34 +157,41 @@ fn source_choice(source: &crate::config::Source) -> Result<FormatChoice, UsageEr
     .choice()
 }
 
-/// Parses a duration flag: `500ms`, `5s`, `2m`, `1h`, or a bare number of seconds.
-pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration; write it like 500ms, 5s, 2m or 1h"))?;
-    let secs = match unit.trim() {
-        "ms" => n / 1000.0,
-        "" | "s" => n,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        u => return Err(format!("unknown unit {u:?} in {s:?}; use ms, s, m or h")),
-    };
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(format!("{s:?} is not a duration"));
+/// The parser of a flag setting the duration `key`: the same reading and range as its
+/// `LOGTALLY_*` variable and file value, so `--flush-interval 99999999999999999999s` is a usage
+/// error naming the flag and the range rather than a panic (issue #15).
+pub fn duration_flag(
+    key: &'static Key,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    move |s| match key.check(s)? {
+        Value::Duration(d) => Ok(d),
+        _ => Err(format!("{} is not a duration setting", key.name)),
     }
-    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+/// The parser of a flag setting the count `key`, with its range.
+pub fn count_flag(
+    key: &'static Key,
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |s| match key.check(s)? {
+        Value::Count(n) => Ok(n),
+        _ => Err(format!("{} is not a count setting", key.name)),
+    }
+}
+
+/// The parser of a duration flag that is no setting, from `min` to `max`.
+pub fn duration_in(
+    min: Duration,
+    max: Duration,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    move |s| duration::parse_in(s, min, max).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use clap::CommandFactory;
-    use std::time::Duration;
+    use proptest::prelude::*;
 
     #[test]
     fn cli_definition_is_consistent() {
@@ -206,14 +217,86 @@ mod tests {
     }
 
     #[test]
-    fn durations_read_with_units() {
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert!(parse_duration("5 parsecs")
+    fn flags_take_the_range_of_their_setting() {
+        let flush = duration_flag(&crate::config::TAIL_FLUSH_INTERVAL);
+        assert_eq!(flush("2s"), Ok(Duration::from_secs(2)));
+        assert!(flush("99999999999999999999s")
             .unwrap_err()
-            .contains("unknown unit"));
-        assert!(parse_duration("soon").is_err());
+            .contains("from 100ms to 1h"));
+        let keep = count_flag(&crate::config::RETENTION_KEEP_DAYS);
+        assert_eq!(keep("7"), Ok(7));
+        assert!(keep("4294967295").unwrap_err().contains("1 to 36500"));
+        assert!(keep("0").is_err());
+    }
+
+    /// The value-taking flags of every subcommand, with its path (`["config", "check"]`), and the
+    /// positional arguments it needs.
+    fn value_flags() -> Vec<(Vec<String>, String, Vec<String>)> {
+        fn walk(
+            cmd: &clap::Command,
+            path: Vec<String>,
+            out: &mut Vec<(Vec<String>, String, Vec<String>)>,
+        ) {
+            let positional: Vec<String> = cmd
+                .get_positionals()
+                .filter(|a| a.is_required_set())
+                .map(|_| "x".to_string())
+                .collect();
+            for arg in cmd.get_arguments() {
+                let takes_value = arg.get_num_args().is_some_and(|n| n.takes_values());
+                if let (Some(long), true) = (arg.get_long(), takes_value) {
+                    out.push((path.clone(), format!("--{long}"), positional.clone()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let mut p = path.clone();
+                p.push(sub.get_name().to_string());
+                walk(sub, p, out);
+            }
+        }
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut out = Vec::new();
+        walk(&cmd, Vec::new(), &mut out);
+        out
+    }
+
+    #[test]
+    fn the_flags_are_found() {
+        let flags = value_flags();
+        let has = |sub: &str, flag: &str| {
+            flags
+                .iter()
+                .any(|(p, f, _)| p.first().map(String::as_str) == Some(sub) && f == flag)
+        };
+        assert!(has("tail", "--flush-interval"));
+        assert!(has("cleanup", "--keep-days"));
+        assert!(has("live", "--interval"));
+        assert!(flags.len() > 30, "{}", flags.len());
+    }
+
+    /// Text that value parsers find hard: numbers too large for any type, units, signs.
+    fn flag_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<String>(),
+            "-?[0-9]{1,30}(\\.[0-9]{0,8})?(ms|s|m|min|h|d|)",
+            any::<u64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_map(|x| x.to_string()),
+            "[0-9:.\\[\\]a-f]{1,45}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_text_for_any_flag_parses_or_fails_without_panicking(value in flag_value()) {
+            for (path, flag, positional) in value_flags() {
+                let argv = std::iter::once("logtally".to_string())
+                    .chain(path)
+                    .chain([flag, value.clone()])
+                    .chain(positional);
+                let _ = Cli::try_parse_from(argv);
+            }
+        }
     }
 }

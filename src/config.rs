@@ -4,11 +4,17 @@
 //! `settings` and by `logtally config check`.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
 
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
-use toml::{Spanned, Value};
+use toml::Spanned;
 
+use crate::duration;
 use crate::parse::NginxFormat;
 use crate::source::paths::Pattern;
 
@@ -18,17 +24,27 @@ pub const DEFAULT_PATH: &str = "/etc/logtally/logtally.toml";
 /// A commented example configuration (`logtally config example`).
 pub const EXAMPLE: &str = include_str!("../contrib/logtally.toml");
 
-/// What a setting's value must look like.
+/// What a setting's value must look like, with the range it must lie in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// A file path.
     Path,
     /// An IANA time zone name.
     Zone,
-    /// A duration: `500ms`, `5s`, `2m`, `1h`.
-    Duration,
-    /// A whole number of at least 1.
-    Count,
+    /// A duration such as `500ms`, `5s`, `2m`, `1h`, from `min` to `max`.
+    Duration {
+        /// The shortest allowed.
+        min: Duration,
+        /// The longest allowed.
+        max: Duration,
+    },
+    /// A whole number from `min` to `max`.
+    Count {
+        /// The smallest allowed.
+        min: u64,
+        /// The largest allowed.
+        max: u64,
+    },
     /// A number from 0 to 1.
     Share,
     /// `true` or `false`.
@@ -39,7 +55,28 @@ pub enum Kind {
     Addr,
 }
 
-/// One setting.
+/// A checked setting value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// A path.
+    Path(PathBuf),
+    /// A time zone.
+    Zone(chrono_tz::Tz),
+    /// A duration in range.
+    Duration(Duration),
+    /// A count in range.
+    Count(u64),
+    /// A share from 0 to 1.
+    Share(f64),
+    /// A switch.
+    Bool(bool),
+    /// `tail.from`: whether a file never seen starts at its end.
+    FromEnd(bool),
+    /// A loopback address.
+    Addr(SocketAddr),
+}
+
+/// One setting: the one place that names it, its variable, what it takes and its default.
 #[derive(Debug)]
 pub struct Key {
     /// `section.key` as in the file (`db` for top-level keys).
@@ -54,139 +91,307 @@ pub struct Key {
     pub help: &'static str,
 }
 
-const fn key(
-    name: &'static str,
-    env: &'static str,
-    kind: Kind,
-    default: &'static str,
-    help: &'static str,
-) -> Key {
-    Key {
-        name,
-        env,
-        kind,
-        default,
-        help,
+impl Key {
+    /// The section of the file it is in (`""` for top-level keys) and its name there.
+    pub fn split(&self) -> (&'static str, &'static str) {
+        self.name.split_once('.').unwrap_or(("", self.name))
+    }
+
+    /// Checks a value given as text (a flag, an environment variable, or a file value turned to
+    /// text); the message names the allowed values and range.
+    pub fn check(&self, s: &str) -> Result<Value, String> {
+        match self.kind {
+            Kind::Path if s.is_empty() => Err("an empty path".into()),
+            Kind::Path => Ok(Value::Path(PathBuf::from(s))),
+            Kind::Zone => s.parse::<chrono_tz::Tz>().map(Value::Zone).map_err(|_| {
+                format!("unknown time zone {s:?}; use an IANA name such as Europe/Berlin or UTC")
+            }),
+            Kind::Duration { min, max } => duration::parse_in(s, min, max)
+                .map(Value::Duration)
+                .map_err(|e| e.to_string()),
+            Kind::Count { min, max } => match s.trim().parse::<u64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(Value::Count(n)),
+                _ => Err(format!(
+                    "{s:?} is out of range; give a whole number from {min} to {max}"
+                )),
+            },
+            Kind::Share => match s.parse::<f64>() {
+                Ok(x) if (0.0..=1.0).contains(&x) => Ok(Value::Share(x)),
+                _ => Err(format!("{s:?} is not a share from 0 to 1 (such as 0.75)")),
+            },
+            Kind::Bool => match s {
+                "true" => Ok(Value::Bool(true)),
+                "false" => Ok(Value::Bool(false)),
+                _ => Err(format!("{s:?} is not true or false")),
+            },
+            Kind::From => match s {
+                "start" => Ok(Value::FromEnd(false)),
+                "end" => Ok(Value::FromEnd(true)),
+                _ => Err(format!("{s:?} is not start or end")),
+            },
+            Kind::Addr => match s.parse::<SocketAddr>() {
+                Ok(a) if a.ip().is_loopback() => Ok(Value::Addr(a)),
+                Ok(_) => Err(format!("{s} is not a loopback address; use 127.0.0.1:PORT")),
+                Err(_) => Err(format!(
+                    "{s:?} is not an address:port such as 127.0.0.1:8123"
+                )),
+            },
+        }
+    }
+
+    /// Its default as a checked value, `None` when it has none (or it is computed).
+    pub fn default_value(&self) -> Option<Value> {
+        // The defaults are checked by a unit test, so this never turns one into `None`.
+        self.check(self.default).ok()
     }
 }
 
-/// Every setting of the file and of `LOGTALLY_*` variables. Flags of the same name win over both.
-pub const KEYS: &[Key] = &[
-    key("db", "LOGTALLY_DB", Kind::Path, "", "database file (default /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db)"),
-    key("tz", "LOGTALLY_TZ", Kind::Zone, "", "IANA time zone of day boundaries (default TZ, else the system's, else UTC)"),
-    key("geoip", "LOGTALLY_GEOIP", Kind::Path, "", "country database (.mmdb) used by import and tail"),
-    key("bot_agents", "LOGTALLY_BOT_AGENTS", Kind::Path, "", "more bot user-agent patterns, lines of category<TAB>substring"),
-    key("referrer_spam", "LOGTALLY_REFERRER_SPAM", Kind::Path, "", "more referrer-spam hosts, one per line"),
-    key("tail.flush_interval", "LOGTALLY_TAIL__FLUSH_INTERVAL", Kind::Duration, "5s", "commit at least this often"),
-    key("tail.batch_size", "LOGTALLY_TAIL__BATCH_SIZE", Kind::Count, "10000", "commit as soon as this many hits wait"),
-    key("tail.from", "LOGTALLY_TAIL__FROM", Kind::From, "start", "where a file never seen starts: start or end"),
-    key("tail.poll", "LOGTALLY_TAIL__POLL", Kind::Bool, "false", "poll instead of inotify"),
-    key("tail.poll_interval", "LOGTALLY_TAIL__POLL_INTERVAL", Kind::Duration, "250ms", "how often to poll"),
-    key("tail.drain_idle", "LOGTALLY_TAIL__DRAIN_IDLE", Kind::Duration, "5s", "idle time before a rotated-away file is closed"),
-    key("bots.max_per_minute", "LOGTALLY_BOTS__MAX_PER_MINUTE", Kind::Count, "60", "layer 3: more requests a minute flags a visitor at once (tail)"),
-    key("bots.repeated_path", "LOGTALLY_BOTS__REPEATED_PATH", Kind::Count, "20", "layer 4: more hits on one path in a day"),
-    key("bots.many_pageviews", "LOGTALLY_BOTS__MANY_PAGEVIEWS", Kind::Count, "100", "layer 4: more page views in a day"),
-    key("bots.errors_min_requests", "LOGTALLY_BOTS__ERRORS_MIN_REQUESTS", Kind::Count, "10", "layer 4: at least this many requests..."),
-    key("bots.errors_share", "LOGTALLY_BOTS__ERRORS_SHARE", Kind::Share, "0.5", "...of which more than this share are 4xx"),
-    key("bots.monitor_min_visitors", "LOGTALLY_BOTS__MONITOR_MIN_VISITORS", Kind::Count, "20", "layer 4: an agent with more visitors in a day..."),
-    key("bots.monitor_root_share", "LOGTALLY_BOTS__MONITOR_ROOT_SHARE", Kind::Share, "0.75", "...more than this share of hits on /..."),
-    key("bots.monitor_no_referrer_share", "LOGTALLY_BOTS__MONITOR_NO_REFERRER_SHARE", Kind::Share, "0.75", "...and more than this share without referrer"),
-    key("bots.rotation_agents", "LOGTALLY_BOTS__ROTATION_AGENTS", Kind::Count, "3", "layer 4: an address sending this many agents without subresources (a /24: twice as many)"),
-    key("bots.spread_addresses", "LOGTALLY_BOTS__SPREAD_ADDRESSES", Kind::Count, "5", "layer 4: an agent from this many addresses in a day..."),
-    key("bots.spread_share", "LOGTALLY_BOTS__SPREAD_SHARE", Kind::Share, "0.8", "...this share of them one or two hits without subresources"),
-    key("retention.keep_days", "LOGTALLY_RETENTION__KEEP_DAYS", Kind::Count, "30", "days of raw events cleanup keeps"),
-    key("live.window", "LOGTALLY_LIVE__WINDOW", Kind::Duration, "5m", "visitors seen within this time are on the site now"),
-    key("live.socket", "LOGTALLY_LIVE__SOCKET", Kind::Path, "", "tail's live socket (default <db>.live.sock)"),
-    key("live.http", "LOGTALLY_LIVE__HTTP", Kind::Addr, "", "also serve GET /live.json on this loopback address:port"),
-];
+/// Writes the table of settings: a constant per setting, and [`KEYS`] listing them all.
+macro_rules! keys {
+    ($($id:ident = $name:literal, $env:literal, $kind:expr, $default:literal, $help:literal;)*) => {
+        $(
+            #[doc = concat!("`", $name, "`: ", $help, ".")]
+            pub const $id: Key = Key {
+                name: $name,
+                env: $env,
+                kind: $kind,
+                default: $default,
+                help: $help,
+            };
+        )*
+        /// Every setting of the file and of `LOGTALLY_*` variables, in the order `config check`
+        /// shows them. Flags of the same name win over both.
+        pub const KEYS: &[&Key] = &[$(&$id),*];
+    };
+}
+
+const fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+const fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+const fn count(min: u64, max: u64) -> Kind {
+    Kind::Count { min, max }
+}
+
+const fn duration(min: Duration, max: Duration) -> Kind {
+    Kind::Duration { min, max }
+}
+
+/// The largest of the `bots.*` thresholds counting requests, visitors or agents.
+const BOT_COUNT_MAX: u64 = 1_000_000;
+
+keys! {
+    DB = "db", "LOGTALLY_DB", Kind::Path, "", "database file (default /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db)";
+    TZ = "tz", "LOGTALLY_TZ", Kind::Zone, "", "IANA time zone of day boundaries (default TZ, else the system's, else UTC)";
+    GEOIP = "geoip", "LOGTALLY_GEOIP", Kind::Path, "", "country database (.mmdb) used by import and tail";
+    BOT_AGENTS = "bot_agents", "LOGTALLY_BOT_AGENTS", Kind::Path, "", "more bot user-agent patterns, lines of category<TAB>substring";
+    REFERRER_SPAM = "referrer_spam", "LOGTALLY_REFERRER_SPAM", Kind::Path, "", "more referrer-spam hosts, one per line";
+    TAIL_FLUSH_INTERVAL = "tail.flush_interval", "LOGTALLY_TAIL__FLUSH_INTERVAL", duration(ms(100), secs(3600)), "5s", "commit at least this often (100ms to 1h)";
+    TAIL_BATCH_SIZE = "tail.batch_size", "LOGTALLY_TAIL__BATCH_SIZE", count(1, 1_000_000), "10000", "commit as soon as this many hits wait (1 to 1000000)";
+    TAIL_FROM = "tail.from", "LOGTALLY_TAIL__FROM", Kind::From, "start", "where a file never seen starts: start or end";
+    TAIL_POLL = "tail.poll", "LOGTALLY_TAIL__POLL", Kind::Bool, "false", "poll instead of inotify";
+    TAIL_POLL_INTERVAL = "tail.poll_interval", "LOGTALLY_TAIL__POLL_INTERVAL", duration(ms(10), secs(3600)), "250ms", "how often to poll (10ms to 1h)";
+    TAIL_DRAIN_IDLE = "tail.drain_idle", "LOGTALLY_TAIL__DRAIN_IDLE", duration(ms(100), secs(86_400)), "5s", "idle time before a rotated-away file is closed (100ms to 24h)";
+    BOTS_MAX_PER_MINUTE = "bots.max_per_minute", "LOGTALLY_BOTS__MAX_PER_MINUTE", count(1, 100_000), "60", "layer 3: more requests a minute flags a visitor at once (tail; 1 to 100000)";
+    BOTS_REPEATED_PATH = "bots.repeated_path", "LOGTALLY_BOTS__REPEATED_PATH", count(1, BOT_COUNT_MAX), "20", "layer 4: more hits on one path in a day";
+    BOTS_MANY_PAGEVIEWS = "bots.many_pageviews", "LOGTALLY_BOTS__MANY_PAGEVIEWS", count(1, BOT_COUNT_MAX), "100", "layer 4: more page views in a day";
+    BOTS_ERRORS_MIN_REQUESTS = "bots.errors_min_requests", "LOGTALLY_BOTS__ERRORS_MIN_REQUESTS", count(1, BOT_COUNT_MAX), "10", "layer 4: at least this many requests...";
+    BOTS_ERRORS_SHARE = "bots.errors_share", "LOGTALLY_BOTS__ERRORS_SHARE", Kind::Share, "0.5", "...of which more than this share are 4xx";
+    BOTS_MONITOR_MIN_VISITORS = "bots.monitor_min_visitors", "LOGTALLY_BOTS__MONITOR_MIN_VISITORS", count(1, BOT_COUNT_MAX), "20", "layer 4: an agent with more visitors in a day...";
+    BOTS_MONITOR_ROOT_SHARE = "bots.monitor_root_share", "LOGTALLY_BOTS__MONITOR_ROOT_SHARE", Kind::Share, "0.75", "...more than this share of hits on /...";
+    BOTS_MONITOR_NO_REFERRER_SHARE = "bots.monitor_no_referrer_share", "LOGTALLY_BOTS__MONITOR_NO_REFERRER_SHARE", Kind::Share, "0.75", "...and more than this share without referrer";
+    BOTS_ROTATION_AGENTS = "bots.rotation_agents", "LOGTALLY_BOTS__ROTATION_AGENTS", count(1, BOT_COUNT_MAX), "3", "layer 4: an address sending this many agents without subresources (a /24: twice as many)";
+    BOTS_SPREAD_ADDRESSES = "bots.spread_addresses", "LOGTALLY_BOTS__SPREAD_ADDRESSES", count(1, BOT_COUNT_MAX), "5", "layer 4: an agent from this many addresses in a day...";
+    BOTS_SPREAD_SHARE = "bots.spread_share", "LOGTALLY_BOTS__SPREAD_SHARE", Kind::Share, "0.8", "...this share of them one or two hits without subresources";
+    RETENTION_KEEP_DAYS = "retention.keep_days", "LOGTALLY_RETENTION__KEEP_DAYS", count(1, 36_500), "30", "days of raw events cleanup keeps (1 to 36500)";
+    LIVE_WINDOW = "live.window", "LOGTALLY_LIVE__WINDOW", duration(secs(1), secs(86_400)), "5m", "visitors seen within this time are on the site now (1s to 24h)";
+    LIVE_SOCKET = "live.socket", "LOGTALLY_LIVE__SOCKET", Kind::Path, "", "tail's live socket (default <db>.live.sock)";
+    LIVE_HTTP = "live.http", "LOGTALLY_LIVE__HTTP", Kind::Addr, "", "also serve GET /live.json on this loopback address:port";
+}
 
 /// The setting named `name`.
 pub fn find(name: &str) -> Option<&'static Key> {
-    KEYS.iter().find(|k| k.name == name)
-}
-
-/// Checks a value given as text (an environment variable, or a file value turned to text).
-pub fn check_text(kind: Kind, s: &str) -> Result<(), String> {
-    match kind {
-        Kind::Path if s.is_empty() => Err("an empty path".into()),
-        Kind::Path => Ok(()),
-        Kind::Zone => s.parse::<chrono_tz::Tz>().map(|_| ()).map_err(|_| {
-            format!("unknown time zone {s:?}; use an IANA name such as Europe/Berlin or UTC")
-        }),
-        Kind::Duration => crate::cli::parse_duration(s).map(|_| ()),
-        Kind::Count => match s.parse::<u64>() {
-            Ok(n) if n >= 1 && n <= u32::MAX as u64 => Ok(()),
-            _ => Err(format!("{s:?} is not a whole number of at least 1")),
-        },
-        Kind::Share => match s.parse::<f64>() {
-            Ok(x) if (0.0..=1.0).contains(&x) => Ok(()),
-            _ => Err(format!("{s:?} is not a share from 0 to 1 (such as 0.75)")),
-        },
-        Kind::Bool => match s {
-            "true" | "false" => Ok(()),
-            _ => Err(format!("{s:?} is not true or false")),
-        },
-        Kind::From => match s {
-            "start" | "end" => Ok(()),
-            _ => Err(format!("{s:?} is not start or end")),
-        },
-        Kind::Addr => match s.parse::<std::net::SocketAddr>() {
-            Ok(a) if a.ip().is_loopback() => Ok(()),
-            Ok(_) => Err(format!("{s} is not a loopback address; use 127.0.0.1:PORT")),
-            Err(_) => Err(format!(
-                "{s:?} is not an address:port such as 127.0.0.1:8123"
-            )),
-        },
-    }
+    KEYS.iter().copied().find(|k| k.name == name)
 }
 
 /// A file value as text, if it has the right TOML type for `kind`.
-fn value_text(kind: Kind, v: &Value) -> Result<String, String> {
-    let text = match (kind, v) {
-        (Kind::Count, Value::Integer(n)) => n.to_string(),
-        (Kind::Share, Value::Float(x)) => x.to_string(),
-        (Kind::Share, Value::Integer(n)) => n.to_string(),
-        (Kind::Bool, Value::Boolean(b)) => b.to_string(),
-        (Kind::Count | Kind::Share | Kind::Bool, other) => {
+fn value_text(kind: Kind, v: &toml::Value) -> Result<String, String> {
+    use toml::Value as V;
+    Ok(match (kind, v) {
+        (Kind::Count { .. }, V::Integer(n)) => n.to_string(),
+        (Kind::Share, V::Float(x)) => x.to_string(),
+        (Kind::Share, V::Integer(n)) => n.to_string(),
+        (Kind::Bool, V::Boolean(b)) => b.to_string(),
+        (Kind::Count { .. } | Kind::Share | Kind::Bool, other) => {
             return Err(format!(
                 "expected {}, found {}",
                 match kind {
-                    Kind::Count => "a whole number",
+                    Kind::Count { .. } => "a whole number",
                     Kind::Share => "a number from 0 to 1",
                     _ => "true or false",
                 },
                 other.type_str()
             ))
         }
-        (_, Value::String(s)) => s.clone(),
+        (_, V::String(s)) => s.clone(),
         (_, other) => return Err(format!("expected a string, found {}", other.type_str())),
-    };
-    check_text(kind, &text)?;
-    Ok(text)
+    })
 }
 
-type Leaf = Option<Spanned<Value>>;
+/// Sections of the file holding settings (`[tail]`, ...), from the table of keys.
+fn sections() -> impl Iterator<Item = &'static str> {
+    let mut seen: Vec<&'static str> = Vec::new();
+    KEYS.iter().filter_map(move |k| {
+        let (section, _) = k.split();
+        (!section.is_empty() && !seen.contains(&section)).then(|| {
+            seen.push(section);
+            section
+        })
+    })
+}
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Top-level entries that are not settings.
+const SOURCE: &str = "source";
+const PAGE_INCLUDE: &str = "page_include";
+const PAGE_EXCLUDE: &str = "page_exclude";
+
+/// The names allowed in a section (`""`: at the top), for "unknown field" messages.
+fn expected(section: &str) -> &'static [&'static str] {
+    static NAMES: OnceLock<Vec<(&'static str, Vec<&'static str>)>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        let mut top: Vec<&'static str> = KEYS
+            .iter()
+            .filter(|k| k.split().0.is_empty())
+            .map(|k| k.name)
+            .collect();
+        top.extend([PAGE_INCLUDE, PAGE_EXCLUDE, SOURCE]);
+        top.extend(sections());
+        let mut all = vec![("", top)];
+        for s in sections() {
+            let keys = KEYS
+                .iter()
+                .map(|k| k.split())
+                .filter(|(section, _)| *section == s)
+                .map(|(_, name)| name)
+                .collect();
+            all.push((s, keys));
+        }
+        all
+    });
+    names
+        .iter()
+        .find(|(s, _)| *s == section)
+        .map_or(&[], |(_, n)| n.as_slice())
+}
+
+/// The file as read: each setting with its value and place, sources and page patterns.
+#[derive(Debug, Default)]
 struct FileModel {
-    db: Leaf,
-    tz: Leaf,
-    geoip: Leaf,
-    bot_agents: Leaf,
-    referrer_spam: Leaf,
+    values: Vec<(&'static Key, Spanned<toml::Value>)>,
+    source: Vec<SourceModel>,
     page_include: Option<Spanned<Vec<String>>>,
     page_exclude: Option<Spanned<Vec<String>>>,
-    #[serde(default)]
-    source: Vec<SourceModel>,
-    #[serde(default)]
-    tail: TailModel,
-    #[serde(default)]
-    bots: BotsModel,
-    #[serde(default)]
-    retention: RetentionModel,
-    #[serde(default)]
-    live: LiveModel,
+}
+
+/// A name met in the file: a setting, a section of settings, or one of the other entries.
+enum Field {
+    Key(&'static Key),
+    Section(&'static str),
+    Other(&'static str),
+}
+
+/// Reads a name of `section` (`""`: the top level) against the table of keys, refusing unknown
+/// names as `deny_unknown_fields` does (the TOML reader adds the line).
+struct FieldSeed(&'static str);
+
+impl<'de> DeserializeSeed<'de> for FieldSeed {
+    type Value = Field;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Field, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for FieldSeed {
+    type Value = Field;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a setting name")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
+        let found = KEYS.iter().find(|k| k.split() == (self.0, v));
+        if let Some(key) = found {
+            return Ok(Field::Key(key));
+        }
+        if self.0.is_empty() {
+            if let Some(s) = sections().find(|s| *s == v) {
+                return Ok(Field::Section(s));
+            }
+            if let Some(o) = [SOURCE, PAGE_INCLUDE, PAGE_EXCLUDE]
+                .into_iter()
+                .find(|o| *o == v)
+            {
+                return Ok(Field::Other(o));
+            }
+        }
+        Err(E::unknown_field(v, expected(self.0)))
+    }
+}
+
+/// The settings of one section (`[tail]`, ...).
+struct SectionSeed(&'static str);
+
+impl<'de> DeserializeSeed<'de> for SectionSeed {
+    type Value = Vec<(&'static Key, Spanned<toml::Value>)>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for SectionSeed {
+    type Value = Vec<(&'static Key, Spanned<toml::Value>)>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a table of {} settings", self.0)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut values = Vec::new();
+        while let Some(field) = map.next_key_seed(FieldSeed(self.0))? {
+            if let Field::Key(key) = field {
+                values.push((key, map.next_value()?));
+            }
+        }
+        Ok(values)
+    }
+}
+
+impl<'de> Deserialize<'de> for FileModel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<FileModel, D::Error> {
+        d.deserialize_map(RootVisitor)
+    }
+}
+
+struct RootVisitor;
+
+impl<'de> Visitor<'de> for RootVisitor {
+    type Value = FileModel;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a logtally configuration")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FileModel, A::Error> {
+        let mut model = FileModel::default();
+        while let Some(field) = map.next_key_seed(FieldSeed(""))? {
+            match field {
+                Field::Key(key) => model.values.push((key, map.next_value()?)),
+                Field::Section(s) => model.values.extend(map.next_value_seed(SectionSeed(s))?),
+                Field::Other(SOURCE) => model.source = map.next_value()?,
+                Field::Other(PAGE_INCLUDE) => model.page_include = Some(map.next_value()?),
+                Field::Other(_) => model.page_exclude = Some(map.next_value()?),
+            }
+        }
+        Ok(model)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -196,83 +401,6 @@ struct SourceModel {
     format: Option<Spanned<String>>,
     log_format: Option<Spanned<String>>,
     site: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TailModel {
-    flush_interval: Leaf,
-    batch_size: Leaf,
-    from: Leaf,
-    poll: Leaf,
-    poll_interval: Leaf,
-    drain_idle: Leaf,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct BotsModel {
-    max_per_minute: Leaf,
-    repeated_path: Leaf,
-    many_pageviews: Leaf,
-    errors_min_requests: Leaf,
-    errors_share: Leaf,
-    monitor_min_visitors: Leaf,
-    monitor_root_share: Leaf,
-    monitor_no_referrer_share: Leaf,
-    rotation_agents: Leaf,
-    spread_addresses: Leaf,
-    spread_share: Leaf,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RetentionModel {
-    keep_days: Leaf,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LiveModel {
-    window: Leaf,
-    socket: Leaf,
-    http: Leaf,
-}
-
-impl FileModel {
-    fn leaves(&self) -> [(&'static str, &Leaf); 26] {
-        [
-            ("db", &self.db),
-            ("tz", &self.tz),
-            ("geoip", &self.geoip),
-            ("bot_agents", &self.bot_agents),
-            ("referrer_spam", &self.referrer_spam),
-            ("tail.flush_interval", &self.tail.flush_interval),
-            ("tail.batch_size", &self.tail.batch_size),
-            ("tail.from", &self.tail.from),
-            ("tail.poll", &self.tail.poll),
-            ("tail.poll_interval", &self.tail.poll_interval),
-            ("tail.drain_idle", &self.tail.drain_idle),
-            ("bots.max_per_minute", &self.bots.max_per_minute),
-            ("bots.repeated_path", &self.bots.repeated_path),
-            ("bots.many_pageviews", &self.bots.many_pageviews),
-            ("bots.errors_min_requests", &self.bots.errors_min_requests),
-            ("bots.errors_share", &self.bots.errors_share),
-            ("bots.monitor_min_visitors", &self.bots.monitor_min_visitors),
-            ("bots.monitor_root_share", &self.bots.monitor_root_share),
-            (
-                "bots.monitor_no_referrer_share",
-                &self.bots.monitor_no_referrer_share,
-            ),
-            ("bots.rotation_agents", &self.bots.rotation_agents),
-            ("bots.spread_addresses", &self.bots.spread_addresses),
-            ("bots.spread_share", &self.bots.spread_share),
-            ("retention.keep_days", &self.retention.keep_days),
-            ("live.window", &self.live.window),
-            ("live.socket", &self.live.socket),
-            ("live.http", &self.live.http),
-        ]
-    }
 }
 
 /// A log source of the file: which files, in which format, for which site.
@@ -290,13 +418,24 @@ pub struct Source {
     pub line: usize,
 }
 
+/// A checked value of the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileValue {
+    /// As written (a number or switch turned to text).
+    pub text: String,
+    /// As checked.
+    pub value: Value,
+    /// Its line.
+    pub line: usize,
+}
+
 /// A loaded and checked configuration file.
 #[derive(Clone, Debug)]
 pub struct ConfigFile {
     /// Where it was read from.
     pub path: PathBuf,
-    /// Values by setting name, as text, with their line.
-    pub values: HashMap<&'static str, (String, usize)>,
+    /// Values by setting name.
+    pub values: HashMap<&'static str, FileValue>,
     /// `[[source]]` tables, in order.
     pub sources: Vec<Source>,
     /// `page_include`: paths that are pages whatever the built-in rules say (glob patterns).
@@ -376,11 +515,19 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, Error> {
         message,
     };
     let mut values = HashMap::new();
-    for (name, leaf) in model.leaves() {
-        let Some(v) = leaf else { continue };
-        let kind = find(name).expect("every leaf is a key").kind;
-        let text_value = value_text(kind, v.get_ref()).map_err(|m| invalid(v.span(), name, m))?;
-        values.insert(name, (text_value, line_of(text, v.span().start)));
+    for (key, v) in &model.values {
+        let checked = value_text(key.kind, v.get_ref())
+            .and_then(|t| Ok((key.check(&t)?, t)))
+            .map_err(|m| invalid(v.span(), key.name, m))?;
+        let (value, text_value) = checked;
+        values.insert(
+            key.name,
+            FileValue {
+                text: text_value,
+                value,
+                line: line_of(text, v.span().start),
+            },
+        );
     }
     let patterns = |list: &Option<Spanned<Vec<String>>>, key: &str| -> Result<Vec<String>, Error> {
         let Some(list) = list else {
@@ -452,15 +599,24 @@ mod tests {
     fn the_example_is_valid_and_sets_what_it_says() {
         let c = parse_str(EXAMPLE).unwrap();
         assert!(!c.sources.is_empty());
-        assert_eq!(c.values["tail.flush_interval"].0, "5s");
+        assert_eq!(c.values["tail.flush_interval"].text, "5s");
     }
 
     #[test]
     fn values_keep_their_lines() {
         let c = parse_str("db = \"/x.db\"\n\n[bots]\nerrors_share = 0.6\nmany_pageviews = 150\n\n[[source]]\npath = \"/var/log/nginx/*.log\"\nsite = \"example.com\"\n").unwrap();
-        assert_eq!(c.values["db"], ("/x.db".to_string(), 1));
-        assert_eq!(c.values["bots.errors_share"], ("0.6".to_string(), 4));
-        assert_eq!(c.values["bots.many_pageviews"].0, "150");
+        assert_eq!(
+            (c.values["db"].text.as_str(), c.values["db"].line),
+            ("/x.db", 1)
+        );
+        assert_eq!(
+            (
+                &c.values["bots.errors_share"].value,
+                c.values["bots.errors_share"].line
+            ),
+            (&Value::Share(0.6), 4)
+        );
+        assert_eq!(c.values["bots.many_pageviews"].value, Value::Count(150));
         assert_eq!(
             (c.sources[0].line, c.sources[0].site.as_deref()),
             (8, Some("example.com"))
@@ -532,13 +688,61 @@ mod tests {
     }
 
     #[test]
-    fn every_key_has_an_env_name_from_its_name() {
+    fn every_key_has_an_env_name_from_its_name_and_a_valid_default() {
         for k in KEYS {
             let expected = format!("LOGTALLY_{}", k.name.replace('.', "__").to_uppercase());
             assert_eq!(k.env, expected);
             if !k.default.is_empty() {
-                check_text(k.kind, k.default).unwrap();
+                k.check(k.default).unwrap();
+                assert!(k.default_value().is_some());
             }
+            assert_eq!(find(k.name).map(|f| f.env), Some(k.env));
         }
+    }
+
+    #[test]
+    fn out_of_range_values_name_the_key_and_the_range() {
+        let e = parse_str("[tail]\nflush_interval = \"99999999999999999999s\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "logtally.toml:2: tail.flush_interval: \"99999999999999999999s\" is out of range; give a duration from 100ms to 1h"
+        );
+        let e = parse_str("[retention]\nkeep_days = 4294967295\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("logtally.toml:2: retention.keep_days:") && e.contains("1 to 36500"),
+            "{e}"
+        );
+        let e = parse_str("[tail]\nbatch_size = -1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("tail.batch_size"), "{e}");
+        let e = parse_str("[live]\nwindow = \"0s\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("from 1s to 24h"), "{e}");
+    }
+
+    #[test]
+    fn unknown_sections_and_top_level_keys_name_their_line() {
+        let e = parse_str("db = \"x\"\n\n[tale]\nbatch_size = 5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 3") && e.contains("unknown field `tale`"),
+            "{e}"
+        );
+        let e = parse_str("[tail]\nbatch_size = 5\n[bots]\nflush_interval = \"5s\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 4") && e.contains("unknown field `flush_interval`"),
+            "{e}"
+        );
+        let e = parse_str("tail = 5\n").unwrap_err().to_string();
+        assert!(e.contains("line 1"), "{e}");
     }
 }

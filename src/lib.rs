@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod cmd;
 pub mod config;
+pub mod duration;
 pub mod exit;
 pub mod genlog;
 pub mod ingest;

@@ -1,7 +1,10 @@
 //! Settings resolved once, in one place: a flag, else its `LOGTALLY_*` environment variable, else
-//! the configuration file, else the default (see `config::KEYS`).
+//! the configuration file, else the default (see `config::KEYS`). The file and the environment are
+//! checked and turned into typed values ([`TailSettings`], [`BotSettings`], ...) when loaded; each
+//! command then takes its flags over them.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -11,7 +14,7 @@ use chrono_tz::Tz;
 use crate::classify::bots::AgentPatterns;
 use crate::classify::spam::SpamList;
 use crate::classify::{PageRules, Rules};
-use crate::config::{self, ConfigFile, Source};
+use crate::config::{self, ConfigFile, Key, Kind, Source, Value};
 use crate::exit::UsageError;
 use crate::rollup::behaviour::Thresholds;
 
@@ -42,12 +45,74 @@ impl std::fmt::Display for Origin {
     }
 }
 
-/// The configuration file (if any) and the environment, layered.
-#[derive(Clone, Debug, Default)]
+/// `[tail]`: how `logtally tail` commits and watches, as set (flags are applied by the command).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TailSettings {
+    /// `tail.flush_interval`.
+    pub flush_interval: Duration,
+    /// `tail.batch_size`.
+    pub batch_size: u64,
+    /// `tail.from`: whether a file never seen starts at its end.
+    pub from_end: bool,
+    /// `tail.poll`.
+    pub poll: bool,
+    /// `tail.poll_interval`.
+    pub poll_interval: Duration,
+    /// `tail.drain_idle`.
+    pub drain_idle: Duration,
+}
+
+/// `[bots]`: the live view's rate limit (layer 3) and the rollup's thresholds (layer 4).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BotSettings {
+    /// `bots.max_per_minute`.
+    pub max_per_minute: u32,
+    /// The other `bots.*` settings.
+    pub thresholds: Thresholds,
+}
+
+/// `[retention]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetentionSettings {
+    /// `retention.keep_days`.
+    pub keep_days: u32,
+}
+
+/// `[live]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveSettings {
+    /// `live.window`.
+    pub window: Duration,
+    /// `live.socket`.
+    pub socket: Option<PathBuf>,
+    /// `live.http`.
+    pub http: Option<SocketAddr>,
+}
+
+/// The configuration file (if any) and the environment, layered and resolved once into typed
+/// values; a command takes its flags over these.
+#[derive(Clone, Debug)]
 pub struct Settings {
     file: Option<ConfigFile>,
-    /// `LOGTALLY_*` variables that are set, read and checked once.
-    env: HashMap<&'static str, String>,
+    /// Every key set in the environment or the file (the environment wins): text, value, origin.
+    set: HashMap<&'static str, (String, Value, Origin)>,
+    /// `geoip`.
+    pub geoip: Option<PathBuf>,
+    /// `[tail]`.
+    pub tail: TailSettings,
+    /// `[bots]`.
+    pub bots: BotSettings,
+    /// `[retention]`.
+    pub retention: RetentionSettings,
+    /// `[live]`.
+    pub live: LiveSettings,
+}
+
+impl Default for Settings {
+    /// The built-in defaults: no file, no environment.
+    fn default() -> Settings {
+        Settings::resolve(None, |_| None).expect("defaults are checked by config's tests")
+    }
 }
 
 /// One setting as it is in effect.
@@ -77,17 +142,74 @@ impl Settings {
     /// Settings from an already loaded file and the environment, whose `LOGTALLY_*` values are
     /// checked here, once.
     pub fn from_file(file: Option<ConfigFile>) -> Result<Settings, config::Error> {
-        let mut env = HashMap::new();
+        Settings::resolve(file, |var| {
+            std::env::var(var).ok().filter(|v| !v.is_empty())
+        })
+    }
+
+    /// Layers `env` (a `LOGTALLY_*` variable's value, if set) over `file` over the defaults and
+    /// resolves every setting into its typed place.
+    pub fn resolve(
+        file: Option<ConfigFile>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, config::Error> {
+        let mut set = HashMap::new();
+        if let Some(f) = &file {
+            for (name, v) in &f.values {
+                let origin = Origin::File(f.path.clone(), v.line);
+                set.insert(*name, (v.text.clone(), v.value.clone(), origin));
+            }
+        }
         for key in config::KEYS {
-            if let Some(v) = std::env::var(key.env).ok().filter(|v| !v.is_empty()) {
-                config::check_text(key.kind, &v).map_err(|message| config::Error::Env {
+            if let Some(text) = env(key.env) {
+                let value = key.check(&text).map_err(|message| config::Error::Env {
                     var: key.env,
                     message,
                 })?;
-                env.insert(key.name, v);
+                set.insert(key.name, (text, value, Origin::Env(key.env)));
             }
         }
-        Ok(Settings { file, env })
+        let layers = Layers(&set);
+        let thresholds = Thresholds {
+            repeated_path: layers.count32(&config::BOTS_REPEATED_PATH),
+            many_pageviews: layers.count32(&config::BOTS_MANY_PAGEVIEWS),
+            errors_min_requests: layers.count32(&config::BOTS_ERRORS_MIN_REQUESTS),
+            errors_share: layers.share(&config::BOTS_ERRORS_SHARE),
+            monitor_min_visitors: layers.count32(&config::BOTS_MONITOR_MIN_VISITORS),
+            monitor_root_share: layers.share(&config::BOTS_MONITOR_ROOT_SHARE),
+            monitor_no_referrer_share: layers.share(&config::BOTS_MONITOR_NO_REFERRER_SHARE),
+            rotation_agents: layers.count32(&config::BOTS_ROTATION_AGENTS),
+            spread_addresses: layers.count32(&config::BOTS_SPREAD_ADDRESSES),
+            spread_share: layers.share(&config::BOTS_SPREAD_SHARE),
+        };
+        Ok(Settings {
+            geoip: layers.path(&config::GEOIP),
+            tail: TailSettings {
+                flush_interval: layers.duration(&config::TAIL_FLUSH_INTERVAL),
+                batch_size: layers.count(&config::TAIL_BATCH_SIZE),
+                from_end: matches!(layers.get(&config::TAIL_FROM), Some(Value::FromEnd(true))),
+                poll: matches!(layers.get(&config::TAIL_POLL), Some(Value::Bool(true))),
+                poll_interval: layers.duration(&config::TAIL_POLL_INTERVAL),
+                drain_idle: layers.duration(&config::TAIL_DRAIN_IDLE),
+            },
+            bots: BotSettings {
+                max_per_minute: layers.count32(&config::BOTS_MAX_PER_MINUTE),
+                thresholds,
+            },
+            retention: RetentionSettings {
+                keep_days: layers.count32(&config::RETENTION_KEEP_DAYS),
+            },
+            live: LiveSettings {
+                window: layers.duration(&config::LIVE_WINDOW),
+                socket: layers.path(&config::LIVE_SOCKET),
+                http: match layers.get(&config::LIVE_HTTP) {
+                    Some(Value::Addr(a)) => Some(a),
+                    _ => None,
+                },
+            },
+            file,
+            set,
+        })
     }
 
     /// `[[source]]` tables of the file.
@@ -95,81 +217,23 @@ impl Settings {
         self.file.as_ref().map_or(&[], |f| &f.sources)
     }
 
-    /// The value of `name` from the environment or the file, with its origin.
-    pub fn lookup(&self, name: &str) -> Option<(String, Origin)> {
-        let key = config::find(name).expect("a known setting");
-        if let Some(v) = self.env.get(name) {
-            return Some((v.clone(), Origin::Env(key.env)));
-        }
-        self.file.as_ref().and_then(|f| {
-            f.values
-                .get(name)
-                .map(|(v, line)| (v.clone(), Origin::File(f.path.clone(), *line)))
-        })
+    /// The text of `key` from the environment or the file, with its origin.
+    fn lookup(&self, key: &Key) -> Option<(String, Origin)> {
+        self.set
+            .get(key.name)
+            .map(|(text, _, origin)| (text.clone(), origin.clone()))
     }
 
-    /// The text of `name`: environment, file, else its default.
-    fn text(&self, name: &str) -> String {
-        match self.lookup(name) {
-            Some((v, _)) => v,
-            None => config::find(name)
-                .expect("a known setting")
-                .default
-                .to_string(),
-        }
-    }
-
-    /// A duration setting, unless its flag was given.
-    pub fn duration(&self, name: &str, flag: Option<Duration>) -> Result<Duration, UsageError> {
-        match flag {
-            Some(d) => Ok(d),
-            None => crate::cli::parse_duration(&self.text(name)).map_err(UsageError),
-        }
-    }
-
-    /// A count setting, unless its flag was given.
-    pub fn count(&self, name: &str, flag: Option<u64>) -> Result<u64, UsageError> {
-        match flag {
-            Some(n) => Ok(n),
-            None => self
-                .text(name)
-                .parse()
-                .map_err(|e| UsageError(format!("{name}: {e}"))),
-        }
-    }
-
-    /// A share setting (0 to 1).
-    pub fn share(&self, name: &str) -> Result<f64, UsageError> {
-        self.text(name)
-            .parse()
-            .map_err(|e| UsageError(format!("{name}: {e}")))
-    }
-
-    /// A switch: on when its flag is given, else as set.
-    pub fn switch(&self, name: &str, flag: bool) -> Result<bool, UsageError> {
-        Ok(flag || self.text(name) == "true")
-    }
-
-    /// A text setting (paths, `from`, addresses), unless its flag was given; `None` when unset.
-    pub fn string(&self, name: &str, flag: Option<String>) -> Result<Option<String>, UsageError> {
-        if flag.is_some() {
-            return Ok(flag);
-        }
-        let v = self.text(name);
-        Ok((!v.is_empty()).then_some(v))
-    }
-
-    /// A path setting, unless its flag was given.
-    pub fn path(&self, name: &str, flag: Option<&Path>) -> Result<Option<PathBuf>, UsageError> {
-        Ok(self
-            .string(name, flag.map(|p| p.display().to_string()))?
-            .map(PathBuf::from))
+    /// A path setting: the flag if given, else as set.
+    fn path(&self, key: &Key, flag: Option<&Path>) -> Option<PathBuf> {
+        flag.map(Path::to_path_buf)
+            .or_else(|| Layers(&self.set).path(key))
     }
 
     /// The database path: `--db`, else `LOGTALLY_DB`, else the file's `db`, else the system path
     /// for root, else `$XDG_DATA_HOME/logtally/logtally.db` (`~/.local/share/...` when unset).
     pub fn db_path(&self, flag: Option<&Path>) -> Result<PathBuf, UsageError> {
-        if let Some(p) = self.path("db", flag)? {
+        if let Some(p) = self.path(&config::DB, flag) {
             return Ok(p);
         }
         if is_root() {
@@ -193,10 +257,8 @@ impl Settings {
                 ))
             });
         }
-        if let Some((name, origin)) = self.lookup("tz") {
-            return name
-                .parse::<Tz>()
-                .map_err(|_| UsageError(format!("unknown time zone {name:?} ({origin})")));
+        if let Some((_, Value::Zone(tz), _)) = self.set.get(config::TZ.name) {
+            return Ok(*tz);
         }
         Ok(system_time_zone().unwrap_or(Tz::UTC))
     }
@@ -204,7 +266,7 @@ impl Settings {
     /// The ingest rules: bot patterns (`--bot-agents` or `bot_agents`), referrer spam
     /// (`referrer_spam`) and page patterns (`page_include`, `page_exclude`), each over the built-in.
     pub fn rules(&self, bot_agents: Option<&Path>) -> anyhow::Result<Rules> {
-        let spam = match self.path("referrer_spam", None)? {
+        let spam = match self.path(&config::REFERRER_SPAM, None) {
             None => SpamList::builtin().clone(),
             Some(path) => SpamList::with_extra(
                 &std::fs::read_to_string(&path)
@@ -224,7 +286,7 @@ impl Settings {
 
     /// Bot patterns: the built-in list, plus `--bot-agents` or `bot_agents`.
     pub fn bot_patterns(&self, flag: Option<&Path>) -> anyhow::Result<AgentPatterns> {
-        match self.path("bot_agents", flag)? {
+        match self.path(&config::BOT_AGENTS, flag) {
             None => Ok(AgentPatterns::builtin().clone()),
             Some(path) => {
                 let text = std::fs::read_to_string(&path)
@@ -235,29 +297,12 @@ impl Settings {
         }
     }
 
-    /// Bot behaviour thresholds (layer 4) from the `bots.*` settings.
-    pub fn thresholds(&self) -> Result<Thresholds, UsageError> {
-        let n = |name| self.count(name, None).map(|v| v as u32);
-        Ok(Thresholds {
-            repeated_path: n("bots.repeated_path")?,
-            many_pageviews: n("bots.many_pageviews")?,
-            errors_min_requests: n("bots.errors_min_requests")?,
-            errors_share: self.share("bots.errors_share")?,
-            monitor_min_visitors: n("bots.monitor_min_visitors")?,
-            monitor_root_share: self.share("bots.monitor_root_share")?,
-            monitor_no_referrer_share: self.share("bots.monitor_no_referrer_share")?,
-            rotation_agents: n("bots.rotation_agents")?,
-            spread_addresses: n("bots.spread_addresses")?,
-            spread_share: self.share("bots.spread_share")?,
-        })
-    }
-
     /// Every setting as in effect without flags, with where it came from.
     pub fn effective(&self) -> Result<Vec<Effective>, UsageError> {
         config::KEYS
             .iter()
             .map(|k| {
-                let (value, origin) = match self.lookup(k.name) {
+                let (value, origin) = match self.lookup(k) {
                     Some((v, o)) => (v, o.to_string()),
                     None => {
                         let value = match k.name {
@@ -275,6 +320,54 @@ impl Settings {
                 })
             })
             .collect()
+    }
+}
+
+/// The values set in the environment or the file, read through with the defaults beneath.
+struct Layers<'a>(&'a HashMap<&'static str, (String, Value, Origin)>);
+
+impl Layers<'_> {
+    /// The value in effect: as set, else the default (`None` when it has none).
+    fn get(&self, key: &Key) -> Option<Value> {
+        match self.0.get(key.name) {
+            Some((_, value, _)) => Some(value.clone()),
+            None => key.default_value(),
+        }
+    }
+
+    fn duration(&self, key: &Key) -> Duration {
+        match (self.get(key), key.kind) {
+            (Some(Value::Duration(d)), _) => d,
+            (_, Kind::Duration { min, .. }) => min,
+            _ => Duration::ZERO,
+        }
+    }
+
+    fn count(&self, key: &Key) -> u64 {
+        match (self.get(key), key.kind) {
+            (Some(Value::Count(n)), _) => n,
+            (_, Kind::Count { min, .. }) => min,
+            _ => 1,
+        }
+    }
+
+    /// A count whose range fits in `u32` (every one of the `bots.*` and `retention.*`).
+    fn count32(&self, key: &Key) -> u32 {
+        u32::try_from(self.count(key)).unwrap_or(u32::MAX)
+    }
+
+    fn share(&self, key: &Key) -> f64 {
+        match self.get(key) {
+            Some(Value::Share(x)) => x,
+            _ => 0.0,
+        }
+    }
+
+    fn path(&self, key: &Key) -> Option<PathBuf> {
+        match self.get(key) {
+            Some(Value::Path(p)) => Some(p),
+            _ => None,
+        }
     }
 }
 
@@ -305,6 +398,7 @@ fn system_time_zone() -> Option<Tz> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn with_file(text: &str) -> Settings {
         Settings::from_file(Some(
@@ -320,13 +414,11 @@ mod tests {
             s.db_path(Some(Path::new("/x/y.db"))).unwrap(),
             PathBuf::from("/x/y.db")
         );
-        assert_eq!(s.count("tail.batch_size", Some(7)).unwrap(), 7);
-        assert_eq!(s.count("tail.batch_size", None).unwrap(), 500);
-        assert_eq!(
-            s.duration("tail.flush_interval", None).unwrap(),
-            Duration::from_secs(5)
-        );
-        let t = s.thresholds().unwrap();
+        assert_eq!(s.db_path(None).unwrap(), PathBuf::from("/file.db"));
+        assert_eq!(s.tail.batch_size, 500);
+        assert_eq!(s.tail.flush_interval, Duration::from_secs(5));
+        assert_eq!(s.retention.keep_days, 30);
+        let t = &s.bots.thresholds;
         assert_eq!((t.many_pageviews, t.errors_share), (100, 0.5));
         let eff = s.effective().unwrap();
         let batch = eff.iter().find(|e| e.name == "tail.batch_size").unwrap();
@@ -334,6 +426,80 @@ mod tests {
             (batch.value.as_str(), batch.origin.as_str()),
             ("500", "/etc/logtally/logtally.toml:3")
         );
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_file_and_is_checked() {
+        let file = config::parse(
+            Path::new("/etc/logtally/logtally.toml"),
+            "[tail]\nflush_interval = \"2s\"\nfrom = \"end\"\n",
+        )
+        .unwrap();
+        let env = |var: &str| (var == "LOGTALLY_TAIL__FLUSH_INTERVAL").then(|| "1s".to_string());
+        let s = Settings::resolve(Some(file.clone()), env).unwrap();
+        assert_eq!(s.tail.flush_interval, Duration::from_secs(1));
+        assert!(s.tail.from_end);
+        let eff = s.effective().unwrap();
+        let flush = eff
+            .iter()
+            .find(|e| e.name == "tail.flush_interval")
+            .unwrap();
+        assert_eq!(flush.origin, "$LOGTALLY_TAIL__FLUSH_INTERVAL");
+        let bad =
+            |var: &str| (var == "LOGTALLY_RETENTION__KEEP_DAYS").then(|| "4294967295".to_string());
+        let e = Settings::resolve(Some(file), bad).unwrap_err().to_string();
+        assert!(
+            e.starts_with("LOGTALLY_RETENTION__KEEP_DAYS: ") && e.contains("1 to 36500"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn defaults_resolve() {
+        let s = Settings::default();
+        assert_eq!(s.tail.poll_interval, Duration::from_millis(250));
+        assert_eq!(s.live.window, Duration::from_secs(300));
+        assert_eq!((s.live.socket.as_ref(), s.live.http), (None, None));
+        assert_eq!(s.bots.max_per_minute, 60);
+        assert!(!s.tail.from_end && !s.tail.poll);
+    }
+
+    /// A TOML value of any type, most of them near the edges of the ranges.
+    fn toml_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<i64>().prop_map(|n| n.to_string()),
+            any::<f64>().prop_map(|x| format!("{x:?}")),
+            Just("nan".to_string()),
+            Just("-inf".to_string()),
+            any::<bool>().prop_map(|b| b.to_string()),
+            "[0-9]{0,25}(\\.[0-9]{0,6})?(ms|s|m|min|h|d|)".prop_map(|s| format!("{s:?}")),
+            any::<String>().prop_map(|s| format!("{s:?}")),
+            Just("[1, 2]".to_string()),
+            Just("{ a = 1 }".to_string()),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_value_of_any_key_loads_or_fails_without_panicking(
+            index in 0..config::KEYS.len(),
+            value in toml_value(),
+            text in any::<String>(),
+        ) {
+            let key = config::KEYS[index];
+            let toml = match key.split() {
+                ("", name) => format!("{name} = {value}\n"),
+                (section, name) => format!("[{section}]\n{name} = {value}\n"),
+            };
+            if let Ok(file) = config::parse(Path::new("t.toml"), &toml) {
+                let s = Settings::resolve(Some(file), |_| None).unwrap();
+                let _ = s.effective();
+            }
+            let env = |var: &str| (var == key.env).then(|| text.clone());
+            if let Ok(s) = Settings::resolve(None, env) {
+                let _ = s.effective();
+            }
+        }
     }
 
     #[test]

@@ -255,7 +255,7 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitCode> {
         .iter()
         .map(|p| check_file(p, &choice, &mut bots))
         .collect();
-    let thresholds = settings.thresholds()?;
+    let thresholds = settings.bots.thresholds.clone();
     let bot_report = bots.map(|b| b.finish(&thresholds));
     let seconds = started.elapsed().as_secs_f64();
 

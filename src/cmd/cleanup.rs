@@ -7,6 +7,8 @@ use anyhow::{Context, Result};
 use chrono::TimeZone;
 
 use crate::cleanup::{self, Options};
+use crate::cli::count_flag;
+use crate::config;
 use crate::exit::ExitCode;
 use crate::output::{step_bar, step_callback, thousands, Output};
 use crate::settings::Settings;
@@ -25,9 +27,10 @@ pub struct Args {
     /// $XDG_DATA_HOME/logtally/logtally.db].
     #[arg(long, value_name = "PATH")]
     db: Option<PathBuf>,
-    /// Keep raw events of this many recent days [default: 30, or retention.keep_days].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    keep_days: Option<u32>,
+    /// Keep raw events of this many recent days (1 to 36500) [default: 30, or
+    /// retention.keep_days].
+    #[arg(long, value_name = "N", value_parser = count_flag(&config::RETENTION_KEEP_DAYS))]
+    keep_days: Option<u64>,
     /// IANA time zone of day boundaries (use the rollup's; default: TZ, else the system's, else UTC).
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
@@ -54,7 +57,9 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
     let report = cleanup::run(
         &mut store.conn,
         &Options {
-            keep_days: settings.count("retention.keep_days", args.keep_days.map(u64::from))? as u32,
+            keep_days: args
+                .keep_days
+                .map_or(settings.retention.keep_days, |n| n as u32),
             tz,
             today,
             vacuum: args.vacuum,

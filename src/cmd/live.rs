@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::cli::parse_duration;
+use crate::cli::duration_in;
 use crate::exit::ExitCode;
 use crate::live::socket::{self, Request};
 use crate::live::view;
@@ -34,8 +34,9 @@ pub struct Args {
     /// Rows per list.
     #[arg(long, value_name = "N", default_value_t = 10)]
     top: usize,
-    /// Refresh this often.
-    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    /// Refresh this often (100ms to 1h).
+    #[arg(long, value_name = "DURATION", default_value = "2s",
+          value_parser = duration_in(Duration::from_millis(100), Duration::from_secs(3600)))]
     interval: Duration,
     /// Print one snapshot and exit.
     #[arg(long)]
@@ -47,7 +48,7 @@ pub struct Args {
 
 /// Runs `logtally live`.
 pub fn run(args: Args, settings: &Settings) -> Result<ExitCode> {
-    let path = match settings.path("live.socket", args.socket.as_deref())? {
+    let path = match args.socket.clone().or(settings.live.socket.clone()) {
         Some(p) => p,
         None => socket::default_path(&settings.db_path(args.db.as_deref())?),
     };

@@ -30,8 +30,8 @@ fn open_for_ingest(
     let tz = settings.time_zone(args.tz.as_deref())?;
     let db = settings.db_path(args.db.as_deref())?;
     let store = Store::open(&db)?;
-    let geoip = match settings.path("geoip", args.geoip.as_deref())? {
-        Some(path) => Some(Arc::new(GeoIp::open(&path)?)),
+    let geoip = match args.geoip.as_ref().or(settings.geoip.as_ref()) {
+        Some(path) => Some(Arc::new(GeoIp::open(path)?)),
         None => None,
     };
     let parse = ParseSettings {

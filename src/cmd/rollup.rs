@@ -67,7 +67,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
             tz,
             since,
             rebuild: args.rebuild,
-            thresholds: settings.thresholds()?,
+            thresholds: settings.bots.thresholds.clone(),
         },
         &mut step_callback(&bar),
     )

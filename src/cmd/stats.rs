@@ -144,7 +144,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
             tz,
             since: Some(today),
             rebuild: false,
-            thresholds: settings.thresholds()?,
+            thresholds: settings.bots.thresholds.clone(),
         };
         if let Err(e) = rollup::run(&mut store.conn, Some(&db), &opts, &mut |_, _| {}) {
             eprintln!("logtally: showing rollups without today's newest events: {e}");

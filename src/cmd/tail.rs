@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use sd_notify::NotifyState;
 
-use crate::cli::{parse_duration, IngestArgs};
+use crate::cli::{count_flag, duration_flag, IngestArgs};
+use crate::config;
 use crate::exit::{ExitCode, TempFailError, UsageError};
 use crate::ingest::follow::{Follow, FollowSettings, Notice, SourceSpec, Status};
 use crate::live::socket;
@@ -45,29 +46,31 @@ pub struct Args {
     /// Where a file never seen before starts [default: start, or tail.from].
     #[arg(long, value_enum)]
     from: Option<From>,
-    /// Commit at least this often (500ms, 5s, 1m) [default: 5s, or tail.flush_interval].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// Commit at least this often (500ms, 5s, 1m; 100ms to 1h) [default: 5s, or
+    /// tail.flush_interval].
+    #[arg(long, value_name = "DURATION", value_parser = duration_flag(&config::TAIL_FLUSH_INTERVAL))]
     flush_interval: Option<Duration>,
-    /// Commit as soon as this many hits are waiting [default: 10000, or tail.batch_size].
-    #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Commit as soon as this many hits are waiting (1 to 1000000) [default: 10000, or
+    /// tail.batch_size].
+    #[arg(long, value_name = "ROWS", value_parser = count_flag(&config::TAIL_BATCH_SIZE))]
     batch_size: Option<u64>,
     /// Poll the files instead of using inotify (network file systems).
     #[arg(long)]
     poll: bool,
-    /// How often to poll [default: 250ms, or tail.poll_interval].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// How often to poll (10ms to 1h) [default: 250ms, or tail.poll_interval].
+    #[arg(long, value_name = "DURATION", value_parser = duration_flag(&config::TAIL_POLL_INTERVAL))]
     poll_interval: Option<Duration>,
-    /// How long a renamed or deleted file must stay idle before it is closed [default: 5s, or
-    /// tail.drain_idle].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// How long a renamed or deleted file must stay idle before it is closed (100ms to 24h)
+    /// [default: 5s, or tail.drain_idle].
+    #[arg(long, value_name = "DURATION", value_parser = duration_flag(&config::TAIL_DRAIN_IDLE))]
     drain_idle: Option<Duration>,
-    /// Visitors seen within this time count as "on the site now" for `logtally live` [default:
-    /// 5m, or live.window].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// Visitors seen within this time count as "on the site now" for `logtally live` (1s to
+    /// 24h) [default: 5m, or live.window].
+    #[arg(long, value_name = "DURATION", value_parser = duration_flag(&config::LIVE_WINDOW))]
     live_window: Option<Duration>,
-    /// A visitor making more requests than this in a minute is flagged as a bot at once
-    /// [default: 60, or bots.max_per_minute].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    /// A visitor making more requests than this in a minute is flagged as a bot at once (1 to
+    /// 100000) [default: 60, or bots.max_per_minute].
+    #[arg(long, value_name = "N", value_parser = count_flag(&config::BOTS_MAX_PER_MINUTE))]
     live_rate: Option<u64>,
     /// Unix socket serving the live view [default: <db>.live.sock, or live.socket].
     #[arg(long, value_name = "PATH")]
@@ -259,24 +262,17 @@ pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<Exi
     // A long-running process: a small page cache (import's 32 MB buys nothing at tail rates).
     store.conn.pragma_update(None, "cache_size", -8_000)?;
     let live = Arc::new(Mutex::new(LiveState::new(LiveSettings {
-        window_ms: settings
-            .duration("live.window", args.live_window)?
-            .as_millis() as i64,
-        max_per_minute: settings.count("bots.max_per_minute", args.live_rate)? as u32,
+        window_ms: args.live_window.unwrap_or(settings.live.window).as_millis() as i64,
+        max_per_minute: args
+            .live_rate
+            .map_or(settings.bots.max_per_minute, |n| n as u32),
     })));
-    let socket_path = match settings.path("live.socket", args.live_socket.as_deref())? {
+    let socket_path = match args.live_socket.clone().or(settings.live.socket.clone()) {
         Some(p) => p,
         None => socket::default_path(&db),
     };
     let _socket = socket::serve_unix(&socket_path, live.clone())?;
-    let http = match args.live_http {
-        Some(addr) => Some(addr),
-        None => settings
-            .string("live.http", None)?
-            .map(|a| a.parse::<SocketAddr>())
-            .transpose()
-            .map_err(|e| UsageError(format!("live.http: {e}")))?,
-    };
+    let http = args.live_http.or(settings.live.http);
     if let Some(addr) = http {
         socket::serve_http(addr, live.clone())?;
         log.info(&format!("serving http://{addr}/live.json"));
@@ -290,19 +286,17 @@ pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<Exi
     signal_hook::flag::register(signal_hook::consts::SIGHUP, reopen.clone())
         .context("installing signal handlers")?;
 
-    let from_end = match args.from {
-        Some(f) => f == From::End,
-        None => settings.string("tail.from", None)?.as_deref() == Some("end"),
-    };
+    let tail = &settings.tail;
     let follow_settings = FollowSettings {
-        flush_interval: settings.duration("tail.flush_interval", args.flush_interval)?,
-        batch_rows: settings.count("tail.batch_size", args.batch_size)? as usize,
-        from_end,
-        poll: settings.switch("tail.poll", args.poll)?,
-        poll_interval: settings
-            .duration("tail.poll_interval", args.poll_interval)?
+        flush_interval: args.flush_interval.unwrap_or(tail.flush_interval),
+        batch_rows: args.batch_size.unwrap_or(tail.batch_size) as usize,
+        from_end: args.from.map_or(tail.from_end, |f| f == From::End),
+        poll: args.poll || tail.poll,
+        poll_interval: args
+            .poll_interval
+            .unwrap_or(tail.poll_interval)
             .max(Duration::from_millis(10)),
-        drain_idle: settings.duration("tail.drain_idle", args.drain_idle)?,
+        drain_idle: args.drain_idle.unwrap_or(tail.drain_idle),
     };
     let mut follow = Follow::new(&mut store, parse, follow_settings, sources, live);
     log.info(&format!(

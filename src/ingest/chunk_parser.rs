@@ -1,4 +1,7 @@
 //! Parses and classifies one chunk of lines into a [`ParsedChunk`]; runs on any rayon thread.
+//!
+//! A hit whose time is far out of place among its neighbours is rejected as `bad-timestamp`
+//! (see [`out_of_place`]).
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -12,7 +15,7 @@ use crate::classify::network;
 use crate::classify::{
     self, kind, path, redact, referrer, traits, DayClock, Method, PathClass, Rules, Salts,
 };
-use crate::parse::{Format, Hit, Tally};
+use crate::parse::{Format, Hit, RejectReason, Tally};
 use crate::source::chunks::Chunk;
 use crate::source::identity;
 use crate::source::MAX_LINE_BYTES;
@@ -52,6 +55,44 @@ impl ChunkParser {
             rules: Arc::new(Rules::builtin()),
         }
     }
+}
+
+/// How far a hit's time may lie from both of its neighbours, while they lie within it of each
+/// other, before it is taken for a broken or forged time: a week.
+pub const OUT_OF_PLACE_MS: i64 = 7 * 86_400_000;
+
+/// Whether a hit at `ts` is out of place between the hit kept before it and the hit parsed after
+/// it (in the same chunk): those two are within [`OUT_OF_PLACE_MS`] of each other, and `ts` is
+/// further than that from both (issue #15, case 7).
+///
+/// Logs are in time order give or take a little: nginx writes a line when the request ends and
+/// Apache stamps it with the time it began, so lines of long requests come minutes (a download,
+/// rarely hours) out of order. A log may also jump, forward over a quiet month or backward where
+/// rotated files were concatenated out of order (`zcat access.log.*.gz | logtally import -`).
+/// Around a jump the neighbours of a line disagree with each other, so nothing there is refused;
+/// what is refused is a lone line far from neighbours that agree, such as a line stamped 2031 in a
+/// log of 2026 or one from a clock reset to 1999. The time of day or year is never compared with
+/// now: an import of history is as good as a live log.
+///
+/// Only the one nearest line on each side is weighed, which keeps the rule cheap and sure not to
+/// reject a jump; two bad lines in a row vouch for each other and are kept. A hit with no
+/// neighbour on one side (the first or last of a chunk, and so most lines `tail` reads one at a
+/// time) is always kept: the date rules of `parse::time` still apply to it.
+pub fn out_of_place(ts: i64, before: Option<i64>, after: Option<i64>) -> bool {
+    let limit = OUT_OF_PLACE_MS.unsigned_abs();
+    match (before, after) {
+        (Some(a), Some(b)) => {
+            a.abs_diff(b) <= limit && ts.abs_diff(a) > limit && ts.abs_diff(b) > limit
+        }
+        _ => false,
+    }
+}
+
+/// A parsed hit waiting for the next one.
+struct Waiting<'c> {
+    line_no: u64,
+    line: &'c [u8],
+    hit: Hit<'c>,
 }
 
 /// What is known of a client address for the current day: its origin hash and whether it is in a
@@ -384,6 +425,27 @@ impl ChunkParser {
         }
     }
 
+    /// Keeps a parsed hit as a row, or rejects it as `bad-timestamp` when its time is out of
+    /// place between the last kept hit and the next parsed one.
+    fn settle<'c>(
+        &self,
+        w: Waiting<'c>,
+        last_kept: &mut Option<i64>,
+        next: Option<i64>,
+        out: &mut ParsedChunk,
+        cur: &mut Cursor<'c>,
+    ) {
+        if out_of_place(w.hit.ts_ms, *last_kept, next) {
+            out.tally
+                .reject(RejectReason::BadTimestamp, w.line_no, w.line);
+            return;
+        }
+        *last_kept = Some(w.hit.ts_ms);
+        out.tally.hit(&w.hit);
+        let row = self.row(&w.hit, out, cur);
+        out.rows.push(row);
+    }
+
     /// Parses every line of `chunk`.
     pub fn parse(&self, chunk: &Chunk) -> ParsedChunk {
         let mut out = ParsedChunk {
@@ -417,6 +479,10 @@ impl ChunkParser {
         };
         let mut line_no = chunk.first_line;
         let mut rest: &[u8] = &chunk.data;
+        // A hit waits for the next one before it is kept, so that its time can be weighed
+        // against both neighbours (see `out_of_place`).
+        let mut waiting: Option<Waiting<'_>> = None;
+        let mut last_kept: Option<i64> = None;
         while !rest.is_empty() {
             let (line, next) = match memchr::memchr(b'\n', rest) {
                 Some(p) => (&rest[..p], &rest[p + 1..]),
@@ -430,14 +496,19 @@ impl ChunkParser {
             } else {
                 match self.format.parse(line) {
                     Ok(hit) => {
-                        out.tally.hit(&hit);
-                        let row = self.row(&hit, &mut out, &mut cur);
-                        out.rows.push(row);
+                        let next_ts = hit.ts_ms;
+                        let held = waiting.replace(Waiting { line_no, line, hit });
+                        if let Some(w) = held {
+                            self.settle(w, &mut last_kept, Some(next_ts), &mut out, &mut cur);
+                        }
                     }
                     Err(reason) => out.tally.reject(reason, line_no, line),
                 }
             }
             line_no += 1;
+        }
+        if let Some(w) = waiting {
+            self.settle(w, &mut last_kept, None, &mut out, &mut cur);
         }
         for reason in out.tally.reasons.values_mut() {
             for s in &mut reason.samples {
@@ -549,6 +620,81 @@ mod tests {
         let sample = &p.tally.reasons.values().next().unwrap().samples[0].text;
         assert!(!sample.contains("203.0.113.9"), "{sample}");
         assert!(sample.starts_with("<ip> - -"), "{sample}");
+    }
+
+    fn line(time: &str, path: &str) -> String {
+        format!("1.2.3.4 - - [{time} +0000] \"GET {path} HTTP/1.1\" 200 5 \"-\" \"UA\"\n")
+    }
+
+    #[test]
+    fn a_lone_time_far_from_both_neighbours_is_a_bad_timestamp() {
+        let log = [
+            line("01/Mar/2026:10:00:00", "/a"),
+            line("01/Mar/2026:10:00:05", "/b"),
+            line("01/Mar/2031:10:00:06", "/future"),
+            line("01/Mar/2026:10:00:07", "/c"),
+            line("01/Mar/1999:10:00:08", "/past"),
+            line("01/Mar/2026:10:00:09", "/d"),
+        ]
+        .concat();
+        let p = parser(None).parse(&chunk(&log));
+        assert_eq!(p.rows.len(), 4);
+        assert_eq!(p.tally.rejected, 2);
+        let bad = &p.tally.reasons[&RejectReason::BadTimestamp];
+        let lines: Vec<u64> = bad.samples.iter().map(|s| s.line).collect();
+        assert_eq!((bad.count, lines), (2, vec![3, 5]));
+    }
+
+    #[test]
+    fn jumps_gaps_and_small_disorder_are_kept() {
+        let log = [
+            // Out of order by minutes, as nginx writes lines when requests end.
+            line("01/Jun/2026:10:05:00", "/a"),
+            line("01/Jun/2026:10:00:00", "/b"),
+            line("01/Jun/2026:10:06:00", "/c"),
+            // A quiet month, then a lone hit, then another month.
+            line("02/Jul/2026:10:00:00", "/d"),
+            line("03/Aug/2026:10:00:00", "/e"),
+            // Rotated files concatenated out of order: back to January.
+            line("01/Jan/2026:00:00:00", "/f"),
+            line("01/Jan/2026:00:00:01", "/g"),
+            // A lone line a week out of place is still kept (the limit is more than a week).
+            line("07/Jan/2026:23:00:00", "/h"),
+            line("01/Jan/2026:00:00:02", "/i"),
+        ]
+        .concat();
+        let p = parser(None).parse(&chunk(&log));
+        assert_eq!((p.rows.len(), p.tally.rejected), (9, 0));
+    }
+
+    #[test]
+    fn out_of_place_needs_both_neighbours() {
+        let day = 86_400_000;
+        assert!(!out_of_place(100 * day, None, Some(0)));
+        assert!(!out_of_place(100 * day, Some(0), None));
+        assert!(out_of_place(100 * day, Some(0), Some(day)));
+        assert!(!out_of_place(50 * day, Some(0), Some(100 * day)));
+        assert!(!out_of_place(-50 * day, Some(0), Some(100 * day)));
+        assert!(out_of_place(-50 * day, Some(0), Some(day)));
+        assert!(!out_of_place(8 * day, Some(0), Some(day)));
+        assert!(!out_of_place(i64::MAX, Some(i64::MAX), Some(i64::MIN)));
+    }
+
+    proptest::proptest! {
+        /// Times that only ever move forward, by any amount, never count as out of place.
+        #[test]
+        fn ordered_times_are_never_out_of_place(
+            start in 631_152_000_000i64..4_000_000_000_000,
+            steps in proptest::collection::vec(0i64..400 * 86_400_000, 3..20),
+        ) {
+            let mut times = vec![start];
+            for s in steps {
+                times.push(times.last().unwrap() + s);
+            }
+            for w in times.windows(3) {
+                proptest::prop_assert!(!out_of_place(w[1], Some(w[0]), Some(w[2])));
+            }
+        }
     }
 
     #[test]

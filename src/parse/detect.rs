@@ -210,7 +210,8 @@ mod tests {
         r#"1.2.3.4 - - [01/Sep/2022:22:12:45 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8""#;
     const COMMON: &str = r#"1.2.3.4 - - [01/Sep/2022:22:12:45 +0000] "GET / HTTP/1.1" 200 5"#;
     const VHOST: &str = r#"example.com:443 1.2.3.4 - - [01/Sep/2022:22:12:45 +0000] "GET / HTTP/1.1" 200 5 "-" "curl/8""#;
-    const CADDY: &str = r#"{"ts":1.0,"request":{"remote_ip":"1.2.3.4","uri":"/"},"status":200}"#;
+    const CADDY: &str =
+        r#"{"ts":1700000000.0,"request":{"remote_ip":"1.2.3.4","uri":"/"},"status":200}"#;
 
     #[test]
     fn picks_each_format() {

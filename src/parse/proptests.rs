@@ -33,7 +33,7 @@ fn addr() -> impl Strategy<Value = String> {
 fn spec() -> impl Strategy<Value = Spec> {
     (
         addr(),
-        0i64..4_102_444_800, // 1970 .. 2100
+        631_152_000i64..4_102_444_800, // 1990 .. 2100, the plausible window
         (-12i32 * 60..=14 * 60).prop_map(|m| m - m % 15),
         "[A-Z]{1,10}",
         "/[A-Za-z0-9/._~%!$&'()*+,;=:@-]{0,60}",

@@ -2,6 +2,11 @@
 //!
 //! Every format we read writes its time in one of four fixed shapes, so we decode them by position
 //! instead of going through a general `strptime`: that is most of what makes GoAccess slow on big logs.
+//!
+//! A date that does not exist (`31/Feb/2026`, `29/Feb/2025`) is refused rather than rolled into
+//! March, and so is any time outside [`EARLIEST_MS`]..[`LATEST_MS`] (years 1990 to 2099): year 1
+//! or 9999 is a broken clock or a forged line, never a visit (issue #15, case 7). The window is
+//! fixed, not relative to now, so a line reads the same whenever it is imported.
 
 /// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
 pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
@@ -12,6 +17,29 @@ pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i64 - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// The earliest plausible time of a hit: 1990-01-01T00:00:00Z, before the first web servers.
+pub const EARLIEST_MS: i64 = 631_152_000_000;
+
+/// Just past the latest plausible time of a hit: 2100-01-01T00:00:00Z.
+pub const LATEST_MS: i64 = 4_102_444_800_000;
+
+/// `ms` if it lies in the plausible window `EARLIEST_MS..LATEST_MS`.
+pub fn plausible(ms: i64) -> Option<i64> {
+    (EARLIEST_MS..LATEST_MS).contains(&ms).then_some(ms)
+}
+
+/// Days in `month` of `year` (proleptic Gregorian).
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => {
+            29
+        }
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 fn digits(s: &[u8]) -> Option<u32> {
@@ -48,7 +76,12 @@ fn month_from_abbrev(m: &[u8]) -> Option<u32> {
 }
 
 fn checked_ms(year: u32, month: u32, day: u32, h: u32, mi: u32, s: u32, ms: u32) -> Option<i64> {
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || h > 23 || mi > 59 || s > 60 {
+    if !(1..=12).contains(&month)
+        || !(1..=days_in_month(year, month)).contains(&day)
+        || h > 23
+        || mi > 59
+        || s > 60
+    {
         return None;
     }
     let days = days_from_civil(year as i64, month, day);
@@ -110,9 +143,9 @@ pub fn parse_time_local(s: &[u8]) -> Option<i64> {
     let local = checked_ms(year, month, day, h, mi, sec, ms)?;
     let zone = trim_ascii(rest);
     if zone.is_empty() {
-        return Some(local);
+        return plausible(local);
     }
-    Some(local - parse_offset(zone)? * 1000)
+    plausible(local - parse_offset(zone)? * 1000)
 }
 
 /// Parses `$time_iso8601` and RFC 3339 strings: `2020-02-03T03:59:14+08:00`, `2025-05-19T21:24:02.079Z`.
@@ -142,8 +175,8 @@ pub fn parse_iso8601(s: &[u8]) -> Option<i64> {
     }
     let local = checked_ms(year, month, day, h, mi, sec, ms)?;
     match rest {
-        b"" | b"Z" | b"z" => Some(local),
-        zone => Some(local - parse_offset(zone)? * 1000),
+        b"" | b"Z" | b"z" => plausible(local),
+        zone => plausible(local - parse_offset(zone)? * 1000),
     }
 }
 
@@ -173,7 +206,7 @@ pub fn parse_epoch_secs(s: &[u8]) -> Option<i64> {
     } else {
         fraction_ms(frac)?
     };
-    Some(secs * 1000 + ms as i64)
+    plausible(secs * 1000 + ms as i64)
 }
 
 /// Converts Caddy's float `ts` (seconds since the epoch) to milliseconds.
@@ -181,7 +214,7 @@ pub fn from_epoch_f64(ts: f64) -> Option<i64> {
     if !ts.is_finite() || !(0.0..1.0e11).contains(&ts) {
         return None;
     }
-    Some((ts * 1000.0).floor() as i64)
+    plausible((ts * 1000.0).floor() as i64)
 }
 
 /// First three digits of a decimal fraction as milliseconds (`5` -> 500, `0791234` -> 79).
@@ -277,6 +310,95 @@ mod tests {
         assert_eq!(parse_epoch_secs(b"15806x"), None);
         assert_eq!(from_epoch_f64(1693840791.7564995), Some(1_693_840_791_756));
         assert_eq!(from_epoch_f64(f64::NAN), None);
+    }
+
+    #[test]
+    fn impossible_dates_are_refused_not_rolled_over() {
+        assert_eq!(parse_time_local(b"31/Feb/2026:10:00:00 +0000"), None);
+        assert_eq!(parse_time_local(b"29/Feb/2025:10:00:00 +0000"), None);
+        assert_eq!(parse_time_local(b"31/Apr/2025:10:00:00 +0000"), None);
+        assert_eq!(parse_time_local(b"00/Jan/2025:10:00:00 +0000"), None);
+        assert!(parse_time_local(b"29/Feb/2024:10:00:00 +0000").is_some());
+        assert!(parse_time_local(b"29/Feb/2000:10:00:00 +0000").is_some());
+        assert!(parse_time_local(b"31/Dec/2025:23:59:60 +0000").is_some());
+        assert_eq!(parse_iso8601(b"2026-02-31T10:00:00Z"), None);
+        assert_eq!(parse_iso8601(b"2025-02-29T10:00:00+01:00"), None);
+        assert_eq!(parse_console_time(b"2025/02/29 10:00:00.000"), None);
+    }
+
+    #[test]
+    fn times_outside_the_window_are_refused() {
+        assert_eq!(parse_time_local(b"01/Jan/0001:00:00:00 +0000"), None);
+        assert_eq!(parse_time_local(b"31/Dec/9999:23:59:59 +0000"), None);
+        assert_eq!(parse_time_local(b"31/Dec/1989:23:59:59 +0000"), None);
+        assert_eq!(
+            parse_time_local(b"01/Jan/1990:00:00:00 +0000"),
+            Some(EARLIEST_MS)
+        );
+        assert_eq!(parse_time_local(b"01/Jan/1990:00:30:00 +0100"), None);
+        assert_eq!(parse_iso8601(b"2100-01-01T00:00:00Z"), None);
+        assert_eq!(
+            parse_iso8601(b"2099-12-31T23:59:59.999Z"),
+            Some(LATEST_MS - 1)
+        );
+        assert_eq!(parse_iso8601(b"0001-01-01T00:00:00Z"), None);
+        assert_eq!(parse_epoch_secs(b"0"), None);
+        assert_eq!(parse_epoch_secs(b"4102444800"), None);
+        assert_eq!(from_epoch_f64(1.0), None);
+        assert_eq!(from_epoch_f64(9.9e10), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn every_accepted_date_exists_and_is_plausible(
+            day in 0u32..40, month in 0usize..12, year in 0u32..10_000,
+            h in 0u32..24, zone in -1439i32..1440,
+        ) {
+            const MONTHS: [&str; 12] = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ];
+            let sign = if zone < 0 { '-' } else { '+' };
+            let text = format!(
+                "{day:02}/{}/{year:04}:{h:02}:00:00 {sign}{:02}{:02}",
+                MONTHS[month],
+                zone.unsigned_abs() / 60,
+                zone.unsigned_abs() % 60
+            );
+            let iso = format!(
+                "{year:04}-{:02}-{day:02}T{h:02}:00:00{sign}{:02}:{:02}",
+                month + 1,
+                zone.unsigned_abs() / 60,
+                zone.unsigned_abs() % 60
+            );
+            let got = parse_time_local(text.as_bytes());
+            proptest::prop_assert_eq!(got, parse_iso8601(iso.as_bytes()));
+            let exists = chrono::NaiveDate::from_ymd_opt(year as i32, month as u32 + 1, day);
+            match (got, exists) {
+                (Some(ms), Some(date)) => {
+                    proptest::prop_assert!((EARLIEST_MS..LATEST_MS).contains(&ms));
+                    let local = date.and_hms_opt(h, 0, 0).unwrap().and_utc().timestamp_millis();
+                    proptest::prop_assert_eq!(ms, local - zone as i64 * 60_000);
+                }
+                (Some(_), None) => proptest::prop_assert!(false, "{} does not exist", text),
+                (None, Some(date)) => {
+                    let utc = date.and_hms_opt(h, 0, 0).unwrap().and_utc().timestamp_millis()
+                        - zone as i64 * 60_000;
+                    proptest::prop_assert!(
+                        !(EARLIEST_MS..LATEST_MS).contains(&utc),
+                        "{} refused", text
+                    );
+                }
+                (None, None) => {}
+            }
+        }
+
+        #[test]
+        fn epochs_outside_the_window_are_refused(secs in 0u64..200_000_000_000) {
+            let got = parse_epoch_secs(secs.to_string().as_bytes());
+            let ms = secs as i64 * 1000;
+            proptest::prop_assert_eq!(got.is_some(), (EARLIEST_MS..LATEST_MS).contains(&ms));
+            proptest::prop_assert_eq!(from_epoch_f64(secs as f64), got.filter(|_| secs < 100_000_000_000));
+        }
     }
 
     #[test]

@@ -3,6 +3,13 @@
 //! Each chunk ends at a newline, knows its byte range and first line number, and is small enough
 //! (about 2 MiB) that a handful in flight keep memory bounded whatever the file size. A line longer
 //! than the line limit is never buffered whole: it becomes a [`Chunk`] with `too_long` set.
+//!
+//! NUL bytes where a line would start are a hole, not a line: a writer without `O_APPEND` after
+//! `copytruncate` goes on writing at its old offset and leaves the file's start as NULs. A chunk
+//! never holds a hole within it; one that starts at a hole steps over it (its `data` begins after
+//! the NULs, its offsets cover them), as `follower` does for `tail`. Before, a hole longer than the
+//! line limit was one over-long line together with the real line written after it, which was lost
+//! (issue #15, case 7).
 
 use std::io::{self, Read};
 
@@ -40,6 +47,8 @@ pub struct ChunkReader<R> {
     chunk_bytes: usize,
     max_line: usize,
     spare: Vec<Vec<u8>>,
+    /// NUL bytes of a hole stepped over since the last chunk, before the bytes in hand.
+    hole: u64,
 }
 
 impl<R: Read> ChunkReader<R> {
@@ -58,6 +67,7 @@ impl<R: Read> ChunkReader<R> {
             chunk_bytes: CHUNK_BYTES,
             max_line: MAX_LINE_BYTES,
             spare: Vec::new(),
+            hole: 0,
         }
     }
 
@@ -109,7 +119,7 @@ impl<R: Read> ChunkReader<R> {
             memchr::memchr_iter(b'\n', &data).count() as u64 + u64::from(!data.ends_with(b"\n"));
         let chunk = Chunk {
             start_offset: self.offset,
-            end_offset: self.offset + data.len() as u64,
+            end_offset: self.offset + std::mem::take(&mut self.hole) + data.len() as u64,
             first_line: self.next_line,
             lines,
             data,
@@ -126,15 +136,31 @@ impl<R: Read> ChunkReader<R> {
         buf.extend_from_slice(&self.carry);
         self.carry.clear();
         buf.reserve(self.chunk_bytes.saturating_sub(buf.len()));
-        while buf.len() < self.chunk_bytes && !self.eof {
-            let want = self.chunk_bytes - buf.len();
-            self.read_more(&mut buf, want)?;
+        loop {
+            while buf.len() < self.chunk_bytes && !self.eof {
+                let want = self.chunk_bytes - buf.len();
+                self.read_more(&mut buf, want)?;
+            }
+            // `buf` starts a line: NULs there are a hole, stepped over however long it is.
+            let nuls = buf.iter().take_while(|b| **b == 0).count();
+            self.hole += nuls as u64;
+            buf.drain(..nuls);
+            if !buf.is_empty() || self.eof {
+                break;
+            }
+        }
+        // A hole after a line ends the chunk there, so that the next chunk steps over it.
+        if let Some(p) = memchr::memmem::find(&buf, b"\n\0") {
+            return Ok(Some(self.emit(buf, p + 1)));
         }
         if let Some(last_nl) = memchr::memrchr(b'\n', &buf) {
             return Ok(Some(self.emit(buf, last_nl + 1)));
         }
         // No newline in the buffer.
         if buf.is_empty() {
+            // Nothing but a hole up to the end: left to be stepped over again next time, once
+            // the line after it is written.
+            self.hole = 0;
             return Ok(None);
         }
         if self.eof {
@@ -172,11 +198,12 @@ impl<R: Read> ChunkReader<R> {
         Ok(None)
     }
 
-    /// The chunk standing for one over-long line of `len` bytes taking `bytes` of the stream.
+    /// The chunk standing for one over-long line of `len` bytes taking `bytes` of the stream
+    /// (after the hole before it, if any).
     fn long_line(&mut self, len: u64, bytes: u64) -> Chunk {
         let chunk = Chunk {
             start_offset: self.offset,
-            end_offset: self.offset + bytes,
+            end_offset: self.offset + std::mem::take(&mut self.hole) + bytes,
             first_line: self.next_line,
             lines: 1,
             data: Vec::new(),
@@ -251,6 +278,75 @@ mod tests {
         let (chunks, held) = all(b"a\nb\npartial", 1000, 1000, true);
         let total: u64 = chunks.iter().map(|c| c.lines).sum();
         assert_eq!((total, held), (3, 0));
+    }
+
+    /// The lines of `chunks` as text, checking that they cover the stream from offset 100 once.
+    fn lines_of(chunks: &[Chunk], len: usize) -> Vec<String> {
+        let mut end = 100;
+        let mut line = 1;
+        for c in chunks {
+            assert_eq!((c.start_offset, c.first_line), (end, line));
+            end = c.end_offset;
+            line += c.lines;
+        }
+        assert_eq!(end, 100 + len as u64, "chunks cover every byte once");
+        chunks
+            .iter()
+            .flat_map(|c| match c.too_long {
+                Some(n) => vec![format!("<{n}>")],
+                None => String::from_utf8_lossy(&c.data)
+                    .lines()
+                    .map(String::from)
+                    .collect(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_hole_of_nuls_is_stepped_over_and_the_line_after_it_kept() {
+        for hole in [1, 50, 999, 1001, 5000] {
+            let mut data = b"first\nsecond\n".to_vec();
+            data.extend(std::iter::repeat_n(0u8, hole));
+            data.extend_from_slice(b"after hole\nlast\n");
+            for chunk in [8, 100, 10_000] {
+                let (chunks, held) = all(&data, chunk, 1000, false);
+                assert_eq!(
+                    (lines_of(&chunks, data.len()), held),
+                    (
+                        vec![
+                            "first".to_string(),
+                            "second".into(),
+                            "after hole".into(),
+                            "last".into()
+                        ],
+                        0
+                    ),
+                    "hole {hole}, chunk {chunk}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_hole_at_the_start_or_the_end() {
+        let mut data = vec![0u8; 3000];
+        data.extend_from_slice(b"a\n");
+        let (chunks, _) = all(&data, 100, 1000, true);
+        assert_eq!(lines_of(&chunks, data.len()), vec!["a".to_string()]);
+        // A hole at the end is left unread until the line after it comes.
+        let mut data = b"a\n".to_vec();
+        data.extend(std::iter::repeat_n(0u8, 3000));
+        let (chunks, held) = all(&data, 100, 1000, true);
+        assert_eq!((chunks.len(), chunks[0].end_offset, held), (1, 102, 0));
+        // A hole then an over-long line: one too-long line, covering the hole.
+        let mut data = vec![0u8; 30];
+        data.extend(std::iter::repeat_n(b'x', 2000));
+        data.extend_from_slice(b"\nok\n");
+        let (chunks, _) = all(&data, 100, 1000, true);
+        assert_eq!(
+            lines_of(&chunks, data.len()),
+            vec!["<2000>".to_string(), "ok".into()]
+        );
     }
 
     #[test]

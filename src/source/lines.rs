@@ -3,6 +3,10 @@
 //! A line longer than the limit is not buffered whole: its bytes are skipped up to the next newline
 //! and it comes out as [`Line::TooLong`], so a 10 MB line or a binary blob costs no memory and the
 //! offset still moves past it (as Vector's `max_line_bytes` does).
+//!
+//! NUL bytes where a line would start are a hole left by `copytruncate` with a writer not using
+//! `O_APPEND`: they are stepped over, not read as (part of) a line, so the line written after a
+//! hole longer than the limit is not lost with it (issue #15, case 7).
 
 use std::io::{self, Read};
 
@@ -85,6 +89,17 @@ impl<R: Read> LineReader<R> {
 
     /// The next line with its 1-based number, or `None` at the end of the stream.
     pub fn next_line(&mut self) -> io::Result<Option<(u64, Line<'_>)>> {
+        loop {
+            let nuls = self.buf[self.start..self.end]
+                .iter()
+                .take_while(|b| **b == 0)
+                .count();
+            self.start += nuls;
+            self.offset += nuls as u64;
+            if self.start < self.end || self.eof || self.fill()? == 0 {
+                break;
+            }
+        }
         let mut scanned = 0;
         loop {
             let pending = &self.buf[self.start + scanned..self.end];
@@ -173,6 +188,25 @@ mod tests {
             vec!["ok".to_string(), "<1000000>".into(), "after".into()]
         );
         assert_eq!(offset, data.len() as u64);
+    }
+
+    #[test]
+    fn a_hole_of_nuls_is_stepped_over_and_the_line_after_it_kept() {
+        for hole in [1, 999, 1001, 3 * READ_CHUNK] {
+            let mut data = b"first\n".to_vec();
+            data.extend(std::iter::repeat_n(0u8, hole));
+            data.extend_from_slice(b"after hole\n");
+            data.extend(std::iter::repeat_n(0u8, hole));
+            let (lines, offset) = collect(&data, 1000);
+            assert_eq!(
+                (lines, offset),
+                (
+                    vec!["first".to_string(), "after hole".into()],
+                    data.len() as u64
+                ),
+                "hole {hole}"
+            );
+        }
     }
 
     #[test]
