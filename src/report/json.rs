@@ -47,3 +47,43 @@ pub fn render(report: &Report) -> Value {
         "sections": sections,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Row, Section};
+
+    #[test]
+    fn controls_are_written_as_json_escapes() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let report = Report {
+            site: None,
+            from: day,
+            until: day,
+            days_with_data: 1,
+            overview: None,
+            previous: None,
+            sections: vec![Section {
+                name: "sources",
+                key: "source",
+                columns: vec!["visitors"],
+                rows: vec![Row {
+                    key: "\x1b]0;HACKED\x07\u{9b}".into(),
+                    values: vec![1],
+                }],
+                note: None,
+            }],
+        };
+        let doc = render(&report);
+        let text = serde_json::to_string_pretty(&doc).unwrap();
+        assert!(!text.contains(['\x1b', '\x07']), "{text:?}");
+        assert!(
+            text.contains(r#""source": "\u001b]0;HACKED\u0007"#),
+            "{text}"
+        );
+        assert_eq!(
+            doc["sections"]["sources"][0]["source"], "\x1b]0;HACKED\x07\u{9b}",
+            "the value itself is kept: JSON readers get the real bytes back"
+        );
+    }
+}

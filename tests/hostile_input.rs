@@ -1,0 +1,195 @@
+//! Issue #15, case 8, end to end: what any visitor can put in a log never reaches the operator's
+//! terminal or spreadsheet raw.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::Env;
+
+/// A Firefox current in March 2021, when the hostile log below was written.
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:86.0) Gecko/20100101 Firefox/86.0";
+
+/// What the request `/?utm_source=%1b%5d0;HACKED%07%1b%5b2J` decodes to: set the terminal's
+/// title, then clear its screen.
+const ATTACK: &str = "\x1b]0;HACKED\x07\x1b[2J";
+/// [`ATTACK`] as it must be shown.
+const SHOWN: &str = "\\x1b]0;HACKED\\x07\\x1b[2J";
+
+fn combined(ts: chrono::DateTime<Utc>, ip: &str, target: &str, agent: &str) -> String {
+    format!(
+        "{ip} - - [{}] \"GET {target} HTTP/1.1\" 200 1000 \"-\" \"{agent}\"\n",
+        ts.format("%d/%b/%Y:%H:%M:%S +0000")
+    )
+}
+
+/// A Caddy JSON line with `\u001b` in the path, host, referrer and user agent.
+fn caddy(ts: chrono::DateTime<Utc>, ip: &str, agent: &str) -> String {
+    let agent = format!("{agent} \\u001b]0;AGENT\\u0007");
+    format!(
+        concat!(
+            r#"{{"level":"info","ts":{}.0,"logger":"http.log.access","msg":"handled request","#,
+            r#""request":{{"remote_ip":"{ip}","proto":"HTTP/2.0","method":"GET","#,
+            r#""host":"evil\u001b[2J.example","uri":"/caddy\u001b]0;PATH\u0007page","#,
+            r#""headers":{{"User-Agent":["{agent}"],"#,
+            r#""Referer":["https://ref\u001b[2J.example/\u001b]0;REF\u0007"]}}}},"#,
+            r#""status":200,"size":1000}}"#,
+            "\n"
+        ),
+        ts.timestamp(),
+        ip = ip,
+        agent = agent
+    )
+}
+
+/// A database of March 1, 2021 holding the hostile requests of three people.
+fn hostile_db(env: &Env) {
+    let at = |m| Utc.with_ymd_and_hms(2021, 3, 1, 10, m, 0).unwrap();
+    let combined_log = [
+        combined(
+            at(0),
+            "10.0.0.1",
+            "/?utm_source=%1b%5d0;HACKED%07%1b%5b2J",
+            FIREFOX,
+        ),
+        combined(
+            at(1),
+            "10.0.0.2",
+            "/pricing?utm_source=%3dcmd|'%20/C%20calc'!A0",
+            FIREFOX,
+        ),
+    ]
+    .concat();
+    env.import_and_rollup(
+        &env.write("combined.log", combined_log),
+        &["--site", "example.com"],
+    );
+    env.import_and_rollup(
+        &env.write("caddy.log", caddy(at(5), "10.0.0.3", FIREFOX)),
+        &[],
+    );
+}
+
+fn stats(env: &Env, format: &str) -> Vec<u8> {
+    let out = env
+        .cmd()
+        .args(["stats", "--tz", "UTC", "--db"])
+        .arg(env.db())
+        .args(["--since", "2021-03-01", "--until", "2021-03-01"])
+        .args(["--format", format, "--top", "100"])
+        .args(["overview", "pages", "entry-pages", "sources", "bots"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// No ESC or BEL byte, nor any C1 control or bidirectional override, anywhere in `out`.
+fn assert_no_raw_controls(out: &[u8], what: &str) {
+    let text = String::from_utf8(out.to_vec()).unwrap();
+    assert!(
+        !out.contains(&0x1b) && !out.contains(&0x07),
+        "{what} holds a raw control: {text:?}"
+    );
+    assert!(
+        !text
+            .chars()
+            .any(|c| c != '\n' && logtally::report::sanitize::is_hostile(c)),
+        "{what}: {text:?}"
+    );
+}
+
+#[test]
+fn stats_tables_show_controls_from_logs_escaped() {
+    let env = Env::new();
+    hostile_db(&env);
+    let out = stats(&env, "table");
+    assert_no_raw_controls(&out, "the table");
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains(SHOWN), "the utm_source, escaped: {text}");
+    assert!(
+        text.contains("/caddy\\x1b]0;PATH\\x07page"),
+        "the Caddy path, escaped: {text}"
+    );
+    assert!(
+        text.contains("=cmd|' /C calc'!A0"),
+        "a table shows a formula as text: {text}"
+    );
+}
+
+#[test]
+fn stats_json_writes_controls_as_json_escapes() {
+    let env = Env::new();
+    hostile_db(&env);
+    let out = stats(&env, "json");
+    assert_no_raw_controls(&out, "the JSON");
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains(r"\u001b]0;HACKED\u0007\u001b[2J"),
+        "JSON escapes: {text}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let sources = doc["sections"]["sources"].as_array().unwrap();
+    assert!(
+        sources.iter().any(|s| s["source"] == ATTACK),
+        "a JSON reader gets the value itself back: {doc:#}"
+    );
+    let pages = doc["sections"]["pages"].as_array().unwrap();
+    assert!(
+        pages
+            .iter()
+            .any(|p| p["page"] == "/caddy\x1b]0;PATH\x07page"),
+        "the Caddy hit counts as a person's page view: {doc:#}"
+    );
+}
+
+#[test]
+fn stats_csv_keeps_one_record_per_line_and_neutralises_formulas() {
+    let env = Env::new();
+    hostile_db(&env);
+    let out = stats(&env, "csv");
+    assert_no_raw_controls(&out, "the CSV");
+    let text = String::from_utf8(out).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&stats(&env, "json")).unwrap();
+    // One header, then one line per figure: 7 overview figures and 1 day, the same for the day
+    // before, and one line per number of each ranked row.
+    let mut expected = 1 + 8 + 8;
+    for rows in json["sections"].as_object().unwrap().values() {
+        for row in rows.as_array().unwrap() {
+            expected += row.as_object().unwrap().len() - 1;
+        }
+    }
+    assert_eq!(text.lines().count(), expected, "{text}");
+    assert_eq!(text.matches('\n').count(), expected, "{text}");
+    for line in text.lines().skip(1) {
+        let section = line.split(',').next().unwrap();
+        assert!(
+            [
+                "overview",
+                "previous",
+                "pages",
+                "entry-pages",
+                "sources",
+                "bots",
+                "crawlers"
+            ]
+            .contains(&section),
+            "every line is a record of its own: {line:?}"
+        );
+    }
+    assert!(
+        text.contains(&format!("sources,\"{SHOWN}\",visitors,1\n")),
+        "{text}"
+    );
+    assert!(
+        text.contains("sources,'=cmd|' /C calc'!A0,visitors,1\n"),
+        "a formula from a log starts with ' in a spreadsheet: {text}"
+    );
+    assert!(
+        !text.contains(",=") && !text.contains(",\"="),
+        "no cell starts with = : {text}"
+    );
+}
