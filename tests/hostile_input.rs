@@ -1,10 +1,17 @@
-//! Issue #15, case 8, end to end: what any visitor can put in a log never reaches the operator's
-//! terminal or spreadsheet raw.
+//! Issue #15, cases 8 and 10, end to end: what any visitor can put in a log never reaches the
+//! operator's terminal or spreadsheet raw, and the live servers of `tail` neither clobber files
+//! nor wait on idle clients.
 
 mod common;
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
 use chrono::{TimeZone, Utc};
-use common::Env;
+use common::{Env, Running};
 
 /// A Firefox current in March 2021, when the hostile log below was written.
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:86.0) Gecko/20100101 Firefox/86.0";
@@ -192,4 +199,176 @@ fn stats_csv_keeps_one_record_per_line_and_neutralises_formulas() {
         !text.contains(",=") && !text.contains(",\"="),
         "no cell starts with = : {text}"
     );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `tail` on `logs` with `extra` flags.
+fn tail(env: &Env, logs: &[&Path], extra: &[&str]) -> Running {
+    let db = env.db().display().to_string();
+    let logs: Vec<String> = logs.iter().map(|l| l.display().to_string()).collect();
+    let mut args = vec!["tail", "--db", &db, "--flush-interval", "300ms"];
+    args.extend_from_slice(extra);
+    args.extend(logs.iter().map(String::as_str));
+    env.spawn(&args)
+}
+
+/// Waits until the running tail has written `text` to stderr.
+fn wait_for_stderr(t: &mut Running, text: &str) -> String {
+    let until = Instant::now() + Duration::from_secs(20);
+    loop {
+        let err = t.stderr_text();
+        if err.contains(text) {
+            return err;
+        }
+        assert!(
+            Instant::now() < until && t.is_running(),
+            "no {text:?} in stderr:\n{err}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `GET /live.json` on `addr`, answered before a generous deadline.
+fn get_live_json(addr: SocketAddr) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /live.json HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .unwrap();
+    let mut reply = String::new();
+    s.read_to_string(&mut reply)
+        .expect("an answer within 10 s while idle clients are connected");
+    reply
+}
+
+#[test]
+fn tail_leaves_a_file_that_is_not_a_socket_alone() {
+    let env = Env::new();
+    let log = env.write("access.log", "");
+    let precious = env.write("precious.db", "SQLite format 3\0 and much more");
+    let out = env
+        .cmd()
+        .args(["tail", "--db"])
+        .arg(env.db())
+        .arg("--live-socket")
+        .arg(&precious)
+        .arg(&log)
+        .timeout(Duration::from_secs(20))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{} exists and is not a socket",
+            precious.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(&precious).unwrap(),
+        b"SQLite format 3\0 and much more"
+    );
+
+    // The database itself given as the socket: refused, and still a database.
+    env.cmd()
+        .args(["tail", "--db"])
+        .arg(env.db())
+        .arg("--live-socket")
+        .arg(env.db())
+        .arg(&log)
+        .timeout(Duration::from_secs(20))
+        .assert()
+        .code(1);
+    let c = rusqlite::Connection::open(env.db()).unwrap();
+    let _: i64 = c
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .expect("the database is intact");
+}
+
+#[test]
+fn idle_clients_do_not_hold_up_live_or_the_http_endpoint() {
+    let env = Env::new();
+    let now = Utc::now();
+    let agent = common::firefox_at(now.timestamp_millis());
+    let combined_log = env.write(
+        "access.log",
+        combined(
+            now,
+            "192.0.2.1",
+            "/?utm_source=%1b%5d0;HACKED%07%1b%5b2J",
+            &agent,
+        ),
+    );
+    let caddy_log = env.write("caddy.log", caddy(now, "192.0.2.2", &agent));
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let mut t = tail(
+        &env,
+        &[&combined_log, &caddy_log],
+        &["--live-http", &addr.to_string()],
+    );
+    wait_for_stderr(&mut t, "live view on");
+    let socket = env.path("logtally.db.live.sock");
+    let until = Instant::now() + Duration::from_secs(20);
+    while common::json(
+        env.cmd()
+            .args(["live", "--once", "--json", "--db"])
+            .arg(env.db()),
+        0,
+    )["visitors"]
+        != 2
+    {
+        assert!(Instant::now() < until, "{}", t.stderr_text());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let idle_http: Vec<TcpStream> = (0..10).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    let idle_unix: Vec<UnixStream> = (0..5)
+        .map(|_| UnixStream::connect(&socket).unwrap())
+        .collect();
+
+    let reply = get_live_json(addr);
+    assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
+    let out = env
+        .cmd()
+        .args(["live", "--once", "--db"])
+        .arg(env.db())
+        .timeout(Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "live answers while idle clients are connected: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The live view shows what visitors sent escaped, as `stats` does.
+    assert_no_raw_controls(&out.stdout, "the live view");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains(SHOWN), "{text}");
+    assert!(text.contains("/caddy\\x1b]0;PATH\\x07page"), "{text}");
+    drop((idle_http, idle_unix));
+}
+
+#[test]
+fn live_http_on_port_zero_shows_the_port_chosen() {
+    let env = Env::new();
+    let log = env.write("access.log", "");
+    let mut t = tail(&env, &[&log], &["--live-http", "127.0.0.1:0"]);
+    let err = wait_for_stderr(&mut t, "/live.json");
+    let shown = err
+        .split("serving http://")
+        .nth(1)
+        .and_then(|rest| rest.split("/live.json").next())
+        .unwrap_or_else(|| panic!("no address in stderr:\n{err}"));
+    let addr: SocketAddr = shown.parse().unwrap();
+    assert_ne!(addr.port(), 0, "{err}");
+    let reply = get_live_json(addr);
+    assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
 }

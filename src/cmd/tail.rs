@@ -278,8 +278,9 @@ pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<Exi
             .map_err(|e| UsageError(format!("live.http: {e}")))?,
     };
     if let Some(addr) = http {
-        socket::serve_http(addr, live.clone())?;
-        log.info(&format!("serving http://{addr}/live.json"));
+        // The address bound, so `127.0.0.1:0` shows the port the system chose.
+        let bound = socket::serve_http(addr, live.clone())?;
+        log.info(&format!("serving http://{bound}/live.json"));
     }
 
     let stop = Arc::new(AtomicBool::new(false));
