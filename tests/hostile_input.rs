@@ -64,6 +64,13 @@ fn hostile_db(env: &Env) {
             "/pricing?utm_source=%3dcmd|'%20/C%20calc'!A0",
             FIREFOX,
         ),
+        // A right-to-left override and a one-byte CSI (U+009B).
+        combined(
+            at(2),
+            "10.0.0.4",
+            "/blog?utm_source=%e2%80%aegpj.exe%c2%9b2J",
+            FIREFOX,
+        ),
     ]
     .concat();
     env.import_and_rollup(
@@ -125,6 +132,7 @@ fn stats_tables_show_controls_from_logs_escaped() {
         text.contains("=cmd|' /C calc'!A0"),
         "a table shows a formula as text: {text}"
     );
+    assert!(text.contains("\\u{202e}gpj.exe\\u{9b}2J"), "{text}");
 }
 
 #[test]
@@ -137,6 +145,10 @@ fn stats_json_writes_controls_as_json_escapes() {
     assert!(
         text.contains(r"\u001b]0;HACKED\u0007\u001b[2J"),
         "JSON escapes: {text}"
+    );
+    assert!(
+        text.contains(r"\u202egpj.exe\u009b2J"),
+        "C1 controls and overrides too: {text}"
     );
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     let sources = doc["sections"]["sources"].as_array().unwrap();
@@ -199,6 +211,49 @@ fn stats_csv_keeps_one_record_per_line_and_neutralises_formulas() {
         !text.contains(",=") && !text.contains(",\"="),
         "no cell starts with = : {text}"
     );
+    assert!(
+        text.contains("sources,\\u{202e}gpj.exe\\u{9b}2J,visitors,1\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn check_shows_rejected_lines_and_bot_agents_escaped() {
+    let env = Env::new();
+    let at = Utc.with_ymd_and_hms(2021, 3, 1, 10, 0, 0).unwrap();
+    let log = env.write(
+        "mixed.log",
+        [
+            combined(at, "10.0.0.1", "/", FIREFOX),
+            combined(at, "10.0.0.2", "/", "EvilBot/1.0 \u{202e}\u{9b}2J"),
+            "garbage \u{202e}\x1b]0;HACKED\x07 line\n".to_string(),
+        ]
+        .concat(),
+    );
+    for json in [false, true] {
+        let mut cmd = env.cmd();
+        cmd.args(["check", "--bots", "--max-reject-ratio", "1"]);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.arg(&log).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_no_raw_controls(&out.stdout, "check");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let shown = if json { r"\u202e" } else { r"\u{202e}" };
+        assert!(
+            text.contains(&format!("garbage {shown}")),
+            "the rejected line: {text}"
+        );
+        assert!(
+            text.contains(&format!("EvilBot/1.0 {shown}")),
+            "the bot's agent: {text}"
+        );
+    }
 }
 
 fn free_port() -> u16 {
@@ -348,7 +403,16 @@ fn idle_clients_do_not_hold_up_live_or_the_http_endpoint() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    // The live view shows what visitors sent escaped, as `stats` does.
+    // The live view shows what visitors sent escaped, as `stats` does, in JSON too.
+    let json = env
+        .cmd()
+        .args(["live", "--once", "--json", "--db"])
+        .arg(env.db())
+        .timeout(Duration::from_secs(10))
+        .output()
+        .unwrap();
+    assert!(json.status.success());
+    assert_no_raw_controls(&json.stdout, "the live JSON");
     assert_no_raw_controls(&out.stdout, "the live view");
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains(SHOWN), "{text}");

@@ -17,7 +17,7 @@ use crate::exit::{ExitCode, UsageError};
 use crate::output::{thousands, utc_time};
 use crate::parse::scan::{scan_with, Scan};
 use crate::parse::Tally;
-use crate::report::sanitize;
+use crate::report::{self, sanitize};
 use crate::settings::Settings;
 use crate::source;
 
@@ -312,7 +312,7 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitCode> {
             "passed": passed,
             "bots": bot_report,
         });
-        serde_json::to_writer_pretty(&mut out, &doc)?;
+        report::json::write_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else {
         for r in &reports {

@@ -7,8 +7,8 @@
 //! attack of CWE-150 ("Improper Neutralization of Escape, Meta, or Control Sequences"); the
 //! bidirectional overrides are those of "Trojan Source" (CVE-2021-42574), which reorder what is
 //! shown. Every string read from a log passes through [`text`] before a table, the live view or
-//! `check` prints it; CSV adds [`spreadsheet`] on top, and JSON needs neither (serde_json writes
-//! controls as `\u001b`).
+//! `check` prints it; CSV adds [`spreadsheet`] on top, and JSON writes the same characters as
+//! `\u001b` escapes ([`super::json::write_pretty`]), keeping the values for the programs reading it.
 
 use std::borrow::Cow;
 use std::fmt::Write;
