@@ -17,6 +17,7 @@ use crate::exit::{ExitCode, UsageError};
 use crate::output::{thousands, utc_time};
 use crate::parse::scan::{scan_with, Scan};
 use crate::parse::Tally;
+use crate::report::{self, sanitize};
 use crate::settings::Settings;
 use crate::source;
 
@@ -189,12 +190,17 @@ fn write_bots(out: &mut impl Write, r: &BotReport) -> io::Result<()> {
             let agent: String = if agent.is_empty() {
                 "(no user agent)".into()
             } else {
-                agent.chars().take(100).collect()
+                sanitize::text(&agent.chars().take(100).collect::<String>()).into_owned()
             };
             writeln!(out, "      agent   {:>8}  {agent}", thousands(*n))?;
         }
         for (addr, n) in &row.top_addresses {
-            writeln!(out, "      address {:>8}  {addr}", thousands(*n))?;
+            writeln!(
+                out,
+                "      address {:>8}  {}",
+                thousands(*n),
+                sanitize::text(addr)
+            )?;
         }
     }
     Ok(())
@@ -224,7 +230,8 @@ fn write_tally(out: &mut impl Write, t: &Tally) -> io::Result<()> {
             lines.join(", ")
         )?;
         for s in &rt.samples {
-            writeln!(out, "      {:>7}: {}", s.line, s.text)?;
+            // A rejected line is shown as read, controls escaped (issue #15, case 8).
+            writeln!(out, "      {:>7}: {}", s.line, sanitize::text(&s.text))?;
         }
     }
     Ok(())
@@ -305,7 +312,7 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitCode> {
             "passed": passed,
             "bots": bot_report,
         });
-        serde_json::to_writer_pretty(&mut out, &doc)?;
+        report::json::write_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else {
         for r in &reports {

@@ -10,6 +10,7 @@ use crate::cli::duration_in;
 use crate::exit::ExitCode;
 use crate::live::socket::{self, Request};
 use crate::live::view;
+use crate::report;
 use crate::settings::Settings;
 
 /// Arguments of `logtally live`.
@@ -79,7 +80,7 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitCode> {
         };
         let mut out = io::stdout().lock();
         if args.json {
-            serde_json::to_writer_pretty(&mut out, &snap)?;
+            report::json::write_pretty(&mut out, &snap)?;
             writeln!(out)?;
         } else {
             if clear {

@@ -194,7 +194,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
             )?;
         }
         Format::Json => {
-            serde_json::to_writer_pretty(&mut out, &report::json::render(&report))?;
+            report::json::write_pretty(&mut out, &report::json::render(&report))?;
             writeln!(out)?;
         }
         Format::Csv => write!(out, "{}", report::csv::render(&report))?,

@@ -274,8 +274,9 @@ pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<Exi
     let _socket = socket::serve_unix(&socket_path, live.clone())?;
     let http = args.live_http.or(settings.live.http);
     if let Some(addr) = http {
-        socket::serve_http(addr, live.clone())?;
-        log.info(&format!("serving http://{addr}/live.json"));
+        // The address bound, so `127.0.0.1:0` shows the port the system chose.
+        let bound = socket::serve_http(addr, live.clone())?;
+        log.info(&format!("serving http://{bound}/live.json"));
     }
 
     let stop = Arc::new(AtomicBool::new(false));

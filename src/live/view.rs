@@ -1,5 +1,6 @@
 //! The terminal view of a live snapshot: visitors now, top pages and sources now, and requests per
-//! minute for the last minutes as a sparkline.
+//! minute for the last minutes as a sparkline. Site, page and source names come from logs and are
+//! shown through [`sanitize::text`], as in `stats`.
 
 use tabled::builder::Builder;
 use tabled::settings::object::Columns;
@@ -7,13 +8,13 @@ use tabled::settings::{Alignment, Modify, Style};
 
 use super::state::{Count, Snapshot};
 use crate::output::{thousands, utc_time};
-use crate::report::sparkline;
+use crate::report::{sanitize, sparkline};
 
 fn list(title: &str, rows: &[Count]) -> String {
     let mut b = Builder::default();
     b.push_record([title, "visitors"]);
     for r in rows {
-        b.push_record([r.name.clone(), thousands(r.visitors)]);
+        b.push_record([sanitize::text(&r.name).into_owned(), thousands(r.visitors)]);
     }
     if rows.is_empty() {
         b.push_record(["(none)".to_string(), String::new()]);
@@ -42,7 +43,7 @@ pub fn render(snap: &Snapshot) -> String {
         let last = site.per_minute.last().map_or(0, |m| m.requests);
         out.push_str(&format!(
             "\n{}: {} visitors now, requests per minute (last {} min) {} {} now\n\n",
-            site.site,
+            sanitize::text(&site.site),
             thousands(site.visitors),
             site.per_minute.len(),
             sparkline(&requests),
@@ -102,5 +103,40 @@ mod tests {
         assert!(text.contains("90 now"), "{text}");
         assert!(text.contains("(none)"), "{text}");
         assert!(text.contains("2 visitors flagged"), "{text}");
+    }
+
+    #[test]
+    fn names_from_logs_are_shown_escaped() {
+        let hostile = "\x1b]0;HACKED\x07\x1b[2J\u{9b}\u{202e}";
+        let count = |name: &str| Count {
+            name: name.into(),
+            visitors: 1,
+        };
+        let snap = Snapshot {
+            now: 1_800_000_000_000,
+            window_seconds: 300,
+            visitors: 1,
+            flagged_by_rate: 0,
+            sites: vec![SiteNow {
+                site: format!("site{hostile}"),
+                visitors: 1,
+                pages: vec![count(&format!("/{hostile}"))],
+                sources: vec![count(hostile)],
+                browsers: vec![count(hostile)],
+                per_minute: vec![],
+            }],
+        };
+        let text = render(&snap);
+        assert!(
+            !text.chars().any(|c| c != '\n' && sanitize::is_hostile(c)),
+            "{text:?} holds a raw control"
+        );
+        let shown = "\\x1b]0;HACKED\\x07\\x1b[2J\\u{9b}\\u{202e}";
+        assert!(
+            text.contains(&format!("site{shown}: 1 visitors now")),
+            "{text}"
+        );
+        assert!(text.contains(&format!("/{shown}")), "{text}");
+        assert_eq!(text.matches(shown).count(), 3, "{text}");
     }
 }

@@ -7,15 +7,23 @@
 //! pages,/about,visitors,12
 //! ```
 //! Overview figures have an empty key, its per-day page views the day as key; `previous` rows
-//! hold the period before. Fields are quoted per RFC 4180 when needed.
+//! hold the period before.
+//!
+//! Keys come from logs, so any visitor chooses them: each is passed through
+//! [`sanitize::spreadsheet`] (controls escaped, so a record stays on one line; a leading `=`, `+`,
+//! `-`, `@`, tab or CR prefixed with `'`, so no spreadsheet runs it as a formula), then quoted per
+//! RFC 4180 when it holds a comma, a double quote or a semicolon (the separator of spreadsheets in
+//! many locales, which OWASP's "CSV Injection" names as a way to start a new cell).
 
-use super::{Overview, Report};
+use super::{sanitize, Overview, Report};
 
+/// A key from a log as one CSV field.
 fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
+    let s = sanitize::spreadsheet(s);
+    if s.contains([',', '"', ';', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s.into_owned()
     }
 }
 
@@ -57,13 +65,9 @@ pub fn render(report: &Report) -> String {
     }
     for s in &report.sections {
         for r in &s.rows {
+            let key = field(&r.key);
             for (c, v) in s.columns.iter().zip(&r.values) {
-                out.push_str(&format!(
-                    "{},{},{},{v}\n",
-                    s.name,
-                    field(&r.key),
-                    c.replace(' ', "_")
-                ));
+                out.push_str(&format!("{},{key},{},{v}\n", s.name, c.replace(' ', "_")));
             }
         }
     }
@@ -73,11 +77,53 @@ pub fn render(report: &Report) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::{Row, Section};
 
     #[test]
     fn quoting() {
         assert_eq!(field("/a"), "/a");
         assert_eq!(field("/a,b"), "\"/a,b\"");
         assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(field("a;=b"), "\"a;=b\"");
+        assert_eq!(field("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        assert_eq!(field("-2+3,x"), "\"'-2+3,x\"");
+        assert_eq!(field("a\r\nb\x1b[2J"), "a\\x0d\\x0ab\\x1b[2J");
+    }
+
+    #[test]
+    fn one_record_per_line_and_numbers_as_they_are() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let report = Report {
+            site: None,
+            from: day,
+            until: day,
+            days_with_data: 1,
+            overview: None,
+            previous: None,
+            sections: vec![Section {
+                name: "sources",
+                key: "source",
+                columns: vec!["visitors", "page views"],
+                rows: vec![
+                    Row {
+                        key: "=HYPERLINK(\"http://x\")\n\x1b]0;t\x07".into(),
+                        values: vec![1, 2],
+                    },
+                    Row {
+                        key: "news.ycombinator.com".into(),
+                        values: vec![3, 4],
+                    },
+                ],
+                note: None,
+            }],
+        };
+        assert_eq!(
+            render(&report),
+            "section,key,metric,value\n\
+             sources,\"'=HYPERLINK(\"\"http://x\"\")\\x0a\\x1b]0;t\\x07\",visitors,1\n\
+             sources,\"'=HYPERLINK(\"\"http://x\"\")\\x0a\\x1b]0;t\\x07\",page_views,2\n\
+             sources,news.ycombinator.com,visitors,3\n\
+             sources,news.ycombinator.com,page_views,4\n"
+        );
     }
 }

@@ -7,10 +7,95 @@
 //!  "previous": {...}, "sections": {"pages": [{"page": "/", "visitors": 1, "pageviews": 2}], ...}}
 //! ```
 //! Each section is a list of objects whose keys are the column names of the table.
+//!
+//! [`write_pretty`] writes it (and the other JSON that shows text from logs) with every character
+//! [`sanitize::is_hostile`] as a `\uXXXX` escape, so JSON shown on a terminal is as safe as a
+//! table, and a JSON reader still gets the values exactly.
 
+use std::io;
+
+use serde::Serialize;
+use serde_json::ser::{Formatter, PrettyFormatter};
 use serde_json::{json, Map, Value};
 
-use super::{Report, VISITORS_NOTE};
+use super::{sanitize, Report, VISITORS_NOTE};
+
+/// serde_json's pretty layout, with the escapes serde_json leaves out: it escapes U+0000..U+001F
+/// only, and DEL, C1 controls and bidirectional overrides are valid JSON left raw, which a
+/// terminal still acts on (issue #15, case 8).
+struct Escaping(PrettyFormatter<'static>);
+
+impl Formatter for Escaping {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some(at) = rest.find(sanitize::is_hostile) {
+            w.write_all(&rest.as_bytes()[..at])?;
+            let c = rest[at..].chars().next().expect("a char at a match");
+            // Every hostile character is in the Basic Multilingual Plane: four digits suffice.
+            write!(w, "\\u{:04x}", c as u32)?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        w.write_all(rest.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// Writes `value` as pretty JSON (as `serde_json::to_writer_pretty` does) with every
+/// [`sanitize::is_hostile`] character escaped as `\uXXXX`.
+pub fn write_pretty<W: io::Write, T: Serialize + ?Sized>(
+    out: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, Escaping(PrettyFormatter::new()));
+    value.serialize(&mut ser)
+}
 
 /// The report as a JSON value.
 pub fn render(report: &Report) -> Value {
@@ -46,4 +131,76 @@ pub fn render(report: &Report) -> Value {
         "previous": report.previous,
         "sections": sections,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Row, Section};
+
+    #[test]
+    fn controls_are_written_as_json_escapes() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let report = Report {
+            site: None,
+            from: day,
+            until: day,
+            days_with_data: 1,
+            overview: None,
+            previous: None,
+            sections: vec![Section {
+                name: "sources",
+                key: "source",
+                columns: vec!["visitors"],
+                rows: vec![Row {
+                    key: "\x1b]0;HACKED\x07\u{9b}".into(),
+                    values: vec![1],
+                }],
+                note: None,
+            }],
+        };
+        let doc = render(&report);
+        let text = serde_json::to_string_pretty(&doc).unwrap();
+        assert!(!text.contains(['\x1b', '\x07']), "{text:?}");
+        assert!(
+            text.contains(r#""source": "\u001b]0;HACKED\u0007"#),
+            "{text}"
+        );
+        assert_eq!(
+            doc["sections"]["sources"][0]["source"], "\x1b]0;HACKED\x07\u{9b}",
+            "the value itself is kept: JSON readers get the real bytes back"
+        );
+
+        let mut out = Vec::new();
+        write_pretty(&mut out, &doc).unwrap();
+        let escaped = String::from_utf8(out).unwrap();
+        assert!(
+            escaped.contains(r#""source": "\u001b]0;HACKED\u0007\u009b""#),
+            "C1 controls escaped too: {escaped}"
+        );
+        assert_eq!(
+            escaped.replace(r"\u009b", "\u{9b}"),
+            text,
+            "the same layout as serde_json's"
+        );
+    }
+
+    #[test]
+    fn every_hostile_character_is_escaped_and_read_back() {
+        let value =
+            json!({"k\u{202e}": ["a\u{7f}b\u{85}c\u{202e}d\u{2066}e\u{2028}f\x1bg", 1, null]});
+        let mut out = Vec::new();
+        write_pretty(&mut out, &value).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.chars().any(|c| c != '\n' && sanitize::is_hostile(c)),
+            "{text:?}"
+        );
+        assert!(
+            text.contains(r"a\u007fb\u0085c\u202ed\u2066e\u2028f\u001bg"),
+            "{text}"
+        );
+        assert!(text.contains(r#""k\u202e": ["#), "keys too: {text}");
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
+    }
 }

@@ -1,9 +1,10 @@
 //! Reports for `stats`, read from rollup tables only (never `events`), and their renderings:
-//! terminal tables, JSON and CSV.
+//! terminal tables, JSON and CSV, each showing text from logs through [`sanitize`].
 
 pub mod csv;
 pub mod json;
 pub mod query;
+pub mod sanitize;
 pub mod table;
 
 use chrono::NaiveDate;

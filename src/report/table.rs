@@ -4,7 +4,7 @@ use tabled::builder::Builder;
 use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Modify, Style, Width};
 
-use super::{change, sparkline, Overview, Report, VISITORS_NOTE};
+use super::{change, sanitize, sparkline, Overview, Report, VISITORS_NOTE};
 use crate::output::thousands;
 
 fn duration(s: f64) -> String {
@@ -96,11 +96,12 @@ fn overview_table(now: &Overview, before: &Overview, days: i64, color: bool) -> 
     t.to_string()
 }
 
-/// Renders the report for a terminal `width` columns wide.
+/// Renders the report for a terminal `width` columns wide. Keys (and the site) come from logs and
+/// are shown through [`sanitize::text`], so no visitor can send the terminal a control sequence.
 pub fn render(report: &Report, width: usize, color: bool) -> String {
     let mut out = String::new();
     let days = (report.until - report.from).num_days() + 1;
-    let site = report.site.as_deref().unwrap_or("all sites");
+    let site = sanitize::text(report.site.as_deref().unwrap_or("all sites"));
     out.push_str(&format!(
         "{site}, {} .. {} ({days} days, {} with data)\n",
         report.from, report.until, report.days_with_data
@@ -131,7 +132,7 @@ pub fn render(report: &Report, width: usize, color: bool) -> String {
         header.extend(s.columns.iter().map(|c| c.to_string()));
         b.push_record(header);
         for r in &s.rows {
-            let mut cells = vec![r.key.clone()];
+            let mut cells = vec![sanitize::text(&r.key).into_owned()];
             cells.extend(r.values.iter().map(|v| thousands(*v)));
             b.push_record(cells);
         }
@@ -143,4 +144,43 @@ pub fn render(report: &Report, width: usize, color: bool) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{Row, Section};
+
+    #[test]
+    fn keys_from_logs_never_reach_the_terminal_raw() {
+        let day = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let report = Report {
+            site: Some("evil\x1b]0;t\x07.example".into()),
+            from: day,
+            until: day,
+            days_with_data: 1,
+            overview: None,
+            previous: None,
+            sections: vec![Section {
+                name: "sources",
+                key: "source",
+                columns: vec!["visitors"],
+                rows: vec![Row {
+                    key: "\x1b]0;HACKED\x07\x1b[2J\u{9b}\u{202e}".into(),
+                    values: vec![1],
+                }],
+                note: None,
+            }],
+        };
+        let text = render(&report, 120, false);
+        assert!(
+            !text.chars().any(|c| c != '\n' && sanitize::is_hostile(c)),
+            "{text:?} holds a raw control"
+        );
+        assert!(
+            text.contains("\\x1b]0;HACKED\\x07\\x1b[2J\\u{9b}\\u{202e}"),
+            "{text}"
+        );
+        assert!(text.starts_with("evil\\x1b]0;t\\x07.example, "), "{text}");
+    }
 }
