@@ -4,7 +4,7 @@
 //! |------|---------|
 //! | 0    | success (also when stdout is a closed pipe, as with `| head`) |
 //! | 1    | an error, or `check` found more rejects than allowed |
-//! | 2    | bad usage: unknown flag, invalid value, bad format string |
+//! | 2    | bad usage: unknown flag, invalid value, bad format string, a time zone other than the database's |
 //! | 75   | temporary failure: the database stayed locked; cron may retry (`EX_TEMPFAIL`) |
 
 use std::io;
@@ -36,16 +36,33 @@ pub struct TempFailError(pub String);
 /// The exit code for an error chain.
 pub fn code_for(err: &anyhow::Error) -> ExitCode {
     for cause in err.chain() {
-        if cause.is::<UsageError>() {
+        if cause.is::<UsageError>()
+            || matches!(
+                cause.downcast_ref(),
+                Some(crate::store::zone::Error::Mismatch(_))
+            )
+        {
             return ExitCode::Usage;
         }
-        if cause.is::<TempFailError>() {
+        if cause.is::<TempFailError>()
+            || cause.is::<crate::store::Busy>()
+            || matches!(cause.downcast_ref(), Some(crate::store::Error::Busy(_)))
+        {
             return ExitCode::TempFail;
         }
         if let Some(e) = cause.downcast_ref::<rusqlite::Error>() {
             if matches!(
                 e.sqlite_error_code(),
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ) {
+                return ExitCode::TempFail;
+            }
+        }
+        // Behind a transparent wrapper only SQLite's own error shows in the chain.
+        if let Some(e) = cause.downcast_ref::<rusqlite::ffi::Error>() {
+            if matches!(
+                e.code,
+                rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
             ) {
                 return ExitCode::TempFail;
             }
@@ -92,5 +109,18 @@ mod tests {
             ExitCode::TempFail
         );
         assert_eq!(code_for(&anyhow::anyhow!("other")), ExitCode::Failure);
+        let hidden = crate::store::Error::Sqlite(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(5),
+            None,
+        ));
+        assert_eq!(
+            code_for(&anyhow::Error::new(hidden).context("rolling up")),
+            ExitCode::TempFail,
+            "a busy database behind a transparent error"
+        );
+        let typed = crate::store::Busy {
+            path: "x.db".into(),
+        };
+        assert_eq!(code_for(&anyhow::Error::new(typed)), ExitCode::TempFail);
     }
 }

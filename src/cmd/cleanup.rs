@@ -53,6 +53,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         .date_naive();
     let db = settings.db_path(args.db.as_deref())?;
     let mut store = Store::open(&db)?;
+    crate::store::zone::settle(&mut store.conn, tz)?;
     let bar = step_bar(output, "days");
     let report = cleanup::run(
         &mut store.conn,

@@ -29,7 +29,8 @@ fn open_for_ingest(
     let choice = args.format.choice()?;
     let tz = settings.time_zone(args.tz.as_deref())?;
     let db = settings.db_path(args.db.as_deref())?;
-    let store = Store::open(&db)?;
+    let mut store = Store::open(&db)?;
+    crate::store::zone::settle(&mut store.conn, tz)?;
     let geoip = match args.geoip.as_ref().or(settings.geoip.as_ref()) {
         Some(path) => Some(Arc::new(GeoIp::open(path)?)),
         None => None,

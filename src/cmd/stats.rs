@@ -116,6 +116,41 @@ fn period_bounds(
     }
 }
 
+/// How long the refresh waits for another writer before the report goes on without it.
+const REFRESH_PATIENCE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Whether this user may write `path` and its folder (the refresh writes both).
+fn writable(path: &std::path::Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let may_write = |p: &std::path::Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
+    };
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => std::path::Path::new("."),
+    };
+    may_write(path) && may_write(folder)
+}
+
+/// Rolls up today's newest events before the report, when this user may write and no other
+/// writer holds the database for long; otherwise the report shows the rollups as they are.
+fn refresh_today(db: &std::path::Path, opts: &rollup::Options) {
+    if !writable(db) {
+        return;
+    }
+    let result = Store::open(db)
+        .map_err(anyhow::Error::from)
+        .and_then(|mut writer| {
+            writer.conn.busy_timeout(REFRESH_PATIENCE)?;
+            rollup::run(&mut writer.conn, Some(db), opts, &mut |_, _| {})?;
+            Ok(())
+        });
+    if let Err(e) = result {
+        eprintln!("logtally: showing rollups without today's newest events: {e:#}");
+    }
+}
+
 /// Runs `logtally stats`.
 pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> {
     for s in &args.sections {
@@ -132,23 +167,20 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         .from_utc_datetime(&chrono::Utc::now().naive_utc())
         .date_naive();
     let db = settings.db_path(args.db.as_deref())?;
-    if !db.exists() {
-        anyhow::bail!(
-            "no database at {}: import some logs first (logtally import FILE), or pass --db",
-            db.display()
-        );
-    }
-    let mut store = Store::open(&db)?;
+    // Reports read through a read-only connection: they never wait for a writer, and they work
+    // for a user who may only read the database, or on a read-only mount.
+    let store = Store::open_read_only(&db)?;
+    crate::store::zone::check(&store.conn, tz)?;
     if !args.no_refresh {
-        let opts = rollup::Options {
-            tz,
-            since: Some(today),
-            rebuild: false,
-            thresholds: settings.bots.thresholds.clone(),
-        };
-        if let Err(e) = rollup::run(&mut store.conn, Some(&db), &opts, &mut |_, _| {}) {
-            eprintln!("logtally: showing rollups without today's newest events: {e}");
-        }
+        refresh_today(
+            &db,
+            &rollup::Options {
+                tz,
+                since: Some(today),
+                rebuild: false,
+                thresholds: settings.bots.thresholds.clone(),
+            },
+        );
     }
     let range = query::data_range(&store.conn)?;
     let (from, until) = match &args.since {

@@ -8,6 +8,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_rollups.sql"),
     include_str!("migrations/0003_country.sql"),
     include_str!("migrations/0004_behaviour.sql"),
+    include_str!("migrations/0005_zone.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -19,6 +20,12 @@ pub enum Error {
     /// The database was written by a newer logtally.
     #[error("database schema version {found} is newer than this logtally understands ({SCHEMA_VERSION}); upgrade logtally")]
     TooNew {
+        /// The version found.
+        found: i64,
+    },
+    /// The database was written by an older logtally and a reader may not upgrade it.
+    #[error("database schema version {found} is older than this logtally's ({SCHEMA_VERSION}); run `logtally rollup` once (as a user who may write the database) to upgrade it")]
+    Outdated {
         /// The version found.
         found: i64,
     },

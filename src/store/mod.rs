@@ -10,6 +10,7 @@ pub mod facts;
 pub mod files;
 pub mod migrate;
 pub mod salts;
+pub mod zone;
 
 use std::fs::{self, OpenOptions};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -34,8 +35,17 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// Another process held the write lock longer than [`BUSY_TIMEOUT`].
+    #[error(transparent)]
+    Busy(#[from] Busy),
+    /// There is no database to read.
+    #[error("no database at {path}: import some logs first (logtally import FILE), or pass --db")]
+    Missing {
+        /// The path looked at.
+        path: PathBuf,
+    },
     /// The file could not be created or opened.
-    #[error("cannot open the database {path}: {source}; check the path and its permissions, or pass --db")]
+    #[error("cannot open the database {path}: {source}; {}", open_hint(.source))]
     Open {
         /// The database file.
         path: PathBuf,
@@ -64,6 +74,36 @@ pub enum Error {
     /// Any other SQLite failure.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+}
+
+/// The database stayed locked by another process: a temporary failure (exit 75).
+#[derive(Debug, thiserror::Error)]
+#[error("the database {path} is locked by another process (an import, rollup or cleanup running, or a tail committing) and stayed locked for {} s; run again when it is done", BUSY_TIMEOUT.as_secs())]
+pub struct Busy {
+    /// The database file.
+    pub path: PathBuf,
+}
+
+/// Whether SQLite failed because another connection held a lock.
+pub fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// What to do about a database that cannot be opened.
+fn open_hint(e: &rusqlite::Error) -> &'static str {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::ReadOnly) => {
+            "this command writes: run it as a user who may write the file and its folder"
+        }
+        Some(rusqlite::ErrorCode::NotADatabase) => {
+            "the file is not a logtally database: check --db"
+        }
+        Some(rusqlite::ErrorCode::DiskFull) => "the disk is full: free some space and run again",
+        _ => "check the path and its permissions, or pass --db",
+    }
 }
 
 /// What to do about a failed write (`None` when the error says it all).
@@ -96,13 +136,46 @@ pub struct Store {
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    // Must precede table creation to take effect on a new file; harmless afterwards.
-    conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Must precede table creation to take effect on a new file. Only then: on an existing file it
+    // changes nothing but still waits for the write lock.
+    let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+    if pages == 0 {
+        conn.pragma_update(None, "auto_vacuum", "INCREMENTAL")?;
+    }
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+    }
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "cache_size", -32_000)?; // 32 MB
     Ok(())
+}
+
+/// A read-only connection; `immutable` reads the file without locks or the WAL index.
+fn open_reader(path: &Path, immutable: bool) -> rusqlite::Result<Connection> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = if immutable {
+        // A URI names the file: escape what a URI gives meaning to.
+        let mut uri = String::from("file:");
+        for c in path.to_string_lossy().chars() {
+            match c {
+                '%' | '?' | '#' => uri.push_str(&format!("%{:02X}", c as u32)),
+                c => uri.push(c),
+            }
+        }
+        uri.push_str("?immutable=1");
+        Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)?
+    } else {
+        Connection::open_with_flags(path, flags)?
+    };
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Opening is lazy: read the schema now, so a failure shows here.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })?;
+    Ok(conn)
 }
 
 impl Store {
@@ -136,18 +209,96 @@ impl Store {
                 }
             }
         }
-        let mut conn = Connection::open(path).map_err(|source| Error::Open {
+        let open_err = |source: rusqlite::Error| {
+            if is_busy(&source) {
+                Error::Busy(Busy {
+                    path: path.to_path_buf(),
+                })
+            } else {
+                Error::Open {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
+        };
+        // Setting the journal mode of a new file and migrating it can fail at once with
+        // SQLITE_BUSY, without the busy handler, when another process does the same: retry.
+        let started = std::time::Instant::now();
+        let conn = loop {
+            let attempt = Connection::open(path)
+                .and_then(|conn| configure(&conn).map(|()| conn))
+                .map_err(migrate::Error::Sqlite)
+                .and_then(|mut conn| migrate::migrate(&mut conn).map(|_| conn));
+            match attempt {
+                Ok(conn) => break conn,
+                Err(migrate::Error::Sqlite(e))
+                    if is_busy(&e) && started.elapsed() < BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(migrate::Error::Sqlite(e)) => return Err(open_err(e)),
+                Err(source) => {
+                    return Err(Error::Migrate {
+                        path: path.to_path_buf(),
+                        source,
+                    })
+                }
+            }
+        };
+        Ok(Store {
+            conn,
             path: path.to_path_buf(),
-            source,
-        })?;
-        configure(&conn).map_err(|source| Error::Open {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        migrate::migrate(&mut conn).map_err(|source| Error::Migrate {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        })
+    }
+
+    /// Opens the database at `path` for reading only, as reports do: it takes no lock a writer
+    /// waits for, and it reads while another process writes, for a user who may only read the
+    /// file (a group member of a 0640 database), and on a read-only mount. When SQLite cannot
+    /// open the write-ahead log's index beside the file (a folder the user may not write, with no
+    /// writer running), the file is read as immutable.
+    pub fn open_read_only(path: &Path) -> Result<Store, Error> {
+        let open_err = |source: rusqlite::Error| {
+            if is_busy(&source) {
+                Error::Busy(Busy {
+                    path: path.to_path_buf(),
+                })
+            } else {
+                Error::Open {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
+        };
+        if !path.exists() {
+            return Err(Error::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        let conn = match open_reader(path, false) {
+            Ok(c) => c,
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+                ) =>
+            {
+                open_reader(path, true).map_err(open_err)?
+            }
+            Err(e) => return Err(open_err(e)),
+        };
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(open_err)?;
+        if version != migrate::SCHEMA_VERSION {
+            return Err(Error::Migrate {
+                path: path.to_path_buf(),
+                source: if version > migrate::SCHEMA_VERSION {
+                    migrate::Error::TooNew { found: version }
+                } else {
+                    migrate::Error::Outdated { found: version }
+                },
+            });
+        }
         Ok(Store {
             conn,
             path: path.to_path_buf(),
