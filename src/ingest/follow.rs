@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use super::chunk_parser::ChunkParser;
 use super::pipeline::{resolve_format, ParseSettings, HEAD_BYTES};
+use super::resume;
 use super::rows::ParsedChunk;
 use crate::classify::visitor::DayClock;
 use crate::clock::now_ms;
@@ -500,15 +501,10 @@ impl<'a> Follow<'a> {
         let size = self.followed[i].follower.size().unwrap_or(0);
         let held: Vec<i64> = self.followed.iter().filter_map(|o| o.record).collect();
         let f = &mut self.followed[i];
-        for c in candidates {
-            if c.offset > size {
-                continue;
-            }
-            if f.follower.marker_at(c.offset, c.marker_len).ok().flatten()
-                != Some((c.marker_len, c.marker))
-            {
-                continue;
-            }
+        // An unreadable marker counts as a mismatch (new content), as a short file does.
+        let marker_at = |offset, len| Ok(f.follower.marker_at(offset, len).ok().flatten());
+        let continued = resume::continued(size, candidates, marker_at).unwrap_or(None);
+        if let Some(c) = continued {
             if held.contains(&c.id) {
                 // Followed under another name: a copy of it (copytruncate's copy may appear
                 // before the truncation is seen), so never read twice. While nothing of it is
@@ -522,7 +518,7 @@ impl<'a> Follow<'a> {
             self.notices.push(Notice::Following {
                 path: f.display.clone(),
                 offset: c.offset,
-                resumed: true,
+                resumed: c.offset > 0,
             });
             f.record = Some(c.id);
             return Ok(());

@@ -5,6 +5,7 @@
 pub mod chunk_parser;
 pub mod follow;
 pub mod pipeline;
+pub mod resume;
 pub mod rows;
 
 pub use chunk_parser::ChunkParser;

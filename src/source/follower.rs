@@ -159,10 +159,7 @@ impl Follower {
 
     /// The marker of the `len` bytes before `offset`, read from the file.
     pub fn marker_at(&self, offset: u64, len: u32) -> io::Result<Option<(u32, i64)>> {
-        let len = (len as u64).min(offset);
-        let mut buf = vec![0u8; len as usize];
-        let n = read_at_most(&self.file, &mut buf, offset - len)?;
-        Ok((n as u64 == len).then(|| identity::marker(&buf)))
+        identity::marker_in(&self.file, offset, len)
     }
 
     /// Starts reading at `offset` (a line start), numbering the next line `next_line`.
