@@ -11,7 +11,9 @@ use sd_notify::NotifyState;
 
 use crate::cli::{parse_duration, IngestArgs};
 use crate::exit::{ExitCode, TempFailError, UsageError};
-use crate::ingest::follow::{Follow, FollowSettings, Notice, SourceSpec, Status};
+use crate::ingest::discover::SourceSpec;
+use crate::ingest::follow::{Follow, FollowSettings};
+use crate::ingest::notice::{Notice, Status};
 use crate::live::socket;
 use crate::live::state::{LiveSettings, LiveState};
 use crate::output::thousands;
