@@ -132,6 +132,9 @@ impl Log {
             Notice::RotatedAway { path } => self.info(&format!(
                 "{path} was rotated; reading the old file to its end"
             )),
+            Notice::DrainingRenamed { path, was, offset } => self.info(&format!(
+                "{was} was renamed to {path} since it was last read; reading it from byte {offset} to its end"
+            )),
             Notice::Closed { path } => {
                 self.info(&format!("finished the rotated-away file that was {path}"))
             }

@@ -55,6 +55,9 @@ pub struct Follow<'a> {
     /// Files that could not be followed, by device and inode, with their size then (looked at
     /// again once it changes).
     skipped: HashMap<(u64, u64), u64>,
+    /// Whether known files renamed away must still be looked for (at start and after SIGHUP,
+    /// until the database answers).
+    look_for_renamed: bool,
     clock: DayClock,
     idle_checkpointed: bool,
     last_activity: Instant,
@@ -88,6 +91,7 @@ impl<'a> Follow<'a> {
             live,
             notices: Vec::new(),
             skipped: HashMap::new(),
+            look_for_renamed: true,
             clock,
             idle_checkpointed: true,
             last_activity: Instant::now(),
@@ -144,6 +148,8 @@ impl<'a> Follow<'a> {
                 }
                 self.followed.clear();
                 self.skipped.clear();
+                // A file rotated away and not yet drained is found again by content.
+                self.look_for_renamed = true;
                 (watcher, look_every) = self.watcher();
                 self.scan(false);
             }
@@ -221,6 +227,10 @@ impl<'a> Follow<'a> {
         if self.followed.iter().any(|f| f.follower.dev_ino() == key) {
             return;
         }
+        // A glob matching the database's own files (see `discover::store_files`).
+        if discover::store_files(self.store.path()).contains(&key) {
+            return;
+        }
         let size = std::fs::metadata(path).map_or(0, |m| m.len());
         if self.skipped.get(&key) == Some(&size) {
             return;
@@ -242,12 +252,25 @@ impl<'a> Follow<'a> {
     }
 
     /// Finds new files and starts the ones not started yet (rotation and truncation of followed
-    /// files are checked before each read, in `read_all`).
+    /// files are checked before each read, in `read_all`). At start and after SIGHUP, known
+    /// files renamed away from the patterns come first, drained from their committed offsets.
     fn scan(&mut self, first: bool) {
+        if self.look_for_renamed {
+            let avoid = discover::store_files(self.store.path());
+            if let Ok(renamed) = discover::renamed_away(&self.store.conn, &self.sources, &avoid) {
+                self.look_for_renamed = false;
+                for r in renamed {
+                    let was = r.record.path.clone();
+                    self.add(&r.path, |id, follower| {
+                        Followed::renamed(id, r.source, follower, was)
+                    });
+                }
+            }
+        }
         for (source, path) in discover::named(&self.sources) {
             let display = path.display().to_string();
             self.add(&path, |id, follower| {
-                Followed::new(id, source, follower, display)
+                Followed::named(id, source, follower, display)
             });
         }
         let mut i = 0;
@@ -275,7 +298,7 @@ impl<'a> Follow<'a> {
         }
         let held: Vec<i64> = self.followed.iter().filter_map(|o| o.record).collect();
         let f = &mut self.followed[i];
-        let from_end = first_scan && self.settings.from_end;
+        let from_end = first_scan && self.settings.from_end && f.rotated_since.is_none();
         f.place(
             &self.store.conn,
             fingerprint,

@@ -24,7 +24,8 @@ pub enum NotYet {
     /// Try again at the next scan: its first line is unfinished, its format not yet told, the
     /// database busy, or another file holds its record with nothing committed yet.
     Later,
-    /// Never: compressed, unreadable, or a copy of a followed file.
+    /// Never: compressed, unreadable, a copy of a followed file, or a renamed file that no
+    /// longer continues its record.
     Never,
 }
 
@@ -48,11 +49,14 @@ pub struct Followed {
     pub last_data: Instant,
     /// Size when the format could not be told, to retry once it grows.
     undetected_at: Option<u64>,
+    /// Found under a name no pattern matches (see `discover::renamed_away`): it is only drained,
+    /// from its record's offset, and keeps its record's path as `display`.
+    renamed: bool,
 }
 
 impl Followed {
     /// A file found by name, not started yet.
-    pub fn new(id: u64, source: usize, follower: Follower, display: String) -> Followed {
+    pub fn named(id: u64, source: usize, follower: Follower, display: String) -> Followed {
         Followed {
             id,
             source,
@@ -63,6 +67,17 @@ impl Followed {
             rotated_since: None,
             last_data: Instant::now(),
             undetected_at: None,
+            renamed: false,
+        }
+    }
+
+    /// A known file found renamed away from `was` (the path its record was committed under): it
+    /// is read to its end and closed, as a file rotated away while followed is.
+    pub fn renamed(id: u64, source: usize, follower: Follower, was: String) -> Followed {
+        Followed {
+            rotated_since: Some(Instant::now()),
+            renamed: true,
+            ..Followed::named(id, source, follower, was)
         }
     }
 
@@ -195,13 +210,25 @@ impl Followed {
             if let Err(e) = self.follower.start_at(c.offset, c.lines + 1) {
                 return Err(self.failed(notices, e));
             }
-            notices.push(Notice::Following {
-                path: self.display.clone(),
-                offset: c.offset,
-                resumed: c.offset > 0,
+            notices.push(if self.renamed {
+                Notice::DrainingRenamed {
+                    path: self.follower.path().display().to_string(),
+                    was: self.display.clone(),
+                    offset: c.offset,
+                }
+            } else {
+                Notice::Following {
+                    path: self.display.clone(),
+                    offset: c.offset,
+                    resumed: c.offset > 0,
+                }
             });
             self.record = Some(c.id);
             return Ok(());
+        }
+        if self.renamed {
+            // Changed since it was found: not a file the patterns name, so not ours to read.
+            return Err(NotYet::Never);
         }
         let Ok(record) = files::create(
             conn,

@@ -34,6 +34,17 @@ pub enum Notice {
         /// The file.
         path: String,
     },
+    /// A known file renamed to a name the patterns do not match (say `access.log` to
+    /// `access.log.1`, while `tail` was stopped): its lines after the committed offset are read
+    /// before it is closed.
+    DrainingRenamed {
+        /// Where it is now.
+        path: String,
+        /// The name it was read under.
+        was: String,
+        /// Where reading resumes.
+        offset: u64,
+    },
     /// A rotated-away file was read to its end and closed.
     Closed {
         /// The file.

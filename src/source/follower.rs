@@ -99,6 +99,11 @@ impl Follower {
         self
     }
 
+    /// The path it was opened by (which may name another file since).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Device and inode of the open file.
     pub fn dev_ino(&self) -> (u64, u64) {
         self.dev_ino

@@ -61,16 +61,37 @@ impl Pattern {
         }
     }
 
-    /// Regular files matching now, sorted.
-    pub fn matches(&self) -> Vec<PathBuf> {
+    /// Every path matching now, whatever its type, sorted.
+    fn all_matches(&self) -> Vec<PathBuf> {
         let mut out: Vec<PathBuf> = match &self.glob {
             None => vec![PathBuf::from(&self.text)],
             Some(_) => glob::glob(&self.text)
                 .map(|paths| paths.filter_map(Result::ok).collect())
                 .unwrap_or_default(),
         };
-        out.retain(|p| p.is_file());
         out.sort();
+        out
+    }
+
+    /// Regular files matching now, sorted.
+    pub fn matches(&self) -> Vec<PathBuf> {
+        let mut out = self.all_matches();
+        out.retain(|p| p.is_file());
+        out
+    }
+
+    /// The folders where files matching the pattern live now: the watched folder, or for a
+    /// pattern with wildcards in its folder part, the folders of its matches.
+    pub fn folders(&self) -> Vec<PathBuf> {
+        if let Some(dir) = self.watch_dir() {
+            return vec![dir];
+        }
+        let mut out: Vec<PathBuf> = self
+            .matches()
+            .iter()
+            .filter_map(|p| p.parent().map(Path::to_path_buf))
+            .collect();
+        out.dedup();
         out
     }
 }
@@ -103,5 +124,18 @@ mod tests {
         assert!(Pattern::new("/var/*/x.log").unwrap().watch_dir().is_none());
         let err = Pattern::new("/var/log/[.log").unwrap_err();
         assert!(err.to_string().contains("invalid glob"), "{err}");
+    }
+
+    #[test]
+    fn folders_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.log"), "x\n").unwrap();
+        let p = Pattern::new(&format!("{}/*.log", dir.path().display())).unwrap();
+        assert_eq!(p.folders(), [dir.path().to_path_buf()]);
+        let deep = Pattern::new(&format!("{}/*/x.log", dir.path().display())).unwrap();
+        assert!(deep.folders().is_empty(), "no match, no folder");
+        std::fs::create_dir(dir.path().join("site")).unwrap();
+        std::fs::write(dir.path().join("site/x.log"), "x\n").unwrap();
+        assert_eq!(deep.folders(), [dir.path().join("site")]);
     }
 }
