@@ -1,6 +1,6 @@
 //! `logtally tail` restarted after a rename rotation that its pattern does not name: lines written
 //! to the renamed file after the last commit are read from the committed offset, once (issue #15,
-//! case 3b).
+//! case 3b). Also: a named pipe given to `tail` is refused with a clear message.
 
 mod common;
 
@@ -177,5 +177,46 @@ fn kill_9_right_after_a_rename_rotation_loses_nothing() {
     append_lines(&log, "b", n + m + 1..=n + m + k);
     let t = tail(&env, &log, &[]);
     assert_exactly(&env, n + m + k, &t);
+    stop(t);
+}
+
+#[test]
+fn a_named_pipe_is_refused_with_a_clear_message() {
+    let env = Env::new();
+    let fifo = env.path("access.fifo");
+    let c = std::ffi::CString::new(fifo.display().to_string()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let out = env
+        .cmd()
+        .args(["tail", "--db"])
+        .arg(env.db())
+        .arg(&fifo)
+        .timeout(Duration::from_secs(10))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert!(
+        stderr.contains("named pipe") && stderr.contains("access.fifo"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_glob_matching_a_named_pipe_warns_and_follows_the_files() {
+    let env = Env::new();
+    let (dir, log) = logs(&env);
+    let fifo = dir.join("access.pipe");
+    let c = std::ffi::CString::new(fifo.display().to_string()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    append_lines(&log, "p", 1..=20);
+    let t = tail(&env, &dir.join("access.*"), &[]);
+    assert_exactly(&env, 20, &t);
+    let stderr = t.stderr_text();
+    assert_eq!(
+        stderr.matches("named pipe").count(),
+        1,
+        "warned once: {stderr}"
+    );
     stop(t);
 }

@@ -1,5 +1,5 @@
-//! Which files `tail` reads: the files its patterns name now, and known files renamed away from a
-//! name they match while nothing read them.
+//! Which files `tail` reads: the files its patterns name now, the named pipes they name (never
+//! read), and known files renamed away from a name they match while nothing read them.
 //!
 //! The last ones matter after a rename rotation that the pattern does not follow (it names
 //! `access.log` only): lines the server wrote to the renamed `access.log.1` after the last commit
@@ -31,6 +31,30 @@ pub struct SourceSpec {
     pub site: Option<String>,
 }
 
+/// A named pipe given by name to `tail`.
+#[derive(Debug, thiserror::Error)]
+#[error("{path} is a named pipe (FIFO), which `tail` does not read: it resumes each file at the offset committed with its events, and a pipe has no offset, so lines read but not committed when it stops would be lost; have the server write its log to a file and follow that")]
+pub struct PipeError {
+    /// The pipe.
+    pub path: String,
+}
+
+/// Refuses a plain path (no wildcards) that names a named pipe. Pipes matched by a glob are
+/// reported by the loop as skipped instead (see [`pipes`]).
+pub fn refuse_pipes(sources: &[SourceSpec]) -> Result<(), PipeError> {
+    match sources
+        .iter()
+        .filter(|s| s.pattern.is_plain())
+        .flat_map(|s| s.pattern.pipes())
+        .next()
+    {
+        Some(p) => Err(PipeError {
+            path: p.display().to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// The folders to watch for new files.
 pub fn watch_dirs(sources: &[SourceSpec]) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = sources
@@ -50,6 +74,14 @@ pub fn named(sources: &[SourceSpec]) -> Vec<(usize, PathBuf)> {
         .enumerate()
         .flat_map(|(i, s)| s.pattern.matches().into_iter().map(move |p| (i, p)))
         .collect()
+}
+
+/// The named pipes the patterns match now.
+pub fn pipes(sources: &[SourceSpec]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = sources.iter().flat_map(|s| s.pattern.pipes()).collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// A known file found under a name no pattern matches.
@@ -322,6 +354,23 @@ mod tests {
         assert!(lures > 0);
         let found = renamed_away(&store.conn, &[spec(&log)], &avoid).unwrap();
         assert_eq!(found, []);
+    }
+
+    #[test]
+    fn pipes_are_listed_and_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("access.log");
+        let c = std::ffi::CString::new(fifo.display().to_string()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let plain = [spec(&fifo)];
+        assert!(named(&plain).is_empty());
+        assert_eq!(pipes(&plain), std::slice::from_ref(&fifo));
+        let err = refuse_pipes(&plain).unwrap_err();
+        assert!(err.to_string().contains("named pipe"), "{err}");
+        let glob = [spec(&dir.path().join("*.log"))];
+        assert!(refuse_pipes(&glob).is_ok(), "a glob only skips it");
+        assert_eq!(pipes(&glob), [fifo]);
+        assert_eq!(watch_dirs(&glob), [dir.path().to_path_buf()]);
     }
 
     #[test]

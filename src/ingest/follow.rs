@@ -55,6 +55,8 @@ pub struct Follow<'a> {
     /// Files that could not be followed, by device and inode, with their size then (looked at
     /// again once it changes).
     skipped: HashMap<(u64, u64), u64>,
+    /// Named pipes already reported.
+    pipes_seen: Vec<std::path::PathBuf>,
     /// Whether known files renamed away must still be looked for (at start and after SIGHUP,
     /// until the database answers).
     look_for_renamed: bool,
@@ -91,6 +93,7 @@ impl<'a> Follow<'a> {
             live,
             notices: Vec::new(),
             skipped: HashMap::new(),
+            pipes_seen: Vec::new(),
             look_for_renamed: true,
             clock,
             idle_checkpointed: true,
@@ -148,6 +151,7 @@ impl<'a> Follow<'a> {
                 }
                 self.followed.clear();
                 self.skipped.clear();
+                self.pipes_seen.clear();
                 // A file rotated away and not yet drained is found again by content.
                 self.look_for_renamed = true;
                 (watcher, look_every) = self.watcher();
@@ -265,6 +269,15 @@ impl<'a> Follow<'a> {
                         Followed::renamed(id, r.source, follower, was)
                     });
                 }
+            }
+        }
+        for pipe in discover::pipes(&self.sources) {
+            if !self.pipes_seen.contains(&pipe) {
+                self.notices.push(Notice::Skipped {
+                    path: pipe.display().to_string(),
+                    why: "a named pipe (FIFO) has no offset to resume at after a stop; have the server write to a file".into(),
+                });
+                self.pipes_seen.push(pipe);
             }
         }
         for (source, path) in discover::named(&self.sources) {
