@@ -525,3 +525,21 @@ fn chunks_parsed_on_many_threads_are_stored_in_file_order() {
     assert_eq!(v["lines"], 60_000);
     assert_eq!(stored_times(&env.db()), parsed_times(&out));
 }
+
+#[test]
+fn the_shorter_of_two_files_with_the_same_first_line_still_imports_its_new_lines() {
+    let env = Env::new();
+    let first = "1.2.3.4 - - [01/Sep/2022:22:12:45 +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"UA\"\n";
+    let other = |p: &str| first.replace("GET /", &format!("GET /{p}"));
+    let long = env.write("a.log", format!("{first}{}{}", other("a1"), other("a2")));
+    let short = env.write("b.log", format!("{first}{}", other("b1")));
+    import(&env, &[&long, &short], 0);
+    std::fs::write(&short, format!("{first}{}{}", other("b1"), other("b2"))).unwrap();
+    let v = import(&env, &[&short], 0);
+    assert_eq!(
+        (v["imported"].as_u64(), v["already_imported"].as_u64()),
+        (Some(1), Some(2)),
+        "b.log is shorter than a.log's offset but continues its own record"
+    );
+    assert_eq!(count(&env.db(), "SELECT count(*) FROM events"), 6);
+}

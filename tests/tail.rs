@@ -79,17 +79,16 @@ fn append_lines(log: &Path, tag: &str, range: std::ops::RangeInclusive<u64>) {
     append(log, &range.map(|n| line(tag, n)).collect::<String>());
 }
 
+/// `tail` on `paths` with `extra` flags, and short intervals where those do not set them (clap
+/// refuses a flag given twice).
 fn tail(env: &Env, extra: &[&str], paths: &[&str]) -> Running {
     let db = env.db().display().to_string();
-    let mut args = vec![
-        "tail",
-        "--db",
-        &db,
-        "--flush-interval",
-        "300ms",
-        "--drain-idle",
-        "1s",
-    ];
+    let mut args = vec!["tail", "--db", &db];
+    for (flag, value) in [("--flush-interval", "300ms"), ("--drain-idle", "1s")] {
+        if !extra.contains(&flag) {
+            args.extend([flag, value]);
+        }
+    }
     args.extend_from_slice(extra);
     args.extend_from_slice(paths);
     let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();

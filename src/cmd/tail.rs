@@ -12,7 +12,9 @@ use sd_notify::NotifyState;
 use crate::cli::{count_flag, duration_flag, IngestArgs};
 use crate::config;
 use crate::exit::{ExitCode, TempFailError, UsageError};
-use crate::ingest::follow::{Follow, FollowSettings, Notice, SourceSpec, Status};
+use crate::ingest::discover::{self, SourceSpec};
+use crate::ingest::follow::{Follow, FollowSettings};
+use crate::ingest::notice::{Notice, Status};
 use crate::live::socket;
 use crate::live::state::{LiveSettings, LiveState};
 use crate::output::thousands;
@@ -37,7 +39,9 @@ pub enum From {
     Quote globs so the shell does not expand them: new files matching them are followed too.\n\
     Each file resumes at the offset committed last time; a file never seen is read from its start\n\
     (--from end to skip its history). Rotation by rename, copytruncate or delete + recreate loses\n\
-    and repeats no line. SIGTERM/SIGINT commit what was read and exit 0; SIGHUP reopens the files.\n\
+    and repeats no line; a file renamed while tail was stopped is found in its folder by content\n\
+    and read to its end. Named pipes are refused: they have no offset to resume at.\n\
+    SIGTERM/SIGINT commit what was read and exit 0; SIGHUP reopens the files.\n\
     Under systemd (Type=notify) it reports READY, WATCHDOG and STATUS; see contrib/systemd.\n\n\
     Exit status: 0 stopped by a signal, 1 error, 2 bad usage, 75 the database stayed locked at exit.")]
 pub struct Args {
@@ -132,6 +136,9 @@ impl Log {
             }
             Notice::RotatedAway { path } => self.info(&format!(
                 "{path} was rotated; reading the old file to its end"
+            )),
+            Notice::DrainingRenamed { path, was, offset } => self.info(&format!(
+                "{was} was renamed to {path} since it was last read; reading it from byte {offset} to its end"
             )),
             Notice::Closed { path } => {
                 self.info(&format!("finished the rotated-away file that was {path}"))
@@ -256,6 +263,7 @@ fn resolve_sources(args: &Args, settings: &Settings) -> Result<Vec<SourceSpec>> 
 pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<ExitCode> {
     let log = Log::new();
     let sources = resolve_sources(&args, settings)?;
+    discover::refuse_pipes(&sources).map_err(|e| UsageError(e.to_string()))?;
     let (db, mut store, parse) = super::open_for_ingest(&args.ingest, settings)?;
     // Short waits keep the loop answering signals; a busy database is retried, not fatal.
     store.conn.busy_timeout(Duration::from_millis(1000))?;

@@ -9,13 +9,14 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
-use std::os::unix::fs::{FileExt, MetadataExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, sync_channel};
 use std::sync::Arc;
 
 use super::chunk_parser::ChunkParser;
+use super::resume;
 use super::rows::ParsedChunk;
 use crate::parse::{detect, Format, FormatChoice};
 use crate::source::chunks::ChunkReader;
@@ -237,7 +238,9 @@ impl ParseSettings {
 
 /// Where to start reading an input.
 enum Start {
-    /// Everything is already in the database (`lines` of them skipped).
+    /// Everything is already in the database (`lines` of them skipped): a gzip or stdin stream
+    /// ending before the offset of the record it starts like. (A stream cannot be rewound to try
+    /// the other records, so streams keep this older reading of "shorter".)
     Done { lines: u64 },
     /// Resume `record` at its offset; the stream is positioned there.
     Resume { record: FileRecord },
@@ -245,40 +248,14 @@ enum Start {
     New,
 }
 
-/// Checks a plain file against the records sharing its fingerprint.
+/// Checks a plain file against the records sharing its fingerprint, by the rule `tail` uses too
+/// ([`super::resume`]).
 fn start_for_file(file: &File, size: u64, candidates: Vec<FileRecord>) -> io::Result<Start> {
-    for c in candidates {
-        if size < c.offset {
-            // A shorter copy of what was read: already all in the database.
-            return Ok(Start::Done {
-                lines: count_lines_upto(file, size)?,
-            });
-        }
-        let mut tail = vec![0u8; c.marker_len as usize];
-        file.read_exact_at(&mut tail, c.offset - c.marker_len as u64)?;
-        if identity::marker(&tail) == (c.marker_len, c.marker) {
-            return Ok(Start::Resume { record: c });
-        }
-    }
-    Ok(Start::New)
-}
-
-fn count_lines_upto(file: &File, size: u64) -> io::Result<u64> {
-    let mut r = file.try_clone()?;
-    r.seek(SeekFrom::Start(0))?;
-    count_lines(&mut r.take(size))
-}
-
-fn count_lines(r: &mut dyn Read) -> io::Result<u64> {
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut n = 0;
-    loop {
-        let got = r.read(&mut buf)?;
-        if got == 0 {
-            return Ok(n);
-        }
-        n += memchr::memchr_iter(b'\n', &buf[..got]).count() as u64;
-    }
+    let marker_at = |offset, len| identity::marker_in(file, offset, len);
+    Ok(match resume::continued(size, candidates, marker_at)? {
+        Some(record) => Start::Resume { record },
+        None => Start::New,
+    })
 }
 
 /// Checks a stream (gzip or stdin) against the record read furthest, consuming it up to that offset.

@@ -99,6 +99,11 @@ impl Follower {
         self
     }
 
+    /// The path it was opened by (which may name another file since).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// Device and inode of the open file.
     pub fn dev_ino(&self) -> (u64, u64) {
         self.dev_ino
@@ -159,10 +164,7 @@ impl Follower {
 
     /// The marker of the `len` bytes before `offset`, read from the file.
     pub fn marker_at(&self, offset: u64, len: u32) -> io::Result<Option<(u32, i64)>> {
-        let len = (len as u64).min(offset);
-        let mut buf = vec![0u8; len as usize];
-        let n = read_at_most(&self.file, &mut buf, offset - len)?;
-        Ok((n as u64 == len).then(|| identity::marker(&buf)))
+        identity::marker_in(&self.file, offset, len)
     }
 
     /// Starts reading at `offset` (a line start), numbering the next line `next_line`.

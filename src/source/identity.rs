@@ -4,7 +4,10 @@
 //! as the file imported as `access.log`; a different file that happens to start with the same line
 //! fails the marker check and is read from the start.
 
+use std::fs::File;
 use std::hash::Hasher;
+use std::io;
+use std::os::unix::fs::FileExt;
 
 use siphasher::sip::SipHasher13;
 
@@ -36,6 +39,23 @@ pub fn marker(before_offset: &[u8]) -> (u32, i64) {
     (tail.len() as u32, hash(tail))
 }
 
+/// The marker of the bytes of `file` ending at `offset`: its last `len` of them (all of them when
+/// `offset` is smaller). `None` when the file ends before `offset`.
+pub fn marker_in(file: &File, offset: u64, len: u32) -> io::Result<Option<(u32, i64)>> {
+    let len = u64::from(len).min(offset);
+    let mut buf = vec![0u8; len as usize];
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read_at(&mut buf[got..], offset - len + got as u64) {
+            Ok(0) => return Ok(None),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Some(marker(&buf)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,5 +78,17 @@ mod tests {
         b.extend_from_slice(&[1u8; 256]);
         assert_eq!(marker(&a), marker(&b));
         assert_eq!(marker(b"short").0, 5);
+    }
+
+    #[test]
+    fn marker_in_reads_the_bytes_before_the_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.log");
+        std::fs::write(&path, b"one\ntwo\nthree\n").unwrap();
+        let f = File::open(&path).unwrap();
+        assert_eq!(marker_in(&f, 8, 256).unwrap(), Some(marker(b"one\ntwo\n")));
+        assert_eq!(marker_in(&f, 8, 4).unwrap(), Some(marker(b"two\n")));
+        assert_eq!(marker_in(&f, 0, 256).unwrap(), Some(marker(b"")));
+        assert_eq!(marker_in(&f, 15, 256).unwrap(), None, "past the end");
     }
 }

@@ -1,5 +1,5 @@
-//! Expands the paths and glob patterns given to `tail` into the files they match now, and names
-//! the folders to watch for new ones.
+//! Expands the paths and glob patterns given to `tail` into the files they match now (telling
+//! named pipes apart), and names the folders to watch for new ones.
 
 use std::path::{Path, PathBuf};
 
@@ -61,18 +61,58 @@ impl Pattern {
         }
     }
 
-    /// Regular files matching now, sorted.
-    pub fn matches(&self) -> Vec<PathBuf> {
+    /// Whether the pattern is a plain path (no wildcards).
+    pub fn is_plain(&self) -> bool {
+        self.glob.is_none()
+    }
+
+    /// Every path matching now, whatever its type, sorted.
+    fn all_matches(&self) -> Vec<PathBuf> {
         let mut out: Vec<PathBuf> = match &self.glob {
             None => vec![PathBuf::from(&self.text)],
             Some(_) => glob::glob(&self.text)
                 .map(|paths| paths.filter_map(Result::ok).collect())
                 .unwrap_or_default(),
         };
-        out.retain(|p| p.is_file());
         out.sort();
         out
     }
+
+    /// Regular files matching now, sorted.
+    pub fn matches(&self) -> Vec<PathBuf> {
+        let mut out = self.all_matches();
+        out.retain(|p| p.is_file());
+        out
+    }
+
+    /// Named pipes (FIFOs) matching now, sorted. They are never followed: a pipe has no offset
+    /// to commit, so what was read but not committed when `tail` stops could not be read again.
+    pub fn pipes(&self) -> Vec<PathBuf> {
+        let mut out = self.all_matches();
+        out.retain(|p| is_pipe(p));
+        out
+    }
+
+    /// The folders where files matching the pattern live now: the watched folder, or for a
+    /// pattern with wildcards in its folder part, the folders of its matches.
+    pub fn folders(&self) -> Vec<PathBuf> {
+        if let Some(dir) = self.watch_dir() {
+            return vec![dir];
+        }
+        let mut out: Vec<PathBuf> = self
+            .matches()
+            .iter()
+            .filter_map(|p| p.parent().map(Path::to_path_buf))
+            .collect();
+        out.dedup();
+        out
+    }
+}
+
+/// Whether `path` is a named pipe (checked without opening it, which would wait for a writer).
+pub fn is_pipe(path: &Path) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo())
 }
 
 #[cfg(test)]
@@ -103,5 +143,27 @@ mod tests {
         assert!(Pattern::new("/var/*/x.log").unwrap().watch_dir().is_none());
         let err = Pattern::new("/var/log/[.log").unwrap_err();
         assert!(err.to_string().contains("invalid glob"), "{err}");
+    }
+
+    #[test]
+    fn pipes_are_told_apart_and_folders_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.log"), "x\n").unwrap();
+        let fifo = dir.path().join("b.log");
+        let c = std::ffi::CString::new(fifo.display().to_string()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let p = Pattern::new(&format!("{}/*.log", dir.path().display())).unwrap();
+        assert_eq!(p.matches(), [dir.path().join("a.log")]);
+        assert_eq!(p.pipes(), std::slice::from_ref(&fifo));
+        assert!(is_pipe(&fifo) && !is_pipe(&dir.path().join("a.log")));
+        let plain = Pattern::new(&fifo.display().to_string()).unwrap();
+        assert!(plain.is_plain() && !p.is_plain());
+        assert_eq!(plain.pipes(), [fifo]);
+        assert_eq!(p.folders(), [dir.path().to_path_buf()]);
+        let deep = Pattern::new(&format!("{}/*/x.log", dir.path().display())).unwrap();
+        assert!(deep.folders().is_empty(), "no match, no folder");
+        std::fs::create_dir(dir.path().join("site")).unwrap();
+        std::fs::write(dir.path().join("site/x.log"), "x\n").unwrap();
+        assert_eq!(deep.folders(), [dir.path().join("site")]);
     }
 }
