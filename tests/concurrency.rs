@@ -238,3 +238,69 @@ fn a_rebuild_beside_cleanup_never_replaces_a_day_with_part_of_it() {
         }
     }
 }
+
+#[test]
+fn a_restarted_tail_hashes_late_lines_of_an_old_day_with_that_days_salt() {
+    let env = Env::new();
+    let old_day = chrono::Utc::now().timestamp_millis() - 5 * DAY_MS;
+    let lines = |path: &str| -> String {
+        (0..10)
+            .map(|p| {
+                let ts = old_day + p * 60_000;
+                let when = chrono::DateTime::from_timestamp_millis(ts)
+                    .unwrap()
+                    .format("%d/%b/%Y:%H:%M:%S +0000");
+                format!(
+                    "10.7.0.{} - - [{when}] \"GET {path} HTTP/1.1\" 200 5120 \"-\" \"{}\"\n",
+                    p + 1,
+                    common::firefox_at(ts)
+                )
+            })
+            .collect()
+    };
+    let log = env.write("access.log", lines("/"));
+    let db = env.db();
+    let args = [
+        "tail",
+        "--tz",
+        "UTC",
+        "--flush-interval",
+        "200ms",
+        "--db",
+        db.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ];
+    let wait_for = |n: i64| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        let count = || {
+            Connection::open(env.db())
+                .and_then(|c| c.query_row("SELECT count(*) FROM events", [], |r| r.get(0)))
+                .unwrap_or(0i64)
+        };
+        while count() < n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "tail committed {n} events"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    for (round, path) in ["/", "/later"].iter().enumerate() {
+        if round > 0 {
+            let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+            std::io::Write::write_all(&mut f, lines(path).as_bytes()).unwrap();
+        }
+        let mut tail = env.spawn(&args);
+        wait_for(10 * (round as i64 + 1));
+        tail.signal(libc::SIGTERM);
+        assert_eq!(
+            tail.wait_for_exit(std::time::Duration::from_secs(10)),
+            Some(0)
+        );
+    }
+    assert_eq!(
+        q(&env.db(), "SELECT count(DISTINCT visitor) FROM events"),
+        10,
+        "the same ten people before and after the restart"
+    );
+}

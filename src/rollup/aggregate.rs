@@ -144,9 +144,11 @@ struct Work<'n> {
     hour_visitors: HashMap<u32, HashSet<i64>>,
 }
 
-/// Rolls up one day of events (any order) whose local day starts at `day_start_ms`.
-pub fn aggregate<'n>(events: &[Event<'n>], day_start_ms: i64) -> HashMap<String, SiteDay> {
+/// Rolls up one local day of events (any order) in `tz`; hours are the zone's clock hours.
+/// Rows with keys visitors choose (pages, sources, 404 paths) are bounded (`bound`).
+pub fn aggregate<'n>(events: &[Event<'n>], tz: chrono_tz::Tz) -> HashMap<String, SiteDay> {
     let mut sites: HashMap<&'n str, Work<'n>> = HashMap::new();
+    let mut clock = super::days::ClockHours::new(tz);
     for e in events {
         let w = sites.entry(e.site).or_default();
         let t = &mut w.day.totals;
@@ -158,7 +160,7 @@ pub fn aggregate<'n>(events: &[Event<'n>], day_start_ms: i64) -> HashMap<String,
             _ => {}
         }
         *w.day.status.entry(e.status).or_default() += 1;
-        let hour = ((e.ts - day_start_ms).max(0) / 3_600_000) as u32;
+        let hour = clock.of(e.ts);
         w.day.hourly.entry(hour).or_default().2 += 1;
         if e.status == 404 {
             if let Some(p) = e.path {
@@ -218,6 +220,7 @@ pub fn aggregate<'n>(events: &[Event<'n>], day_start_ms: i64) -> HashMap<String,
             for (hour, set) in w.hour_visitors {
                 w.day.hourly.get_mut(&hour).expect("hour seen").1 = set.len() as u64;
             }
+            super::bound::bound(&mut w.day);
             (site.to_string(), w.day)
         })
         .collect()
@@ -326,7 +329,7 @@ pub(crate) mod tests {
             ev(0, 2, "/a"),
             ev(30, 2, "/a"),
         ];
-        let day = &aggregate(&events, 0)["s"];
+        let day = &aggregate(&events, chrono_tz::UTC)["s"];
         let t = &day.totals;
         assert_eq!(
             (t.pageviews, t.visitors, t.visits, t.bounces, t.duration_s),
@@ -372,7 +375,7 @@ pub(crate) mod tests {
         err.status = 500;
         err.kind = Kind::Other as u8;
         let events = vec![ev(0, 1, "/"), bot, asset, err];
-        let day = &aggregate(&events, 0)["s"];
+        let day = &aggregate(&events, chrono_tz::UTC)["s"];
         let t = &day.totals;
         assert_eq!(
             (
@@ -400,7 +403,7 @@ pub(crate) mod tests {
         b.source = Some(INTERNAL);
         let mut c = ev(100, 1, "/c");
         c.source = Some(INTERNAL);
-        let day = &aggregate(&[a, b, c], 0)["s"];
+        let day = &aggregate(&[a, b, c], chrono_tz::UTC)["s"];
         assert_eq!(
             day.sources["Google"],
             Entries {
@@ -423,7 +426,7 @@ pub(crate) mod tests {
 
     #[test]
     fn hours_count_from_local_midnight() {
-        let day = &aggregate(&[ev(60 * 24 + 30, 1, "/")], 24 * 60 * MIN)["s"];
+        let day = &aggregate(&[ev(60 * 24 + 30, 1, "/")], chrono_tz::UTC)["s"];
         assert_eq!(day.hourly[&0], (1, 1, 1));
     }
 
@@ -431,7 +434,7 @@ pub(crate) mod tests {
     fn sites_are_kept_apart() {
         let mut other = ev(0, 1, "/");
         other.site = "t";
-        let days = aggregate(&[ev(0, 1, "/"), other], 0);
+        let days = aggregate(&[ev(0, 1, "/"), other], chrono_tz::UTC);
         assert_eq!(
             (days["s"].totals.pageviews, days["t"].totals.pageviews),
             (1, 1)

@@ -49,6 +49,44 @@ pub fn day_key(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 
+/// The local clock hour (0..=23) of UTC instants in a zone, with the zone's offset cached per
+/// quarter hour. On the day clocks go back, two UTC hours share a clock hour; on the day they go
+/// forward, one clock hour has nothing: the hours a person on the site's clock would name.
+#[derive(Clone, Debug)]
+pub struct ClockHours {
+    tz: Tz,
+    quarter: i64,
+    offset_ms: i64,
+}
+
+impl ClockHours {
+    /// Clock hours in `tz`.
+    pub fn new(tz: Tz) -> ClockHours {
+        ClockHours {
+            tz,
+            quarter: i64::MIN,
+            offset_ms: 0,
+        }
+    }
+
+    /// The local hour of `ts_ms`.
+    pub fn of(&mut self, ts_ms: i64) -> u32 {
+        use chrono::Offset;
+        let quarter = ts_ms.div_euclid(BUCKET_MS);
+        if quarter != self.quarter {
+            self.quarter = quarter;
+            let utc = chrono::DateTime::from_timestamp_millis(ts_ms).unwrap_or_default();
+            self.offset_ms = self
+                .tz
+                .offset_from_utc_datetime(&utc.naive_utc())
+                .fix()
+                .local_minus_utc() as i64
+                * 1000;
+        }
+        ((ts_ms + self.offset_ms).div_euclid(3_600_000)).rem_euclid(24) as u32
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +101,26 @@ mod tests {
         assert_eq!(hours(NaiveDate::from_ymd_opt(2026, 3, 29).unwrap()), 23);
         assert_eq!(hours(NaiveDate::from_ymd_opt(2026, 10, 25).unwrap()), 25);
         assert_eq!(hours(NaiveDate::from_ymd_opt(2026, 10, 26).unwrap()), 24);
+    }
+
+    #[test]
+    fn hours_of_dst_days_are_clock_hours() {
+        let mut hours = ClockHours::new(chrono_tz::Europe::Berlin);
+        let at = |h: u32, m: u32, d: u32, mo: u32| {
+            chrono::Utc
+                .with_ymd_and_hms(2026, mo, d, h, m, 0)
+                .unwrap()
+                .timestamp_millis()
+        };
+        // 25 October 2026: 02:00-03:00 happens twice (00:30 UTC is 02:30 CEST, 01:30 UTC is
+        // 02:30 CET), and the day's last hour is 23, not 24.
+        assert_eq!(hours.of(at(0, 30, 25, 10)), 2);
+        assert_eq!(hours.of(at(1, 30, 25, 10)), 2);
+        assert_eq!(hours.of(at(22, 30, 25, 10)), 23);
+        // 29 March 2026: 02:00 becomes 03:00; 01:30 UTC is 03:30 CEST.
+        assert_eq!(hours.of(at(0, 30, 29, 3)), 1);
+        assert_eq!(hours.of(at(1, 30, 29, 3)), 3);
+        assert_eq!(hours.of(at(21, 30, 29, 3)), 23);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 pub mod aggregate;
 pub mod behaviour;
+pub mod bound;
 pub mod days;
 pub mod internal;
 pub mod write;
@@ -355,7 +356,7 @@ fn compute_day(
         .filter(|(r, e)| r.bot != e.bot)
         .map(|(r, e)| (r.id, e.bot))
         .collect();
-    let sites = aggregate::aggregate(&events, start);
+    let sites = aggregate::aggregate(&events, tz);
     Ok(RolledDay {
         day,
         max_id,
