@@ -431,7 +431,9 @@ fn a_full_disk_is_a_clear_error_and_the_next_run_resumes_exactly() {
 
     // A 1 MiB file-size limit makes SQLite's writes fail as on a full disk.
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("logtally"));
-    cmd.args(["import", "--db"]).arg(env.db()).arg(&log);
+    cmd.args(["import", "--json", "--db"])
+        .arg(env.db())
+        .arg(&log);
     unsafe {
         cmd.pre_exec(|| {
             let limit = libc::rlimit {
@@ -457,8 +459,14 @@ fn a_full_disk_is_a_clear_error_and_the_next_run_resumes_exactly() {
     assert!(stderr.contains("the next run resumes there"), "{stderr}");
     let partial = count(&env.db(), "SELECT count(*) FROM events") - 101;
     assert!(
-        partial < 60_000,
+        partial > 0 && partial < 60_000,
         "the limit stopped the import part-way ({partial} rows)"
+    );
+    let summary: Value = serde_json::from_slice(&failed.stdout).unwrap();
+    assert_eq!(
+        summary["imported"].as_i64(),
+        Some(partial),
+        "the summary counts what was committed before the failure"
     );
 
     let v = import(&env, &[&log], 0);
@@ -542,4 +550,27 @@ fn the_shorter_of_two_files_with_the_same_first_line_still_imports_its_new_lines
         "b.log is shorter than a.log's offset but continues its own record"
     );
     assert_eq!(count(&env.db(), "SELECT count(*) FROM events"), 6);
+}
+
+#[test]
+fn a_new_database_folder_is_not_open_to_all_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let env = Env::new();
+    let db = env.path("var/lib/logtally/logtally.db");
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("logtally"));
+    cmd.args(["import", "--db"])
+        .arg(&db)
+        .arg(fixture("apache-combined-ipv6.log"));
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0);
+            Ok(())
+        });
+    }
+    assert!(cmd.output().unwrap().status.success());
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(db.parent().unwrap()), 0o750);
+    assert_eq!(mode(&env.path("var")), 0o750);
+    assert_eq!(mode(&db), 0o640);
 }

@@ -115,8 +115,11 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         if let Some(source) = source {
             (for_file.choice, for_file.site) = args.ingest.read_as(source)?;
         }
-        match pipeline::import(&mut store, &mut writer, &for_file, path, &counter) {
-            Ok(s) => summaries.push(s),
+        let (summary, result) =
+            pipeline::import(&mut store, &mut writer, &for_file, path, &counter);
+        summaries.push(summary);
+        match result {
+            Ok(()) => {}
             Err(e) => {
                 let code = match &e {
                     pipeline::Error::Write { source, .. } => source.sqlite_error_code(),

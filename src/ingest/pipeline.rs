@@ -298,15 +298,33 @@ fn start_for_stream(
     }
 }
 
-/// Imports one input (a path, or `-` for stdin), reporting progress to `counter`.
+/// Imports one input (a path, or `-` for stdin), reporting progress to `counter`. The summary
+/// counts what was committed, also when an error stopped the import part-way (a full disk after
+/// 100,000 committed lines still reports them).
 pub fn import(
     store: &mut Store,
     writer: &mut Writer,
     settings: &ParseSettings,
     path: &Path,
     counter: &Arc<Counters>,
-) -> Result<Summary, Error> {
-    let display = input::display_path(path).display().to_string();
+) -> (Summary, Result<(), Error>) {
+    let mut summary = Summary {
+        file: input::display_path(path).display().to_string(),
+        ..Default::default()
+    };
+    let result = import_into(store, writer, settings, path, counter, &mut summary);
+    (summary, result)
+}
+
+fn import_into(
+    store: &mut Store,
+    writer: &mut Writer,
+    settings: &ParseSettings,
+    path: &Path,
+    counter: &Arc<Counters>,
+    summary: &mut Summary,
+) -> Result<(), Error> {
+    let display = summary.file.clone();
     let read_err = |source: io::Error| Error::Read {
         path: display.clone(),
         source,
@@ -314,10 +332,6 @@ pub fn import(
     let lookup_err = |source: rusqlite::Error| Error::Lookup {
         path: display.clone(),
         source,
-    };
-    let mut summary = Summary {
-        file: display.clone(),
-        ..Default::default()
     };
 
     let opened = input::open(path).map_err(read_err)?;
@@ -343,12 +357,12 @@ pub fn import(
     let head = read_head(&mut reader).map_err(read_err)?;
     let fingerprint = match identity::fingerprint(&head) {
         Some(f) => f,
-        None if head.is_empty() => return Ok(summary),
+        None if head.is_empty() => return Ok(()),
         // A finished stream whose only line lacks a newline: fingerprint what there is.
         None if stream => identity::marker(&head).1,
         None => {
             summary.held_back_bytes = head.len() as u64;
-            return Ok(summary);
+            return Ok(());
         }
     };
     let format = resolve_format(&settings.choice, &head).map_err(|why| Error::Undetected {
@@ -401,7 +415,7 @@ pub fn import(
     let record = match start {
         Start::Done { lines } => {
             summary.already_imported = lines;
-            return Ok(summary);
+            return Ok(());
         }
         Start::Resume { record } => {
             summary.already_imported = record.lines;
@@ -483,7 +497,7 @@ pub fn import(
             })
     });
     summary.held_back_bytes = result?;
-    Ok(summary)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ use rusqlite::Connection;
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Mode of a database file logtally creates: owner read/write, group read (the web or stats user).
 pub const DB_FILE_MODE: u32 = 0o640;
+/// Mode of a folder logtally creates for a database (before the umask, which may only remove).
+pub const DB_DIR_MODE: u32 = 0o750;
 
 /// Why the store could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -182,10 +184,16 @@ impl Store {
     /// Opens (creating if needed, with its folder and mode 0640) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, Error> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fs::create_dir_all(dir).map_err(|source| Error::CreateDir {
-                path: dir.to_path_buf(),
-                source,
-            })?;
+            // Folders logtally makes are the owner's and the group's to read, whatever the umask.
+            use std::os::unix::fs::DirBuilderExt;
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(DB_DIR_MODE)
+                .create(dir)
+                .map_err(|source| Error::CreateDir {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
         }
         if !path.exists() {
             let created = OpenOptions::new()
