@@ -10,7 +10,9 @@ use std::sync::Arc;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use logtally::classify::Rules;
 use logtally::classify::Salts;
-use logtally::genlog::{generate_to_vec, Config};
+#[path = "../tests/genlog/mod.rs"]
+mod genlog;
+use genlog::{generate_to_vec, Config};
 use logtally::ingest::rows::ParsedChunk;
 use logtally::ingest::ChunkParser;
 use logtally::parse::Format;

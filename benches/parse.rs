@@ -3,7 +3,9 @@
 //! `cargo bench --bench parse`. Set `LOGTALLY_BENCH_LINES` to change the log size (default 1,000,000).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use logtally::genlog::{generate_to_vec, Config, GenFormat};
+#[path = "../tests/genlog/mod.rs"]
+mod genlog;
+use genlog::{generate_to_vec, Config, GenFormat};
 use logtally::parse::{Format, NginxFormat};
 
 fn lines_of(buf: &[u8]) -> Vec<&[u8]> {

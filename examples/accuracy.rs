@@ -19,7 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use clap::{Parser, Subcommand};
-use logtally::genlog::model;
+#[path = "../tests/genlog/mod.rs"]
+mod genlog;
+use genlog::model;
 use logtally::parse::{detect, Format};
 
 #[derive(Parser)]

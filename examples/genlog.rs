@@ -10,7 +10,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
-use logtally::genlog::{generate, Config, GenFormat};
+#[path = "../tests/genlog/mod.rs"]
+mod genlog;
+use genlog::{generate, Config, GenFormat};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum FormatArg {

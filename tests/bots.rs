@@ -3,8 +3,8 @@
 
 mod common;
 
+use common::genlog::model;
 use common::{fixture, json, score, Env};
-use logtally::genlog::model;
 use logtally::parse::Format;
 use rusqlite::Connection;
 

@@ -5,8 +5,8 @@ mod common;
 use std::path::Path;
 
 use chrono::{Duration, TimeZone, Utc};
+use common::genlog::{generate, Config};
 use common::{json, Env};
-use logtally::genlog::{generate, Config};
 use predicates::prelude::*;
 use rusqlite::Connection;
 use serde_json::Value;

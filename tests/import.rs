@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use common::genlog::Config;
 use common::{fixture, json, Env};
-use logtally::genlog::Config;
 use predicates::prelude::*;
 use rusqlite::Connection;
 use serde_json::Value;
@@ -25,7 +25,7 @@ fn import(env: &Env, files: &[&Path], code: i32) -> Value {
 
 /// A generated combined log of `lines` lines written to `name`: its path and its bytes.
 fn generated_log(env: &Env, name: &str, lines: u64, seed: u64) -> (std::path::PathBuf, Vec<u8>) {
-    let out = logtally::genlog::generate_to_vec(&Config {
+    let out = common::genlog::generate_to_vec(&Config {
         lines,
         seed,
         ..Config::default()

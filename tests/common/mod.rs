@@ -1,6 +1,8 @@
 //! Shared test setup: a temp directory with an empty HOME, and the real `logtally` binary.
 #![allow(dead_code)]
 
+#[path = "../genlog/mod.rs"]
+pub mod genlog;
 pub mod mmdb;
 pub mod score;
 

@@ -24,8 +24,8 @@ pub struct Truth {
     pub class: String,
 }
 
-impl From<logtally::genlog::model::LineTruth> for Truth {
-    fn from(t: logtally::genlog::model::LineTruth) -> Truth {
+impl From<super::genlog::model::LineTruth> for Truth {
+    fn from(t: super::genlog::model::LineTruth) -> Truth {
         Truth {
             human: t.human,
             pageview: t.pageview,

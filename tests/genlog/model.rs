@@ -25,8 +25,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::Rng;
-use crate::classify::browser_age::current_version;
-use crate::classify::network::{self, Ranges};
+use logtally::classify::browser_age::current_version;
+use logtally::classify::network::{self, Ranges};
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -1236,67 +1236,4 @@ pub fn generate_labelled(cfg: &Config) -> (Vec<u8>, Vec<LineTruth>) {
         d += 1;
     }
     (log, truth)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_same_seed_writes_the_same_log_with_one_truth_per_line() {
-        let cfg = Config {
-            lines: 20_000,
-            days: 3,
-            ..Config::default()
-        };
-        let (a, ta) = generate_labelled(&cfg);
-        let (b, _) = generate_labelled(&cfg);
-        assert_eq!(a, b);
-        assert_eq!(ta.len(), 20_000);
-        assert_eq!(a.iter().filter(|c| **c == b'\n').count(), 20_000);
-    }
-
-    #[test]
-    fn lines_are_in_time_order_and_every_class_shows_up() {
-        let cfg = Config {
-            lines: 60_000,
-            days: 2,
-            ..Config::default()
-        };
-        let (log, truth) = generate_labelled(&cfg);
-        let mut last = 0i64;
-        for line in log.split(|c| *c == b'\n').filter(|l| !l.is_empty()) {
-            let hit = crate::parse::Format::Combined
-                .parse(line)
-                .expect("every line parses");
-            assert!(hit.ts_ms >= last, "time order");
-            last = hit.ts_ms;
-        }
-        let classes: std::collections::BTreeSet<&str> = truth.iter().map(|t| t.class).collect();
-        for c in [
-            "person",
-            "owner",
-            "search-crawler",
-            "ai-crawler",
-            "seo-crawler",
-            "feed-reader",
-            "social-preview",
-            "scraper",
-            "scraper-spread",
-            "scraper-rotating",
-            "referrer-spam",
-            "monitor",
-            "headless",
-            "scanner",
-            "http-client",
-        ] {
-            assert!(classes.contains(c), "{c} missing");
-        }
-        let people = truth.iter().filter(|t| t.human).count() as f64 / truth.len() as f64;
-        assert!(
-            (0.25..0.75).contains(&people),
-            "share of human lines {people}"
-        );
-        assert!(truth.iter().all(|t| t.human || !t.pageview));
-    }
 }
