@@ -20,6 +20,7 @@ pub mod ingest;
 pub mod live;
 pub mod output;
 pub mod parse;
+pub mod query;
 pub mod report;
 pub mod rollup;
 pub mod settings;

@@ -10,6 +10,7 @@ pub mod behaviour;
 pub mod bound;
 pub mod days;
 pub mod internal;
+pub mod record;
 pub mod write;
 
 use std::collections::{BTreeMap, HashMap};
