@@ -13,8 +13,8 @@ use logtally::classify::Salts;
 #[path = "../tests/genlog/mod.rs"]
 mod genlog;
 use genlog::{generate_to_vec, Config};
-use logtally::ingest::rows::ParsedChunk;
 use logtally::ingest::ChunkParser;
+use logtally::model::ParsedChunk;
 use logtally::parse::Format;
 use logtally::source::chunks::{Chunk, ChunkReader};
 use logtally::store::batch::{Progress, Writer};

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use rusqlite::Connection;
 
 use super::notice::{Notice, Status};
-use super::rows::ParsedChunk;
+use crate::model::ParsedChunk;
 use crate::store::batch::{CommitError, Progress, Writer};
 use crate::store::files::{self, FileRecord};
 

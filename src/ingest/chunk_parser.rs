@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use chrono_tz::Tz;
 
-use super::rows::{ParsedChunk, Row, NONE};
 use crate::classify::bots;
 use crate::classify::geo::GeoIp;
 use crate::classify::network;
 use crate::classify::{
     self, kind, path, redact, referrer, traits, DayClock, Method, PathClass, Rules, Salts,
 };
+use crate::model::{ParsedChunk, Row, NONE};
 use crate::parse::{Format, Hit, RejectReason, Tally};
 use crate::source::chunks::Chunk;
 use crate::source::identity;
@@ -522,7 +522,7 @@ impl ChunkParser {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::rows::split_referrer;
+    use crate::model::split_referrer;
 
     fn parser(site: Option<&str>) -> ChunkParser {
         ChunkParser {

@@ -1,5 +1,5 @@
 //! The write path of `import` and `tail`: chunks of lines are parsed and classified into compact
-//! rows ([`rows`], [`chunk_parser`]) and committed together with their file's new offset.
+//! rows ([`crate::model`], [`chunk_parser`]) and committed together with their file's new offset.
 //! `import` reads whole files ([`pipeline`]); `tail` follows them ([`follow`], the run loop, with
 //! [`discover`], [`followed`], [`buffer`] and [`notice`]). Both decide where a known file resumes
 //! by one rule ([`resume`]).
@@ -12,7 +12,5 @@ pub mod followed;
 pub mod notice;
 pub mod pipeline;
 pub mod resume;
-pub mod rows;
 
 pub use chunk_parser::ChunkParser;
-pub use rows::{LocalDict, ParsedChunk, Row};

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use super::chunk_parser::ChunkParser;
 use super::resume;
-use super::rows::ParsedChunk;
+use crate::model::ParsedChunk;
 use crate::parse::{detect, Format, FormatChoice};
 use crate::source::chunks::ChunkReader;
 use crate::source::identity::{self, MARKER_BYTES};

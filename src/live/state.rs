@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::classify::bots::Reason;
 use crate::classify::kind::Kind;
 use crate::classify::referrer::DIRECT;
-use crate::ingest::rows::{ParsedChunk, NONE};
+use crate::model::{ParsedChunk, NONE};
 
 /// Most visitors held, whatever the traffic.
 pub const MAX_VISITORS: usize = 100_000;
@@ -396,7 +396,7 @@ impl LiveState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::rows::Row;
+    use crate::model::Row;
 
     fn chunk(hits: &[(i64, i64, &str, u8)]) -> ParsedChunk {
         let mut c = ParsedChunk::default();

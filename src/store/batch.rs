@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use super::dict::{DictCache, Table};
 use super::files;
 pub use super::files::AdvanceError as CommitError;
-use crate::ingest::rows::{ParsedChunk, Row, NONE};
+use crate::model::{ParsedChunk, Row, NONE};
 
 /// Rows per multi-row `INSERT` statement (15 parameters each, well under SQLite's limit).
 const ROWS_PER_INSERT: usize = 256;

@@ -53,7 +53,7 @@ impl DictCache {
                 "INSERT INTO referrers (host, source) VALUES (?1, ?2)",
             ),
         };
-        let (a, b) = crate::ingest::rows::split_referrer(key);
+        let (a, b) = crate::model::split_referrer(key);
         let found: Option<i64> = if table == Table::Referrers {
             tx.prepare_cached(select)?
                 .query_row((a, b), |r| r.get(0))

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::classify::referrer::IP_HOST;
-use crate::ingest::rows::{split_referrer, ParsedChunk};
+use crate::model::{split_referrer, ParsedChunk};
 
 /// Days on each side of a day that its window covers.
 pub const WINDOW_DAYS: i64 = 14;
@@ -119,7 +119,7 @@ pub fn window(conn: &Connection, site: &str, day: i64) -> rusqlite::Result<Windo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ingest::rows::SiteFacts;
+    use crate::model::SiteFacts;
     use crate::store::Store;
 
     #[test]

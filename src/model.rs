@@ -1,5 +1,6 @@
-//! Compact rows for the writer: integers only, with strings interned per chunk, so the single
-//! writer thread resolves each distinct path or agent once per chunk instead of once per row.
+//! The rows that flow from ingest to store: integers only, with strings interned per chunk, so the
+//! single writer thread resolves each distinct path or agent once per chunk instead of once per
+//! row. One place, imported by both `ingest` (which builds them) and `store` (which writes them).
 
 use crate::parse::Tally;
 
