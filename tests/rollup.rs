@@ -212,18 +212,18 @@ fn a_dst_day_keeps_every_hour_and_a_visitor_crossing_midnight_counts_on_both_day
     rollup(&env, &["--tz", "Europe/Berlin"]);
     assert_eq!(totals(&env.db(), "2026-10-24"), (1, 1, 1, 1));
     assert_eq!(totals(&env.db(), "2026-10-25"), (4, 4, 4, 4));
-    let hours: Vec<i64> = Connection::open(env.db())
+    let hours: Vec<(i64, i64)> = Connection::open(env.db())
         .unwrap()
-        .prepare("SELECT hour FROM hourly_totals WHERE day = '2026-10-25' ORDER BY hour")
+        .prepare("SELECT hour, hits FROM hourly_totals WHERE day = '2026-10-25' ORDER BY hour")
         .unwrap()
-        .query_map([], |r| r.get(0))
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
         .unwrap()
         .map(Result::unwrap)
         .collect();
     assert_eq!(
         hours,
-        [0, 2, 3, 24],
-        "the repeated hour and the 25th hour are kept apart"
+        [(0, 1), (2, 2), (23, 1)],
+        "clock hours: 02:00-03:00 happened twice, and the last hour is 23"
     );
 }
 
