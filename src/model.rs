@@ -110,7 +110,81 @@ pub struct ParsedChunk {
 
 /// Splits an interned referrer key back into (host, source).
 pub fn split_referrer(key: &str) -> (&str, &str) {
-    key.split_once('\0').unwrap_or((key, ""))
+    let (host, rest) = key.split_once('\0').unwrap_or((key, ""));
+    (
+        host,
+        rest.split_once('\0').map_or(rest, |(source, _)| source),
+    )
+}
+
+/// Splits an interned referrer key into host, source and the campaign details (`utm_medium`,
+/// `utm_campaign`, `utm_content`, `utm_term`; empty when absent).
+pub fn split_campaign(key: &str) -> (&str, &str, [&str; 4]) {
+    let mut parts = key.split('\0');
+    let host = parts.next().unwrap_or("");
+    let source = parts.next().unwrap_or("");
+    let details = [(); 4].map(|()| parts.next().unwrap_or(""));
+    (host, source, details)
+}
+
+/// The key under which a referrer is interned: `host \0 source`, then `\0` and the four campaign
+/// details when any is given.
+pub fn referrer_key(host: &str, source: &str, details: &[String; 4]) -> String {
+    if details.iter().all(String::is_empty) {
+        format!("{host}\0{source}")
+    } else {
+        format!("{host}\0{source}\0{}", details.join("\0"))
+    }
+}
+
+/// The campaign fields of a visit's first page view: `utm_source`, `utm_medium`,
+/// `utm_campaign`, `utm_content`, `utm_term` (empty when absent).
+pub type Utm<'n> = [&'n str; 5];
+
+/// A request a visit made (the permanent record, `rollup::record`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordHit<'n> {
+    /// Path.
+    pub path: &'n str,
+    /// `classify::Method` code.
+    pub method: u8,
+    /// HTTP status.
+    pub status: u16,
+    /// Whether it was a page view.
+    pub page: bool,
+    /// Local clock hour (0-23).
+    pub hour: u8,
+}
+
+/// One human visit of the permanent record (`rollup::record`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordVisit<'n> {
+    /// Site name.
+    pub site: &'n str,
+    /// The visitor's number within the site and day (0, 1, ...).
+    pub visitor: u32,
+    /// First and last page viewed.
+    pub entry: &'n str,
+    /// Last page viewed.
+    pub exit: &'n str,
+    /// Source of the first page view (`Direct` when none).
+    pub source: &'n str,
+    /// Campaign fields of the first page view.
+    pub utm: Utm<'n>,
+    /// Browser family.
+    pub browser: &'n str,
+    /// OS family.
+    pub os: &'n str,
+    /// Device class.
+    pub device: &'n str,
+    /// Country code, if known.
+    pub country: Option<&'n str>,
+    /// Page views.
+    pub pageviews: u32,
+    /// Seconds from the first to the last page view.
+    pub duration_s: u32,
+    /// Requests, in time order.
+    pub hits: Vec<RecordHit<'n>>,
 }
 
 #[cfg(test)]

@@ -65,6 +65,29 @@ fn decode(v: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The campaign details of a query string beyond its source: `utm_medium`, `utm_campaign`,
+/// `utm_content` and `utm_term`, decoded, bounded, without control characters (empty when
+/// absent).
+pub fn campaign_details(query: &[u8]) -> [String; 4] {
+    const KEYS: [&[u8]; 4] = [b"utm_medium", b"utm_campaign", b"utm_content", b"utm_term"];
+    let mut out: [String; 4] = Default::default();
+    for pair in query.split(|c| *c == b'&') {
+        let Some(p) = memchr::memchr(b'=', pair) else {
+            continue;
+        };
+        if let Some(slot) = KEYS.iter().position(|k| *k == &pair[..p]) {
+            if out[slot].is_empty() {
+                let value: String = decode(&pair[p + 1..])
+                    .chars()
+                    .map(|c| if c.is_control() { ' ' } else { c })
+                    .collect();
+                out[slot] = limit(value);
+            }
+        }
+    }
+    out
+}
+
 /// The campaign source named by `utm_source` (preferred) or `ref` in a query string.
 pub fn campaign_source(query: &[u8]) -> Option<String> {
     let mut by_ref = None;
@@ -114,6 +137,19 @@ mod tests {
         assert_eq!(normalise(b"//xmlrpc.php"), "/xmlrpc.php");
         assert_eq!(normalise(b"/a///b//"), "/a/b/");
         assert_eq!(normalise(b"/caf\xe9"), "/caf\u{fffd}");
+    }
+
+    #[test]
+    fn campaign_details_are_decoded_bounded_and_clean() {
+        assert_eq!(
+            campaign_details(b"utm_source=nl&utm_medium=email&utm_campaign=Spring+Sale%0a&utm_term=x&utm_content=a%00b"),
+            ["email", "Spring Sale", "a b", "x"].map(String::from)
+        );
+        assert_eq!(campaign_details(b"q=1"), <[String; 4]>::default());
+        assert_eq!(
+            campaign_details(&[b"utm_campaign=".as_slice(), &[b'x'; 500]].concat())[1].len(),
+            MAX_SOURCE_BYTES
+        );
     }
 
     #[test]

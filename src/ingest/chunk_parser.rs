@@ -203,10 +203,17 @@ impl ChunkParser {
             referrer::host(referrer)
         };
         let spam = host.as_deref().is_some_and(|h| self.rules.spam.is_spam(h));
+        let details = if query.is_empty() {
+            Default::default()
+        } else {
+            path::campaign_details(query)
+        };
         let id = match (campaign, host) {
-            (Some(src), host) => out
-                .referrers
-                .intern(&format!("{}\0{src}", host.unwrap_or_default())),
+            (Some(src), host) => out.referrers.intern(&crate::model::referrer_key(
+                host.as_deref().unwrap_or_default(),
+                &src,
+                &details,
+            )),
             (None, Some(host)) => {
                 let site_name = &out.sites.items[site as usize];
                 let own = if site_name == DEFAULT_SITE {
@@ -215,8 +222,13 @@ impl ChunkParser {
                     Some(site_name.as_str())
                 };
                 let src = referrer::source_of_host(&host, own);
-                out.referrers.intern(&format!("{host}\0{src}"))
+                out.referrers
+                    .intern(&crate::model::referrer_key(&host, &src, &details))
             }
+            // Campaign details without a source or a referrer: a direct visit of a campaign.
+            (None, None) if details.iter().any(|d| !d.is_empty()) => out
+                .referrers
+                .intern(&crate::model::referrer_key("", referrer::DIRECT, &details)),
             (None, None) => NONE,
         };
         Referrer {
@@ -244,10 +256,10 @@ impl ChunkParser {
         });
         let kind = kind::kind(method, hit.status, class);
 
-        // Only utm_source/ref in the query matter; most queries have neither.
+        // Only utm_* and ref in the query matter; most queries have none.
         let query: &'c [u8] = match &hit.query {
             Some(Cow::Borrowed(q))
-                if memchr::memmem::find(q, b"utm_source=").is_some()
+                if memchr::memmem::find(q, b"utm_").is_some()
                     || memchr::memmem::find(q, b"ref=").is_some() =>
             {
                 q

@@ -10,56 +10,7 @@ use super::aggregate::{Event, VISIT_GAP_MS};
 use super::days::ClockHours;
 use crate::classify::referrer::{DIRECT, INTERNAL};
 use crate::classify::{kind, Kind};
-
-/// The campaign fields of a visit's first page view: `utm_source`, `utm_medium`,
-/// `utm_campaign`, `utm_content`, `utm_term` (empty when absent).
-pub type Utm<'n> = [&'n str; 5];
-
-/// A request a visit made.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Hit<'n> {
-    /// Path.
-    pub path: &'n str,
-    /// `classify::Method` code.
-    pub method: u8,
-    /// HTTP status.
-    pub status: u16,
-    /// Whether it was a page view.
-    pub page: bool,
-    /// Local clock hour (0-23).
-    pub hour: u8,
-}
-
-/// One human visit.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Visit<'n> {
-    /// Site name.
-    pub site: &'n str,
-    /// The visitor's number within the site and day (0, 1, ...).
-    pub visitor: u32,
-    /// First and last page viewed.
-    pub entry: &'n str,
-    /// Last page viewed.
-    pub exit: &'n str,
-    /// Source of the first page view (`Direct` when none).
-    pub source: &'n str,
-    /// Campaign fields of the first page view.
-    pub utm: Utm<'n>,
-    /// Browser family.
-    pub browser: &'n str,
-    /// OS family.
-    pub os: &'n str,
-    /// Device class.
-    pub device: &'n str,
-    /// Country code, if known.
-    pub country: Option<&'n str>,
-    /// Page views.
-    pub pageviews: u32,
-    /// Seconds from the first to the last page view.
-    pub duration_s: u32,
-    /// Requests, in time order.
-    pub hits: Vec<Hit<'n>>,
-}
+pub use crate::model::{RecordHit as Hit, RecordVisit as Visit, Utm};
 
 /// Whether a human request belongs in the record: page views, and requests other than the
 /// stylesheets, scripts, images and fonts a page pulls in.

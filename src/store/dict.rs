@@ -49,14 +49,16 @@ impl DictCache {
                 "INSERT INTO agents (agent) VALUES (?1)",
             ),
             Table::Referrers => (
-                "SELECT id FROM referrers WHERE host = ?1 AND source = ?2",
-                "INSERT INTO referrers (host, source) VALUES (?1, ?2)",
+                "SELECT id FROM referrers WHERE host = ?1 AND source = ?2 AND utm_medium = ?3
+                 AND utm_campaign = ?4 AND utm_content = ?5 AND utm_term = ?6",
+                "INSERT INTO referrers (host, source, utm_medium, utm_campaign, utm_content, utm_term)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             ),
         };
-        let (a, b) = crate::model::split_referrer(key);
+        let (a, b, [m, c, t, n]) = crate::model::split_campaign(key);
         let found: Option<i64> = if table == Table::Referrers {
             tx.prepare_cached(select)?
-                .query_row((a, b), |r| r.get(0))
+                .query_row((a, b, m, c, t, n), |r| r.get(0))
                 .optional()?
         } else {
             tx.prepare_cached(select)?
@@ -67,7 +69,7 @@ impl DictCache {
             Some(id) => id,
             None => {
                 if table == Table::Referrers {
-                    tx.prepare_cached(insert)?.execute((a, b))?;
+                    tx.prepare_cached(insert)?.execute((a, b, m, c, t, n))?;
                 } else {
                     tx.prepare_cached(insert)?.execute([key])?;
                 }

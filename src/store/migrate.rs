@@ -9,6 +9,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_country.sql"),
     include_str!("migrations/0004_behaviour.sql"),
     include_str!("migrations/0005_zone.sql"),
+    include_str!("migrations/0006_record.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -9,6 +9,7 @@ pub mod dict;
 pub mod facts;
 pub mod files;
 pub mod migrate;
+pub mod record;
 pub mod salts;
 pub mod zone;
 
