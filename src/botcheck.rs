@@ -252,6 +252,7 @@ impl<'p> BotCheck<'p> {
                         .referrer
                         .map(|(h, _)| self.strings.items[h as usize].as_str()),
                     campaign: false,
+                    utm: [""; 4],
                     crawler: None,
                     stale: r.stale,
                     old: r.traits & traits::OBSOLETE != 0,

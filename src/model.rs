@@ -139,13 +139,13 @@ pub fn referrer_key(host: &str, source: &str, details: &[String; 4]) -> String {
 
 /// The campaign fields of a visit's first page view: `utm_source`, `utm_medium`,
 /// `utm_campaign`, `utm_content`, `utm_term` (empty when absent).
-pub type Utm<'n> = [&'n str; 5];
+pub type Utm = [String; 5];
 
 /// A request a visit made (the permanent record, `rollup::record`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordHit<'n> {
+pub struct RecordHit {
     /// Path.
-    pub path: &'n str,
+    pub path: String,
     /// `classify::Method` code.
     pub method: u8,
     /// HTTP status.
@@ -158,33 +158,33 @@ pub struct RecordHit<'n> {
 
 /// One human visit of the permanent record (`rollup::record`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordVisit<'n> {
+pub struct RecordVisit {
     /// Site name.
-    pub site: &'n str,
+    pub site: String,
     /// The visitor's number within the site and day (0, 1, ...).
     pub visitor: u32,
     /// First and last page viewed.
-    pub entry: &'n str,
+    pub entry: String,
     /// Last page viewed.
-    pub exit: &'n str,
+    pub exit: String,
     /// Source of the first page view (`Direct` when none).
-    pub source: &'n str,
+    pub source: String,
     /// Campaign fields of the first page view.
-    pub utm: Utm<'n>,
+    pub utm: Utm,
     /// Browser family.
-    pub browser: &'n str,
+    pub browser: String,
     /// OS family.
-    pub os: &'n str,
+    pub os: String,
     /// Device class.
-    pub device: &'n str,
+    pub device: String,
     /// Country code, if known.
-    pub country: Option<&'n str>,
+    pub country: Option<String>,
     /// Page views.
     pub pageviews: u32,
     /// Seconds from the first to the last page view.
     pub duration_s: u32,
     /// Requests, in time order.
-    pub hits: Vec<RecordHit<'n>>,
+    pub hits: Vec<RecordHit>,
 }
 
 #[cfg(test)]

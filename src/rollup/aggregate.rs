@@ -29,6 +29,8 @@ pub struct Event<'n> {
     pub referrer_host: Option<&'n str>,
     /// Whether the source was named in the query (`utm_source`, `ref`), not by the referrer.
     pub campaign: bool,
+    /// `utm_medium`, `utm_campaign`, `utm_content`, `utm_term` of the query (empty when absent).
+    pub utm: [&'n str; 4],
     /// The automated client the agent names (`GPTBot`), if any.
     pub crawler: Option<&'n str>,
     /// The agent's browser is stale on that day (`classify::browser_age::stale_from`).
@@ -299,6 +301,7 @@ pub(crate) mod tests {
             source: None,
             referrer_host: None,
             campaign: false,
+            utm: [""; 4],
             crawler: None,
             stale: false,
             old: false,

@@ -119,6 +119,16 @@ struct AgentNames {
     stale_from: Option<i64>,
 }
 
+/// What rollup needs of a referrer row.
+struct Source {
+    host: String,
+    source: String,
+    /// Whether the query named the source (`utm_source`, `ref`).
+    campaign: bool,
+    /// `utm_medium`, `utm_campaign`, `utm_content`, `utm_term`.
+    details: [String; 4],
+}
+
 /// Names for dictionary ids, loaded as needed and kept for the run.
 #[derive(Default)]
 struct Names {
@@ -126,7 +136,7 @@ struct Names {
     /// Path id -> (path, its page key).
     paths: foldhash::HashMap<i64, (String, i64)>,
     /// Referrer id -> (host, source, whether the source is a campaign's).
-    sources: foldhash::HashMap<i64, (String, String, bool)>,
+    sources: foldhash::HashMap<i64, Source>,
     agents: foldhash::HashMap<i64, AgentNames>,
     countries: foldhash::HashMap<i64, Option<String>>,
 }
@@ -154,17 +164,26 @@ impl Names {
                 self.paths.insert(p, (path, key));
             }
             if let Some(rf) = e.referrer.filter(|r| !self.sources.contains_key(r)) {
-                let (host, src): (String, String) = conn
+                let (host, src, details): (String, String, [String; 4]) = conn
                     .query_row(
-                        "SELECT host, source FROM referrers WHERE id = ?1",
+                        "SELECT host, source, utm_medium, utm_campaign, utm_content, utm_term FROM referrers WHERE id = ?1",
                         [rf],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
+                        |r| Ok((r.get(0)?, r.get(1)?, [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?])),
                     )
                     .optional()?
-                    .unwrap_or_else(|| (String::new(), "unknown".into()));
+                    .unwrap_or_else(|| (String::new(), "unknown".into(), Default::default()));
                 let campaign = src != referrer::INTERNAL
+                    && src != referrer::DIRECT
                     && (host.is_empty() || src != referrer::source_of_host(&host, None));
-                self.sources.insert(rf, (host, src, campaign));
+                self.sources.insert(
+                    rf,
+                    Source {
+                        host,
+                        source: src,
+                        campaign,
+                        details,
+                    },
+                );
             }
             if let Some(a) = e.agent.filter(|a| !self.agents.contains_key(a)) {
                 let info = conn
@@ -268,6 +287,8 @@ struct RolledDay {
     events: u64,
     /// Events newly flagged by behaviour: (id, reason), written back to `events`.
     flagged: Vec<(i64, u8)>,
+    /// The day's human visits, for the permanent record.
+    record: Vec<crate::model::RecordVisit>,
     sites: foldhash::HashMap<String, aggregate::SiteDay>,
 }
 
@@ -311,11 +332,10 @@ fn compute_day(
                 site: &names.sites[&e.site],
                 path: e.path.map(|p| names.paths[&p].0.as_str()),
                 page_key: e.path.map_or(0, |p| names.paths[&p].1),
-                source: referrer.map(|(_, s, _)| s.as_str()),
-                referrer_host: referrer
-                    .map(|(h, _, _)| h.as_str())
-                    .filter(|h| !h.is_empty()),
-                campaign: referrer.is_some_and(|(_, _, c)| *c),
+                source: referrer.map(|r| r.source.as_str()),
+                referrer_host: referrer.map(|r| r.host.as_str()).filter(|h| !h.is_empty()),
+                campaign: referrer.is_some_and(|r| r.campaign),
+                utm: referrer.map_or([""; 4], |r| r.details.each_ref().map(String::as_str)),
                 crawler,
                 stale,
                 browser,
@@ -358,11 +378,13 @@ fn compute_day(
         .map(|(r, e)| (r.id, e.bot))
         .collect();
     let sites = aggregate::aggregate(&events, tz);
+    let record = record::visits(&events, tz);
     Ok(RolledDay {
         day,
         max_id,
         events: raw.len() as u64,
         flagged,
+        record,
         sites,
     })
 }
@@ -382,6 +404,7 @@ fn write_day(
         rolled.max_id,
         &rolled.sites,
         &rolled.flagged,
+        &rolled.record,
     )
     .map_err(|source| Error::Day {
         day: key.clone(),
@@ -425,6 +448,10 @@ pub fn run(
             ))
         })?
         .collect::<rusqlite::Result<_>>()?;
+    // Days whose raw events are held but whose permanent record is not written yet (a database
+    // from before the record): back-filled.
+    let recorded: std::collections::HashSet<i64> =
+        crate::store::record::days(conn)?.into_iter().collect();
     let mut due_days = Vec::new();
     for (day, span_max) in spans {
         if opts.since.is_some_and(|s| day < s) {
@@ -440,7 +467,9 @@ pub fn run(
                 }
                 false
             }
-            Some((rolled, false)) => opts.rebuild || span_max > *rolled,
+            Some((rolled, false)) => {
+                opts.rebuild || span_max > *rolled || !recorded.contains(&days::day_number(day))
+            }
         };
         if due {
             due_days.push((day, span_max));

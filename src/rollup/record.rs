@@ -21,12 +21,19 @@ fn recorded(e: &Event<'_>) -> bool {
         && e.path.is_some()
 }
 
-/// The visits of one local day; `utm_of(event)` gives an event's campaign fields.
-pub fn visits<'n>(
-    events: &[Event<'n>],
-    tz: chrono_tz::Tz,
-    utm_of: impl Fn(&Event<'n>) -> Utm<'n>,
-) -> Vec<Visit<'n>> {
+/// The campaign fields of an event: its source when the query named it, and the details.
+fn utm_of(e: &Event<'_>) -> Utm {
+    let source = if e.campaign {
+        e.source.unwrap_or("")
+    } else {
+        ""
+    };
+    let [medium, campaign, content, term] = e.utm;
+    [source, medium, campaign, content, term].map(str::to_string)
+}
+
+/// The visits of one local day.
+pub fn visits<'n>(events: &[Event<'n>], tz: chrono_tz::Tz) -> Vec<Visit> {
     // Per (site, visitor): the recorded events, in time order.
     let mut by_client: HashMap<(&'n str, i64), Vec<&Event<'n>>> = HashMap::new();
     for e in events.iter().filter(|e| recorded(e)) {
@@ -71,16 +78,16 @@ pub fn visits<'n>(
                 Some(s) => s,
             };
             out.push(Visit {
-                site,
+                site: site.to_string(),
                 visitor,
-                entry: first.path.unwrap_or("/"),
-                exit: last.path.unwrap_or("/"),
-                source,
+                entry: first.path.unwrap_or("/").to_string(),
+                exit: last.path.unwrap_or("/").to_string(),
+                source: source.to_string(),
                 utm: utm_of(first),
-                browser: first.browser,
-                os: first.os,
-                device: first.device,
-                country: first.country,
+                browser: first.browser.to_string(),
+                os: first.os.to_string(),
+                device: first.device.to_string(),
+                country: first.country.map(str::to_string),
                 pageviews: (end - s) as u32,
                 duration_s: ((last.ts - first.ts) / 1000) as u32,
                 hits: Vec::new(),
@@ -90,7 +97,7 @@ pub fn visits<'n>(
         for e in evs {
             let v = starts_ts.partition_point(|&t| t <= e.ts).saturating_sub(1);
             out[first_visit + v].hits.push(Hit {
-                path: e.path.unwrap_or("/"),
+                path: e.path.unwrap_or("/").to_string(),
                 method: e.method,
                 status: e.status,
                 page: e.kind == Kind::Page as u8,
@@ -105,10 +112,6 @@ pub fn visits<'n>(
 mod tests {
     use super::*;
     use crate::rollup::aggregate::tests::ev;
-
-    fn no_utm<'n>(_: &Event<'n>) -> Utm<'n> {
-        [""; 5]
-    }
 
     #[test]
     fn visits_with_their_pages_and_other_requests_and_no_bots() {
@@ -127,21 +130,27 @@ mod tests {
             ev(100, 1, "/later"),
             bot,
         ];
-        let v = visits(&events, chrono_tz::UTC, no_utm);
+        let v = visits(&events, chrono_tz::UTC);
         assert_eq!(v.len(), 2, "two visits of one visitor, none of the bot");
-        assert_eq!((v[0].entry, v[0].exit, v[0].pageviews), ("/", "/thanks", 2));
+        assert_eq!(
+            (&*v[0].entry, &*v[0].exit, v[0].pageviews),
+            ("/", "/thanks", 2)
+        );
         assert_eq!(v[0].duration_s, 300);
-        let paths: Vec<&str> = v[0].hits.iter().map(|h| h.path).collect();
+        let paths: Vec<&str> = v[0].hits.iter().map(|h| h.path.as_str()).collect();
         assert_eq!(paths, ["/", "/signup", "/thanks"], "no stylesheet");
         assert!(!v[0].hits[1].page);
-        assert_eq!((v[1].entry, v[1].pageviews, v[1].visitor), ("/later", 1, 0));
+        assert_eq!(
+            (&*v[1].entry, v[1].pageviews, v[1].visitor),
+            ("/later", 1, 0)
+        );
     }
 
     #[test]
     fn visitors_are_numbered_per_site_in_order_of_arrival() {
         let events = [ev(10, 7, "/a"), ev(0, 9, "/b")];
-        let v = visits(&events, chrono_tz::UTC, no_utm);
-        assert_eq!((v[0].entry, v[0].visitor), ("/b", 0));
-        assert_eq!((v[1].entry, v[1].visitor), ("/a", 1));
+        let v = visits(&events, chrono_tz::UTC);
+        assert_eq!((&*v[0].entry, v[0].visitor), ("/b", 0));
+        assert_eq!((&*v[1].entry, v[1].visitor), ("/a", 1));
     }
 }

@@ -25,7 +25,7 @@ pub const TABLES: &[&str] = &[
 
 /// Writes `rolled` as the whole of `day`, records on the events the behaviour verdicts that
 /// changed (`flagged`: new bot reasons, or 0 where a day's new lines cleared one), and records
-/// `max_id` in `rollup_state`. Returns `false`, writing nothing, when cleanup has begun to delete
+/// `max_id` in `rollup_state`, with the day's permanent record of human visits. Returns `false`, writing nothing, when cleanup has begun to delete
 /// the day's raw events since they were read: `rollup` may have read part of them, and a day's
 /// rollup is never replaced by one computed from part of its events. Cleanup marks a day
 /// (`thinned`) in a transaction of its own before deleting anything of it, so checking the mark
@@ -37,6 +37,7 @@ pub fn replace_day(
     max_id: i64,
     rolled: &foldhash::HashMap<String, SiteDay>,
     flagged: &[(i64, u8)],
+    record: &[crate::model::RecordVisit],
 ) -> rusqlite::Result<bool> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let thinned: bool = tx
@@ -118,6 +119,10 @@ pub fn replace_day(
             stmt.execute(params![day, site, hour, pv, visitors, hits])?;
         }
     }
+    let day_number = super::days::day_number(
+        chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").expect("a day key"),
+    );
+    crate::store::record::replace_day(&tx, day_number, record)?;
     // Layer-4 bot verdicts stay on the events, as marks until cleanup; they are decided again
     // whenever the day is.
     let mut mark = tx.prepare_cached("UPDATE events SET bot = ?2 WHERE id = ?1")?;

@@ -46,15 +46,8 @@ impl Strings<'_, '_> {
 }
 
 /// Replaces the record of `day` (days since 1970-01-01) with `visits`, inside `tx`.
-pub fn replace_day(
-    tx: &Transaction<'_>,
-    day: i64,
-    visits: &[RecordVisit<'_>],
-) -> rusqlite::Result<()> {
+pub fn replace_day(tx: &Transaction<'_>, day: i64, visits: &[RecordVisit]) -> rusqlite::Result<()> {
     forget_day(tx, day)?;
-    if visits.is_empty() {
-        return Ok(());
-    }
     let mut strings = Strings {
         tx,
         ids: HashMap::default(),
@@ -69,23 +62,23 @@ pub fn replace_day(
     )?;
     let (mut first, mut last) = (i64::MAX, i64::MIN);
     for v in visits {
-        let [us, um, uc, ut, un] = v.utm;
+        let [us, um, uc, ut, un] = &v.utm;
         insert_visit.execute(params![
             day,
-            strings.id(v.site)?,
+            strings.id(&v.site)?,
             v.visitor,
-            strings.id(v.entry)?,
-            strings.id(v.exit)?,
-            strings.id(v.source)?,
+            strings.id(&v.entry)?,
+            strings.id(&v.exit)?,
+            strings.id(&v.source)?,
             strings.opt(us)?,
             strings.opt(um)?,
             strings.opt(uc)?,
             strings.opt(ut)?,
             strings.opt(un)?,
-            strings.id(v.browser)?,
-            strings.id(v.os)?,
-            strings.id(v.device)?,
-            strings.opt(v.country.unwrap_or(""))?,
+            strings.id(&v.browser)?,
+            strings.id(&v.os)?,
+            strings.id(&v.device)?,
+            strings.opt(v.country.as_deref().unwrap_or(""))?,
             v.pageviews,
             v.duration_s,
         ])?;
@@ -96,7 +89,7 @@ pub fn replace_day(
             insert_hit.execute(params![
                 id,
                 seq as i64,
-                strings.id(h.path)?,
+                strings.id(&h.path)?,
                 h.method,
                 h.status,
                 h.page,
@@ -105,7 +98,12 @@ pub fn replace_day(
         }
     }
     tx.prepare_cached("INSERT INTO record_days (day, first_id, last_id) VALUES (?1, ?2, ?3)")?
-        .execute((day, first, last))?;
+        // A day without visits is recorded all the same, with the empty range (1, 0).
+        .execute(if visits.is_empty() {
+            (day, 1, 0)
+        } else {
+            (day, first, last)
+        })?;
     Ok(())
 }
 
@@ -266,24 +264,24 @@ mod tests {
     use crate::model::RecordHit;
     use crate::store::Store;
 
-    fn visit<'a>(entry: &'a str, hits: &[&'a str]) -> RecordVisit<'a> {
+    fn visit(entry: &str, hits: &[&str]) -> RecordVisit {
         RecordVisit {
-            site: "s",
+            site: "s".into(),
             visitor: 0,
-            entry,
-            exit: hits.last().copied().unwrap_or(entry),
-            source: "Direct",
-            utm: ["nl", "email", "", "", ""],
-            browser: "Firefox",
-            os: "Linux",
-            device: "Desktop",
+            entry: entry.into(),
+            exit: hits.last().copied().unwrap_or(entry).into(),
+            source: "Direct".into(),
+            utm: ["nl", "email", "", "", ""].map(String::from),
+            browser: "Firefox".into(),
+            os: "Linux".into(),
+            device: "Desktop".into(),
             country: None,
             pageviews: hits.len() as u32,
             duration_s: 60,
             hits: hits
                 .iter()
                 .map(|p| RecordHit {
-                    path: p,
+                    path: p.to_string(),
                     method: 1,
                     status: 200,
                     page: true,
