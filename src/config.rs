@@ -256,6 +256,7 @@ fn sections() -> impl Iterator<Item = &'static str> {
 
 /// Top-level entries that are not settings.
 const SOURCE: &str = "source";
+const GOAL: &str = "goal";
 const PAGE_INCLUDE: &str = "page_include";
 const PAGE_EXCLUDE: &str = "page_exclude";
 
@@ -268,7 +269,7 @@ fn expected(section: &str) -> &'static [&'static str] {
             .filter(|k| k.split().0.is_empty())
             .map(|k| k.name)
             .collect();
-        top.extend([PAGE_INCLUDE, PAGE_EXCLUDE, SOURCE]);
+        top.extend([PAGE_INCLUDE, PAGE_EXCLUDE, SOURCE, GOAL]);
         top.extend(sections());
         let mut all = vec![("", top)];
         for s in sections() {
@@ -293,6 +294,7 @@ fn expected(section: &str) -> &'static [&'static str] {
 struct FileModel {
     values: Vec<(&'static Key, Spanned<toml::Value>)>,
     source: Vec<SourceModel>,
+    goal: Vec<GoalModel>,
     page_include: Option<Spanned<Vec<String>>>,
     page_exclude: Option<Spanned<Vec<String>>>,
 }
@@ -329,7 +331,7 @@ impl Visitor<'_> for FieldSeed {
             if let Some(s) = sections().find(|s| *s == v) {
                 return Ok(Field::Section(s));
             }
-            if let Some(o) = [SOURCE, PAGE_INCLUDE, PAGE_EXCLUDE]
+            if let Some(o) = [SOURCE, GOAL, PAGE_INCLUDE, PAGE_EXCLUDE]
                 .into_iter()
                 .find(|o| *o == v)
             {
@@ -386,6 +388,7 @@ impl<'de> Visitor<'de> for RootVisitor {
                 Field::Key(key) => model.values.push((key, map.next_value()?)),
                 Field::Section(s) => model.values.extend(map.next_value_seed(SectionSeed(s))?),
                 Field::Other(SOURCE) => model.source = map.next_value()?,
+                Field::Other(GOAL) => model.goal = map.next_value()?,
                 Field::Other(PAGE_INCLUDE) => model.page_include = Some(map.next_value()?),
                 Field::Other(_) => model.page_exclude = Some(map.next_value()?),
             }
@@ -401,6 +404,15 @@ struct SourceModel {
     format: Option<Spanned<String>>,
     log_format: Option<Spanned<String>>,
     site: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GoalModel {
+    name: Spanned<String>,
+    path: String,
+    method: Option<String>,
+    status: Option<toml::Value>,
 }
 
 /// A log source of the file: which files, in which format, for which site.
@@ -438,6 +450,8 @@ pub struct ConfigFile {
     pub values: HashMap<&'static str, FileValue>,
     /// `[[source]]` tables, in order.
     pub sources: Vec<Source>,
+    /// `[[goal]]` tables, in order.
+    pub goals: Vec<crate::query::goal::Goal>,
     /// `page_include`: paths that are pages whatever the built-in rules say (glob patterns).
     pub page_include: Vec<String>,
     /// `page_exclude`: paths that are never pages (glob patterns).
@@ -578,10 +592,36 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, Error> {
             site: s.site,
         });
     }
+    let mut goals = Vec::new();
+    for g in model.goal {
+        let status = g.status.as_ref().map(|v| match v {
+            toml::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        let goal = crate::query::goal::Goal::new(
+            g.name.get_ref(),
+            &g.path,
+            g.method.as_deref(),
+            status.as_deref(),
+        )
+        .map_err(|e| invalid(g.name.span(), "goal", e))?;
+        if goals
+            .iter()
+            .any(|x: &crate::query::goal::Goal| x.name == goal.name)
+        {
+            return Err(invalid(
+                g.name.span(),
+                "goal.name",
+                format!("a second goal named {:?}: names must differ", goal.name),
+            ));
+        }
+        goals.push(goal);
+    }
     Ok(ConfigFile {
         path: path.to_path_buf(),
         values,
         sources,
+        goals,
         page_include,
         page_exclude,
     })

@@ -67,6 +67,11 @@ pub fn code_for(err: &anyhow::Error) -> ExitCode {
                 return ExitCode::TempFail;
             }
         }
+        if let Some(e) = cause.downcast_ref::<serde_json::Error>() {
+            if e.io_error_kind() == Some(io::ErrorKind::BrokenPipe) {
+                return ExitCode::Success;
+            }
+        }
         if let Some(e) = cause.downcast_ref::<io::Error>() {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 return ExitCode::Success;

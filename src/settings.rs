@@ -247,6 +247,11 @@ impl Settings {
         Ok(data.join("logtally").join("logtally.db"))
     }
 
+    /// The configuration's `[[goal]]` tables.
+    pub fn goals(&self) -> &[crate::query::goal::Goal] {
+        self.file.as_ref().map_or(&[], |f| &f.goals[..])
+    }
+
     /// The time zone: `--tz`, else `LOGTALLY_TZ`, else the file's `tz`, else `TZ`, else the
     /// system's (`/etc/timezone` or the `/etc/localtime` link), else UTC.
     pub fn time_zone(&self, flag: Option<&str>) -> Result<Tz, UsageError> {

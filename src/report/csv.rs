@@ -51,6 +51,9 @@ fn overview_lines(out: &mut String, section: &str, o: &Overview, from: chrono::N
 /// The report as CSV text.
 pub fn render(report: &Report) -> String {
     let mut out = String::from("section,key,metric,value\n");
+    for (i, f) in report.filters.iter().enumerate() {
+        out.push_str(&format!("filter,{},applied,{}\n", field(f), i + 1));
+    }
     if let Some(o) = &report.overview {
         overview_lines(&mut out, "overview", o, report.from);
     }
@@ -68,6 +71,13 @@ pub fn render(report: &Report) -> String {
             let key = field(&r.key);
             for (c, v) in s.columns.iter().zip(&r.values) {
                 out.push_str(&format!("{},{key},{},{v}\n", s.name, c.replace(' ', "_")));
+            }
+            if let (Some(c), Some(x)) = (s.rate, r.rate) {
+                out.push_str(&format!(
+                    "{},{key},{},{x:.6}\n",
+                    s.name,
+                    c.replace(' ', "_")
+                ));
             }
         }
     }
@@ -104,18 +114,22 @@ mod tests {
                 name: "sources",
                 key: "source",
                 columns: vec!["visitors", "page views"],
+                rate: None,
                 rows: vec![
                     Row {
                         key: "=HYPERLINK(\"http://x\")\n\x1b]0;t\x07".into(),
                         values: vec![1, 2],
+                        rate: None,
                     },
                     Row {
                         key: "news.ycombinator.com".into(),
                         values: vec![3, 4],
+                        rate: None,
                     },
                 ],
                 note: None,
             }],
+            filters: Vec::new(),
         };
         assert_eq!(
             render(&report),

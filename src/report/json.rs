@@ -114,6 +114,9 @@ pub fn render(report: &Report) -> Value {
                 for (c, v) in s.columns.iter().zip(&r.values) {
                     o.insert(c.replace(' ', "_"), json!(v));
                 }
+                if let (Some(c), Some(x)) = (s.rate, r.rate) {
+                    o.insert(c.replace(' ', "_"), json!(x));
+                }
                 Value::Object(o)
             })
             .collect();
@@ -126,6 +129,8 @@ pub fn render(report: &Report) -> Value {
         "days": (report.until - report.from).num_days() + 1,
         "days_with_data": report.days_with_data,
         "note": VISITORS_NOTE,
+        "filters": report.filters,
+        "filter_note": (!report.filters.is_empty()).then_some(super::FILTER_NOTE),
         "section_notes": notes,
         "overview": report.overview,
         "previous": report.previous,
@@ -152,12 +157,15 @@ mod tests {
                 name: "sources",
                 key: "source",
                 columns: vec!["visitors"],
+                rate: None,
                 rows: vec![Row {
                     key: "\x1b]0;HACKED\x07\u{9b}".into(),
                     values: vec![1],
+                    rate: None,
                 }],
                 note: None,
             }],
+            filters: Vec::new(),
         };
         let doc = render(&report);
         let text = serde_json::to_string_pretty(&doc).unwrap();

@@ -60,6 +60,8 @@ pub struct Row {
     pub key: String,
     /// Numbers, in the order of [`Section::columns`].
     pub values: Vec<u64>,
+    /// A share (0..1) after the numbers, when the section has a [`Section::rate`] column.
+    pub rate: Option<f64>,
 }
 
 /// A ranked section.
@@ -71,6 +73,8 @@ pub struct Section {
     pub key: &'static str,
     /// Names of the number columns.
     pub columns: Vec<&'static str>,
+    /// The name of a share column after the numbers (a goal's conversion rate), if any.
+    pub rate: Option<&'static str>,
     /// Rows, largest first.
     pub rows: Vec<Row>,
     /// What to know to read it (why it is empty, what a row means).
@@ -97,7 +101,12 @@ pub struct Report {
     pub previous: Option<Overview>,
     /// Ranked sections, in the order asked.
     pub sections: Vec<Section>,
+    /// The filters applied (`page=/pricing`), empty for none.
+    pub filters: Vec<String>,
 }
+
+/// What a filtered report counts, shown with it.
+pub const FILTER_NOTE: &str = "filters keep whole visits (a page filter: the visits that viewed the page; a goal filter: those that reached it); every figure is of those visits";
 
 /// Relative change from `before` to `now` in percent; `None` when there was nothing before.
 pub fn change(now: f64, before: f64) -> Option<f64> {

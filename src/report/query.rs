@@ -186,7 +186,11 @@ fn ranked(conn: &Connection, q: &Query, name: &str) -> rusqlite::Result<Option<S
                 let values = (1..=numbers.len())
                     .map(|i| r.get::<_, i64>(i).map(|v| v.max(0) as u64))
                     .collect::<rusqlite::Result<_>>()?;
-                Ok(Row { key, values })
+                Ok(Row {
+                    key,
+                    values,
+                    rate: None,
+                })
             },
         )?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -205,6 +209,7 @@ fn ranked(conn: &Connection, q: &Query, name: &str) -> rusqlite::Result<Option<S
         name,
         key: label,
         columns: numbers.iter().map(|(_, l)| *l).collect(),
+        rate: None,
         rows,
         note,
     }))
@@ -228,6 +233,7 @@ pub fn read(conn: &Connection, q: &Query) -> rusqlite::Result<Report> {
         overview: None,
         previous: None,
         sections: Vec::new(),
+        filters: Vec::new(),
     };
     for name in &q.sections {
         if name == "overview" {

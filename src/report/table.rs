@@ -110,6 +110,18 @@ pub fn render(report: &Report, width: usize, color: bool) -> String {
         out.push_str("no rolled-up data in this range: import logs and run `logtally rollup` (or pick another --period)\n");
         return out;
     }
+    if !report.filters.is_empty() {
+        let filters: Vec<String> = report
+            .filters
+            .iter()
+            .map(|f| sanitize::text(f).into_owned())
+            .collect();
+        out.push_str(&format!(
+            "filters: {}\nnote: {}\n",
+            filters.join(", "),
+            super::FILTER_NOTE
+        ));
+    }
     if days > 1 {
         out.push_str(&format!("note: {VISITORS_NOTE}\n"));
     }
@@ -130,10 +142,17 @@ pub fn render(report: &Report, width: usize, color: bool) -> String {
         let mut b = Builder::default();
         let mut header = vec![s.key.to_string()];
         header.extend(s.columns.iter().map(|c| c.to_string()));
+        header.extend(s.rate.map(str::to_string));
         b.push_record(header);
         for r in &s.rows {
             let mut cells = vec![sanitize::text(&r.key).into_owned()];
             cells.extend(r.values.iter().map(|v| thousands(*v)));
+            if s.rate.is_some() {
+                cells.push(
+                    r.rate
+                        .map_or_else(String::new, |x| format!("{:.1}%", x * 100.0)),
+                );
+            }
             b.push_record(cells);
         }
         let mut t = b.build();
@@ -165,12 +184,15 @@ mod tests {
                 name: "sources",
                 key: "source",
                 columns: vec!["visitors"],
+                rate: None,
                 rows: vec![Row {
                     key: "\x1b]0;HACKED\x07\x1b[2J\u{9b}\u{202e}".into(),
                     values: vec![1],
+                    rate: None,
                 }],
                 note: None,
             }],
+            filters: Vec::new(),
         };
         let text = render(&report, 120, false);
         assert!(
