@@ -138,8 +138,9 @@ impl Record<'_> {
                         .any(|g| self.reached(v, g));
                     any != f.negated
                 }
-                // An absent value (0) is the empty string: `utm-campaign!=x` keeps visits
-                // without a campaign, `utm-campaign=*` too.
+                // An absent value (no campaign, no country) matches no pattern: `utm-medium=*`
+                // keeps the visits that have one, `utm-campaign!=x` those without any too.
+                (_, Some(0)) => f.negated,
                 (_, Some(id)) => self.admits(i, f, id) != f.negated,
                 (_, None) => unreachable!("every other key has a value"),
             };
