@@ -16,6 +16,7 @@ use super::discover::{self, SourceSpec};
 use super::followed::{Followed, NotYet};
 use super::notice::{Notice, Status};
 use super::pipeline::ParseSettings;
+use crate::classify::rate::RateLimiter;
 use crate::classify::visitor::DayClock;
 use crate::clock::now_ms;
 use crate::live::state::LiveState;
@@ -50,6 +51,7 @@ pub struct Follow<'a> {
     followed: Vec<Followed>,
     next_id: u64,
     buffer: Buffer,
+    limiter: RateLimiter,
     live: Arc<Mutex<LiveState>>,
     notices: Vec<Notice>,
     /// Files that could not be followed, by device and inode, with their size then (looked at
@@ -73,12 +75,14 @@ const IDLE_CHECKPOINT: Duration = Duration::from_secs(30);
 const STOP_CHECK: Duration = Duration::from_millis(100);
 
 impl<'a> Follow<'a> {
-    /// A loop over `sources`, writing to `store`.
+    /// A loop over `sources`, writing to `store`, flagging visitors over the request rate with
+    /// `limiter` and showing what it reads in `live`.
     pub fn new(
         store: &'a mut Store,
         parse: ParseSettings,
         settings: FollowSettings,
         sources: Vec<SourceSpec>,
+        limiter: RateLimiter,
         live: Arc<Mutex<LiveState>>,
     ) -> Follow<'a> {
         let clock = DayClock::new(parse.tz);
@@ -90,6 +94,7 @@ impl<'a> Follow<'a> {
             followed: Vec::new(),
             next_id: 0,
             buffer: Buffer::new(),
+            limiter,
             live,
             notices: Vec::new(),
             skipped: HashMap::new(),
@@ -340,10 +345,12 @@ impl<'a> Follow<'a> {
                         got = true;
                         f.last_data = Instant::now();
                         let mut parsed = parser.parse(&chunk);
-                        self.live
-                            .lock()
-                            .expect("live map lock")
-                            .observe(&mut parsed, now);
+                        self.limiter.mark(&mut parsed, now);
+                        {
+                            let mut live = self.live.lock().expect("live map lock");
+                            live.set_flagged_by_rate(self.limiter.flagged_total());
+                            live.observe(&parsed, now);
+                        }
                         self.buffer.push(f.id, *record, &f.display, parsed);
                     }
                     Ok(None) => {}
