@@ -269,7 +269,7 @@ pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<Exi
     // Short waits keep the loop answering signals; a busy database is retried, not fatal.
     store.conn.busy_timeout(Duration::from_millis(1000))?;
     // A long-running process: a small page cache (import's 32 MB buys nothing at tail rates).
-    store.conn.pragma_update(None, "cache_size", -8_000)?;
+    store.set_cache_kib(8_000)?;
     let live_settings = LiveSettings {
         window_ms: args.live_window.unwrap_or(settings.live.window).as_millis() as i64,
     };

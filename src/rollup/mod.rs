@@ -10,19 +10,19 @@ pub mod behaviour;
 pub mod bound;
 pub mod days;
 pub mod internal;
-pub mod write;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::Connection;
 
 use crate::classify::{agent, bots, browser_age, geo, referrer, traits};
-use crate::store::batch::BUCKET_MS;
-use crate::store::facts;
+use crate::store::agents::{self as agent_store, AgentClass};
+use crate::store::events::{self, RawEvent};
+use crate::store::{dict, facts, rollups, state};
 use aggregate::Event;
 
 /// What to roll up.
@@ -73,23 +73,17 @@ pub enum Error {
 /// Decides browser, OS, device and the named crawler of agents seen for the first time (once per
 /// distinct agent).
 fn classify_new_agents(conn: &mut Connection) -> rusqlite::Result<u64> {
-    let pending: Vec<(i64, String)> = conn
-        .prepare("SELECT id, agent FROM agents WHERE browser IS NULL")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    let pending = agent_store::unclassified(conn)?;
     for batch in pending.chunks(2_000) {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "UPDATE agents SET browser = ?2, os = ?3, device = ?4, crawler = ?5 WHERE id = ?1",
-            )?;
-            for (id, ua) in batch {
-                let info = agent::classify(ua);
-                let crawler = bots::AgentPatterns::builtin().crawler_name(ua);
-                stmt.execute((id, &info.browser, &info.os, &info.device, crawler))?;
+        agent_store::record_classes(conn, batch, |ua| {
+            let info = agent::classify(ua);
+            AgentClass {
+                browser: info.browser,
+                os: info.os,
+                device: info.device,
+                crawler: bots::AgentPatterns::builtin().crawler_name(ua),
             }
-        }
-        tx.commit()?;
+        })?;
     }
     Ok(pending.len() as u64)
 }
@@ -97,10 +91,7 @@ fn classify_new_agents(conn: &mut Connection) -> rusqlite::Result<u64> {
 /// Per local day: the highest event id in its spans.
 pub fn span_days(conn: &Connection, tz: Tz) -> rusqlite::Result<BTreeMap<NaiveDate, i64>> {
     let mut out = BTreeMap::new();
-    let mut stmt = conn.prepare("SELECT bucket, max(max_id) FROM event_spans GROUP BY bucket")?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let (bucket, max_id): (i64, i64) = (r.get(0)?, r.get(1)?);
+    for (bucket, max_id) in events::bucket_maxima(conn)? {
         let day = days::bucket_date(tz, bucket);
         let e = out.entry(day).or_insert(max_id);
         *e = (*e).max(max_id);
@@ -137,47 +128,29 @@ impl Names {
                 self.countries.entry(c).or_insert_with(|| geo::unpack(c));
             }
             if let std::collections::hash_map::Entry::Vacant(slot) = self.sites.entry(e.site) {
-                let name = conn
-                    .query_row("SELECT name FROM sites WHERE id = ?1", [e.site], |r| {
-                        r.get(0)
-                    })
-                    .optional()?;
+                let name = dict::site_name(conn, e.site)?;
                 slot.insert(name.unwrap_or_else(|| "unknown".into()));
             }
             if let Some(p) = e.path.filter(|p| !self.paths.contains_key(p)) {
-                let path = conn
-                    .query_row("SELECT path FROM paths WHERE id = ?1", [p], |r| r.get(0))
-                    .optional()?;
-                let path: String = path.unwrap_or_else(|| "/".into());
+                let path = dict::path(conn, p)?.unwrap_or_else(|| "/".into());
                 let key = referrer::page_key(&path);
                 self.paths.insert(p, (path, key));
             }
             if let Some(rf) = e.referrer.filter(|r| !self.sources.contains_key(r)) {
-                let (host, src): (String, String) = conn
-                    .query_row(
-                        "SELECT host, source FROM referrers WHERE id = ?1",
-                        [rf],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?
-                    .unwrap_or_else(|| (String::new(), "unknown".into()));
+                let (host, src) =
+                    dict::referrer(conn, rf)?.unwrap_or_else(|| (String::new(), "unknown".into()));
                 let campaign = src != referrer::INTERNAL
                     && (host.is_empty() || src != referrer::source_of_host(&host, None));
                 self.sources.insert(rf, (host, src, campaign));
             }
             if let Some(a) = e.agent.filter(|a| !self.agents.contains_key(a)) {
-                let info = conn
-                    .query_row("SELECT coalesce(browser, 'Other'), coalesce(os, 'Other'), coalesce(device, 'Other'), crawler, agent FROM agents WHERE id = ?1", [a], |r| {
-                        let agent: String = r.get(4)?;
-                        Ok(AgentNames {
-                            browser: r.get(0)?,
-                            os: r.get(1)?,
-                            device: r.get(2)?,
-                            crawler: r.get(3)?,
-                            stale_from: browser_age::stale_from(&agent.to_ascii_lowercase()),
-                        })
-                    })
-                    .optional()?;
+                let info = agent_store::get(conn, a)?.map(|row| AgentNames {
+                    stale_from: browser_age::stale_from(&row.agent.to_ascii_lowercase()),
+                    browser: row.browser,
+                    os: row.os,
+                    device: row.device,
+                    crawler: row.crawler,
+                });
                 self.agents.insert(
                     a,
                     info.unwrap_or_else(|| AgentNames {
@@ -194,72 +167,6 @@ impl Names {
     }
 }
 
-struct RawEvent {
-    id: i64,
-    ts: i64,
-    site: i64,
-    path: Option<i64>,
-    referrer: Option<i64>,
-    agent: Option<i64>,
-    visitor: i64,
-    status: u16,
-    bytes: Option<i64>,
-    kind: u8,
-    bot: u8,
-    country: Option<i64>,
-    origin: Option<i64>,
-    traits: u8,
-    method: u8,
-}
-
-/// Merged rowid ranges holding the events of `[start, end)`.
-pub fn id_ranges(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Vec<(i64, i64)>> {
-    let mut spans: Vec<(i64, i64)> = conn
-        .prepare_cached("SELECT min_id, max_id FROM event_spans WHERE bucket >= ?1 AND bucket < ?2 ORDER BY min_id")?
-        .query_map([start.div_euclid(BUCKET_MS), (end + BUCKET_MS - 1).div_euclid(BUCKET_MS)], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    spans.sort_unstable();
-    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(spans.len());
-    for (a, b) in spans {
-        match merged.last_mut() {
-            Some(last) if a <= last.1 + 1 => last.1 = last.1.max(b),
-            _ => merged.push((a, b)),
-        }
-    }
-    Ok(merged)
-}
-
-fn load_day(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Vec<RawEvent>> {
-    let mut out = Vec::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, ts, site, path, referrer, agent, visitor, status, bytes, kind, bot, country, origin, traits, method FROM events
-         WHERE id BETWEEN ?1 AND ?2 AND ts >= ?3 AND ts < ?4",
-    )?;
-    for (lo, hi) in id_ranges(conn, start, end)? {
-        let mut rows = stmt.query((lo, hi, start, end))?;
-        while let Some(r) = rows.next()? {
-            out.push(RawEvent {
-                id: r.get(0)?,
-                ts: r.get(1)?,
-                site: r.get(2)?,
-                path: r.get(3)?,
-                referrer: r.get(4)?,
-                agent: r.get(5)?,
-                visitor: r.get(6)?,
-                status: r.get(7)?,
-                bytes: r.get(8)?,
-                kind: r.get(9)?,
-                bot: r.get(10)?,
-                country: r.get(11)?,
-                origin: r.get(12)?,
-                traits: r.get(13)?,
-                method: r.get(14)?,
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// One day, computed and ready to write.
 struct RolledDay {
     day: NaiveDate,
@@ -267,7 +174,7 @@ struct RolledDay {
     events: u64,
     /// Events newly flagged by behaviour: (id, reason), written back to `events`.
     flagged: Vec<(i64, u8)>,
-    sites: foldhash::HashMap<String, aggregate::SiteDay>,
+    sites: foldhash::HashMap<String, rollups::SiteDay>,
 }
 
 /// Reads and aggregates one day (reads only: runs on any thread with its own connection).
@@ -281,10 +188,9 @@ fn compute_day(
 ) -> rusqlite::Result<RolledDay> {
     let (start, end) = days::day_bounds(tz, day);
     // One read snapshot for the spans and events of the day.
-    conn.execute_batch("BEGIN")?;
-    let loaded = load_day(conn, start, end).and_then(|raw| names.load(conn, &raw).map(|()| raw));
-    conn.execute_batch("COMMIT")?;
-    let raw = loaded?;
+    let raw = crate::store::read_snapshot(conn, |conn| {
+        events::load_day(conn, start, end).and_then(|raw| names.load(conn, &raw).map(|()| raw))
+    })?;
     let max_id = raw.iter().map(|e| e.id).max().unwrap_or(0).max(span_max);
     // The day's month, by which ingest judged its browsers too.
     let month = browser_age::month_of_day(days::day_number(day));
@@ -374,7 +280,7 @@ fn write_day(
     report: &mut Report,
 ) -> Result<(), Error> {
     let key = days::day_key(rolled.day);
-    let written = write::replace_day(
+    let written = rollups::replace_day(
         conn,
         &key,
         tz,
@@ -415,15 +321,7 @@ pub fn run(
         ..Default::default()
     };
     let spans = span_days(conn, opts.tz)?;
-    let state: HashMap<String, (i64, bool)> = conn
-        .prepare("SELECT day, max_id, thinned FROM rollup_state")?
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                (r.get::<_, i64>(1)?, r.get::<_, bool>(2)?),
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    let state = state::all(conn)?;
     let mut due_days = Vec::new();
     for (day, span_max) in spans {
         if opts.since.is_some_and(|s| day < s) {
@@ -450,17 +348,7 @@ pub fn run(
     let mut done = 0;
     let mut names: Vec<Names> = (0..workers).map(|_| Names::default()).collect();
     let mut readers: Vec<Connection> = match db {
-        Some(path) => (0..workers)
-            .map(|_| {
-                let c = Connection::open_with_flags(
-                    path,
-                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                c.busy_timeout(crate::store::BUSY_TIMEOUT)?;
-                Ok(c)
-            })
-            .collect::<rusqlite::Result<_>>()?,
+        Some(path) => crate::store::open_readers(path, workers)?,
         None => Vec::new(),
     };
     let day_err = |day: NaiveDate| {

@@ -3,13 +3,18 @@
 //! One [`Store`] owns one connection. Every connection gets WAL, `synchronous=NORMAL` and a 5 s
 //! `busy_timeout`, so readers never block the writer and a second writer waits instead of failing.
 
+pub mod agents;
 pub mod batch;
 pub mod checkpoint;
 pub mod dict;
+pub mod events;
 pub mod facts;
 pub mod files;
 pub mod migrate;
+pub mod retention;
+pub mod rollups;
 pub mod salts;
+pub mod state;
 pub mod zone;
 
 use std::fs::{self, OpenOptions};
@@ -180,6 +185,34 @@ fn open_reader(path: &Path, immutable: bool) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+/// `n` read-only connections to the database at `path`, for work spread over threads (each
+/// thread its own connection).
+pub fn open_readers(path: &Path, n: usize) -> rusqlite::Result<Vec<Connection>> {
+    (0..n)
+        .map(|_| {
+            let c = Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            c.busy_timeout(BUSY_TIMEOUT)?;
+            Ok(c)
+        })
+        .collect()
+}
+
+/// Runs `f` on `conn` inside one read transaction, so that all it reads comes from one snapshot
+/// of the database.
+pub fn read_snapshot<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.execute_batch("BEGIN")?;
+    let out = f(conn);
+    conn.execute_batch("COMMIT")?;
+    out
+}
+
 impl Store {
     /// Opens (creating if needed, with its folder and mode 0640) and migrates the database at `path`.
     pub fn open(path: &Path) -> Result<Store, Error> {
@@ -325,6 +358,12 @@ impl Store {
             conn,
             path: PathBuf::from(":memory:"),
         })
+    }
+
+    /// Sets the page cache to `kib` KiB (a long-running process with a low write rate needs far
+    /// less than the 32 MB an import uses).
+    pub fn set_cache_kib(&self, kib: i64) -> rusqlite::Result<()> {
+        self.conn.pragma_update(None, "cache_size", -kib)
     }
 
     /// The database file.
