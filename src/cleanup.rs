@@ -246,19 +246,19 @@ mod tests {
         };
         let line =
             "1.2.3.4 - - [01/Jun/2020:10:00:00 +0000] \"GET /kept HTTP/1.1\" 200 5 \"-\" \"UA\"\n";
-        let file = files::create(&store.conn, "a.log", 1, None, false).unwrap();
+        let file = files::create(store.conn(), "a.log", 1, None, false).unwrap();
         let mut writer = Writer::new();
         let progress = Progress {
             file_id: file.id,
             path: "a.log",
         };
         writer
-            .commit(&mut store.conn, &chunk(line, 0), &progress)
+            .commit(store.conn_mut(), &chunk(line, 0), &progress)
             .unwrap();
 
         // Retention removes the only event using /kept, and then the path itself.
         let mut t = Timed {
-            conn: &mut store.conn,
+            conn: store.conn_mut(),
             longest: Duration::ZERO,
         };
         t.write(|tx| tx.execute("DELETE FROM events", [])).unwrap();
@@ -270,10 +270,10 @@ mod tests {
 
         // The writer still has /kept cached; its next commit must not use the deleted id.
         writer
-            .commit(&mut store.conn, &chunk(line, line.len() as u64), &progress)
+            .commit(store.conn_mut(), &chunk(line, line.len() as u64), &progress)
             .unwrap();
         let joined: i64 = store
-            .conn
+            .conn()
             .query_row(
                 "SELECT count(*) FROM events e JOIN paths p ON p.id = e.path AND p.path = '/kept'",
                 [],

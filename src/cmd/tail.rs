@@ -267,7 +267,7 @@ pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<Exi
     discover::refuse_pipes(&sources).map_err(|e| UsageError(e.to_string()))?;
     let (db, mut store, parse) = super::open_for_ingest(&args.ingest, settings)?;
     // Short waits keep the loop answering signals; a busy database is retried, not fatal.
-    store.conn.busy_timeout(Duration::from_millis(1000))?;
+    store.conn().busy_timeout(Duration::from_millis(1000))?;
     // A long-running process: a small page cache (import's 32 MB buys nothing at tail rates).
     store.set_cache_kib(8_000)?;
     let live_settings = LiveSettings {

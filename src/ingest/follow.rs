@@ -263,7 +263,7 @@ impl<'a> Follow<'a> {
     fn scan(&mut self, first: bool) {
         if self.look_for_renamed {
             let avoid = discover::store_files(self.store.path());
-            if let Ok(renamed) = discover::renamed_away(&self.store.conn, &self.sources, &avoid) {
+            if let Ok(renamed) = discover::renamed_away(self.store.conn(), &self.sources, &avoid) {
                 self.look_for_renamed = false;
                 for r in renamed {
                     let was = r.record.path.clone();
@@ -315,7 +315,7 @@ impl<'a> Follow<'a> {
         let f = &mut self.followed[i];
         let from_end = first_scan && self.settings.from_end && f.rotated_since.is_none();
         f.place(
-            &self.store.conn,
+            self.store.conn(),
             fingerprint,
             &held,
             from_end,
@@ -372,7 +372,7 @@ impl<'a> Follow<'a> {
             return Ok(());
         }
         self.salts_ahead();
-        match self.buffer.commit(&mut self.store.conn, &mut self.notices) {
+        match self.buffer.commit(self.store.conn_mut(), &mut self.notices) {
             Ok(()) => {
                 let _ = self.checkpoint("PASSIVE");
                 self.idle_checkpointed = false;
@@ -409,7 +409,7 @@ impl<'a> Follow<'a> {
 
     fn checkpoint(&self, mode: &str) -> rusqlite::Result<()> {
         self.store
-            .conn
+            .conn()
             .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()))
     }
 

@@ -136,8 +136,7 @@ pub fn describe_write_error(err: &batch::CommitError) -> String {
 
 /// The database.
 pub struct Store {
-    /// The connection; public for the query modules and tests.
-    pub conn: Connection,
+    conn: Connection,
     path: PathBuf,
 }
 
@@ -364,6 +363,17 @@ impl Store {
     /// less than the 32 MB an import uses).
     pub fn set_cache_kib(&self, kib: i64) -> rusqlite::Result<()> {
         self.conn.pragma_update(None, "cache_size", -kib)
+    }
+
+    /// The connection, lent to the functions of `store`'s modules (`store::files`,
+    /// `store::zone`...) and to the readers above that call them.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The connection, for the writes of `store`'s modules (batches, rollups, retention).
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     /// The database file.
