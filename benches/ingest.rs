@@ -63,7 +63,7 @@ fn ingest(c: &mut Criterion) {
             || {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let store = Store::open(&dir.path().join("bench.db")).expect("database");
-                let file = files::create(&store.conn, "bench.log", 1, None, false).expect("file");
+                let file = files::create(store.conn(), "bench.log", 1, None, false).expect("file");
                 (dir, store, file.id)
             },
             |(dir, mut store, file_id)| {
@@ -74,7 +74,7 @@ fn ingest(c: &mut Criterion) {
                 };
                 for chunk in &parsed {
                     writer
-                        .commit(&mut store.conn, chunk, &progress)
+                        .commit(store.conn_mut(), chunk, &progress)
                         .expect("commit");
                 }
                 (dir, store)

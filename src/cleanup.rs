@@ -2,7 +2,6 @@
 //! in short transactions, but only for days fully rolled up; then salts of rolled-up days (after a
 //! grace period for late lines), and dictionary rows no event references any more.
 
-use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -10,8 +9,8 @@ use chrono_tz::Tz;
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::rollup::{self, days};
-use crate::store::batch::BUCKET_MS;
-use crate::store::facts;
+use crate::store::retention::{self, Dictionary};
+use crate::store::{events, facts, state};
 
 /// Ids deleted per transaction (about as many rows), so a running `tail` is never blocked long.
 pub const DELETE_IDS_PER_TX: i64 = 10_000;
@@ -87,55 +86,29 @@ impl Timed<'_> {
     }
 }
 
-fn state(conn: &Connection) -> rusqlite::Result<HashMap<String, (i64, bool)>> {
-    conn.prepare("SELECT day, max_id, thinned FROM rollup_state")?
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?
-        .collect()
-}
-
 /// Deletes one day's raw events and spans; returns the events deleted.
 fn clean_day(t: &mut Timed<'_>, tz: Tz, day: NaiveDate, span_max: i64) -> rusqlite::Result<u64> {
     let (start, end) = days::day_bounds(tz, day);
     let key = days::day_key(day);
     // Mark the day final first: a rollup running meanwhile (`--rebuild` included) then leaves it
     // alone instead of recomputing it from half-deleted events. Only if it is still rolled up.
-    let marked = t.write(|tx| {
-        tx.prepare_cached(
-            "UPDATE rollup_state SET thinned = 1 WHERE day = ?1 AND (thinned = 1 OR max_id >= ?2)",
-        )?
-        .execute((&key, span_max))
-    })?;
+    let marked = t.write(|tx| state::mark_thinned(tx, &key, span_max))?;
     if marked == 0 {
         return Ok(0);
     }
-    let ranges = rollup::id_ranges(t.conn, start, end)?;
+    let ranges = events::id_ranges(t.conn, start, end)?;
     let mut deleted = 0;
     for (lo, hi) in ranges {
         let mut a = lo;
         while a <= hi {
             let b = (a + DELETE_IDS_PER_TX - 1).min(hi);
-            deleted += t.write(|tx| {
-                tx.prepare_cached(
-                    "DELETE FROM events WHERE id BETWEEN ?1 AND ?2 AND ts >= ?3 AND ts < ?4",
-                )?
-                .execute((a, b, start, end))
-            })? as u64;
+            deleted += t.write(|tx| retention::delete_events(tx, a, b, start, end))? as u64;
             a = b + 1;
         }
     }
-    t.write(|tx| {
-        // Spans written after we looked (max_id > span_max) stay, with their events; the next
-        // cleanup removes them (the day is final).
-        tx.prepare_cached(
-            "DELETE FROM event_spans WHERE bucket >= ?1 AND bucket < ?2 AND max_id <= ?3",
-        )?
-        .execute((
-            start.div_euclid(BUCKET_MS),
-            (end + BUCKET_MS - 1).div_euclid(BUCKET_MS),
-            span_max,
-        ))?;
-        Ok(())
-    })?;
+    // Spans written after we looked (max_id > span_max) stay, with their events; the next
+    // cleanup removes them (the day is final).
+    t.write(|tx| retention::delete_spans(tx, start, end, span_max))?;
     Ok(deleted)
 }
 
@@ -145,14 +118,10 @@ fn clean_salts(
     opts: &Options,
     spans: &std::collections::BTreeMap<NaiveDate, i64>,
 ) -> rusqlite::Result<u64> {
-    let state = state(t.conn)?;
+    let state = state::all(t.conn)?;
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date");
     let today = (opts.today - epoch).num_days();
-    let salt_days: Vec<i64> = t
-        .conn
-        .prepare("SELECT day FROM salts WHERE day < ?1")?
-        .query_map([today - SALT_GRACE_DAYS], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    let salt_days = retention::salt_days_before(t.conn, today - SALT_GRACE_DAYS)?;
     let mut gone = Vec::new();
     for d in salt_days {
         let date = epoch + chrono::Duration::days(d);
@@ -166,13 +135,7 @@ fn clean_salts(
             gone.push(d);
         }
     }
-    t.write(|tx| {
-        let mut stmt = tx.prepare_cached("DELETE FROM salts WHERE day = ?1")?;
-        for d in &gone {
-            stmt.execute([d])?;
-        }
-        Ok(())
-    })?;
+    t.write(|tx| retention::delete_salts(tx, &gone))?;
     Ok(gone.len() as u64)
 }
 
@@ -180,54 +143,13 @@ fn clean_salts(
 /// events written since, under the write lock, and bump `dict_generation` so writers that cached
 /// a deleted id look it up again.
 fn clean_dictionaries(t: &mut Timed<'_>) -> rusqlite::Result<u64> {
-    let (mut paths, mut referrers, mut agents) = (HashSet::new(), HashSet::new(), HashSet::new());
-    let scanned_to: i64 = {
-        let tx = t.conn.transaction()?;
-        let max: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))?;
-        let mut stmt = tx.prepare("SELECT path, referrer, agent FROM events WHERE id <= ?1")?;
-        let mut rows = stmt.query([max])?;
-        while let Some(r) = rows.next()? {
-            if let Some(p) = r.get::<_, Option<i64>>(0)? {
-                paths.insert(p);
-            }
-            if let Some(x) = r.get::<_, Option<i64>>(1)? {
-                referrers.insert(x);
-            }
-            if let Some(a) = r.get::<_, Option<i64>>(2)? {
-                agents.insert(a);
-            }
-        }
-        drop(rows);
-        drop(stmt);
-        tx.commit()?;
-        max
-    };
+    let used = retention::scan_referenced(t.conn)?;
     let mut deleted = 0;
-    for (table, column, used) in [
-        ("paths", "path", &mut paths),
-        ("referrers", "referrer", &mut referrers),
-        ("agents", "agent", &mut agents),
-    ] {
-        let unused: Vec<i64> = t
-            .conn
-            .prepare(&format!("SELECT id FROM {table}"))?
-            .query_map([], |r| r.get(0))?
-            .filter_map(|id| id.ok().filter(|id| !used.contains(id)))
-            .collect();
+    for dictionary in Dictionary::ALL {
+        let unused = retention::unused_ids(t.conn, dictionary, used.of(dictionary))?;
         for batch in unused.chunks(5_000) {
-            deleted += t.write(|tx| {
-                let fresh: HashSet<i64> = tx
-                    .prepare_cached(&format!("SELECT DISTINCT {column} FROM events WHERE id > ?1 AND {column} IS NOT NULL"))?
-                    .query_map([scanned_to], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?;
-                let mut stmt = tx.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))?;
-                let mut n = 0;
-                for id in batch.iter().filter(|id| !fresh.contains(id)) {
-                    n += stmt.execute([id])? as u64;
-                }
-                tx.execute("UPDATE meta SET value = value + 1 WHERE key = 'dict_generation'", [])?;
-                Ok(n)
-            })?;
+            deleted +=
+                t.write(|tx| retention::delete_unused(tx, dictionary, used.scanned_to, batch))?;
         }
     }
     Ok(deleted)
@@ -243,7 +165,7 @@ pub fn run(
     let mut report = Report::default();
     let cutoff = opts.today - chrono::Duration::days(opts.keep_days as i64);
     let spans = rollup::span_days(conn, opts.tz)?;
-    let state = state(conn)?;
+    let state = state::all(conn)?;
     let mut t = Timed {
         conn,
         longest: Duration::ZERO,
@@ -280,25 +202,14 @@ pub fn run(
     }
     if opts.vacuum {
         loop {
-            let free: i64 = t
-                .conn
-                .query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+            let free = retention::freelist_count(t.conn)?;
             if free == 0 {
                 break;
             }
             let step = Instant::now();
-            // The pragma frees one page per step of its statement: run it to completion.
-            let mut stmt = t.conn.prepare_cached(&format!(
-                "PRAGMA incremental_vacuum({VACUUM_PAGES_PER_STEP})"
-            ))?;
-            let mut rows = stmt.query([])?;
-            while rows.next()?.is_some() {}
-            drop(rows);
-            drop(stmt);
+            retention::incremental_vacuum(t.conn, VACUUM_PAGES_PER_STEP)?;
             t.longest = t.longest.max(step.elapsed());
-            let after: i64 = t
-                .conn
-                .query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+            let after = retention::freelist_count(t.conn)?;
             if after >= free {
                 break; // nothing more can be returned
             }
@@ -335,19 +246,19 @@ mod tests {
         };
         let line =
             "1.2.3.4 - - [01/Jun/2020:10:00:00 +0000] \"GET /kept HTTP/1.1\" 200 5 \"-\" \"UA\"\n";
-        let file = files::create(&store.conn, "a.log", 1, None, false).unwrap();
+        let file = files::create(store.conn(), "a.log", 1, None, false).unwrap();
         let mut writer = Writer::new();
         let progress = Progress {
             file_id: file.id,
             path: "a.log",
         };
         writer
-            .commit(&mut store.conn, &chunk(line, 0), &progress)
+            .commit(store.conn_mut(), &chunk(line, 0), &progress)
             .unwrap();
 
         // Retention removes the only event using /kept, and then the path itself.
         let mut t = Timed {
-            conn: &mut store.conn,
+            conn: store.conn_mut(),
             longest: Duration::ZERO,
         };
         t.write(|tx| tx.execute("DELETE FROM events", [])).unwrap();
@@ -359,10 +270,10 @@ mod tests {
 
         // The writer still has /kept cached; its next commit must not use the deleted id.
         writer
-            .commit(&mut store.conn, &chunk(line, line.len() as u64), &progress)
+            .commit(store.conn_mut(), &chunk(line, line.len() as u64), &progress)
             .unwrap();
         let joined: i64 = store
-            .conn
+            .conn()
             .query_row(
                 "SELECT count(*) FROM events e JOIN paths p ON p.id = e.path AND p.path = '/kept'",
                 [],

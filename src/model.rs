@@ -187,6 +187,15 @@ pub struct RecordVisit {
     pub hits: Vec<RecordHit>,
 }
 
+/// A day of the permanent record: its number (days since 1970-01-01) and its visits.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RecordDay {
+    /// Days since 1970-01-01 in the database's zone.
+    pub day: i64,
+    /// Its human visits.
+    pub visits: Vec<RecordVisit>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ pub mod geo;
 pub mod kind;
 pub mod network;
 pub mod path;
+pub mod rate;
 pub mod redact;
 pub mod referrer;
 pub mod rules;

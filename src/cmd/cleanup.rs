@@ -53,10 +53,10 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         .date_naive();
     let db = settings.db_path(args.db.as_deref())?;
     let mut store = Store::open(&db)?;
-    crate::store::zone::settle(&mut store.conn, tz)?;
+    crate::store::zone::settle(store.conn_mut(), tz)?;
     let bar = step_bar(output, "days");
     let report = cleanup::run(
-        &mut store.conn,
+        store.conn_mut(),
         &Options {
             keep_days: args
                 .keep_days

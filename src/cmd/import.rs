@@ -98,7 +98,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
 
     let started = Instant::now();
     // Without it the writer checkpoints by itself, only slower.
-    let checkpointer = checkpoint::Background::start(&store.conn, &db).ok();
+    let checkpointer = checkpoint::Background::start(store.conn(), &db).ok();
     let mut writer = Writer::new();
     let mut summaries = Vec::new();
     let mut errors = Vec::new();
@@ -145,7 +145,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         }
     }
     if let Some(c) = checkpointer {
-        let _ = c.stop(&store.conn);
+        let _ = c.stop(store.conn());
     }
     let seconds = started.elapsed().as_secs_f64();
     done.store(true, Ordering::Relaxed);

@@ -30,7 +30,7 @@ fn open_for_ingest(
     let tz = settings.time_zone(args.tz.as_deref())?;
     let db = settings.db_path(args.db.as_deref())?;
     let mut store = Store::open(&db)?;
-    crate::store::zone::settle(&mut store.conn, tz)?;
+    crate::store::zone::settle(store.conn_mut(), tz)?;
     let geoip = match args.geoip.as_ref().or(settings.geoip.as_ref()) {
         Some(path) => Some(Arc::new(GeoIp::open(path)?)),
         None => None,

@@ -59,10 +59,10 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         .transpose()?;
     let db = settings.db_path(args.db.as_deref())?;
     let mut store = Store::open(&db)?;
-    crate::store::zone::settle(&mut store.conn, tz)?;
+    crate::store::zone::settle(store.conn_mut(), tz)?;
     let bar = step_bar(output, "days");
     let report = rollup::run(
-        &mut store.conn,
+        store.conn_mut(),
         Some(&db),
         &Options {
             tz,

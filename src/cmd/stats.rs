@@ -155,8 +155,8 @@ fn refresh_today(db: &std::path::Path, opts: &rollup::Options) {
     let result = Store::open(db)
         .map_err(anyhow::Error::from)
         .and_then(|mut writer| {
-            writer.conn.busy_timeout(REFRESH_PATIENCE)?;
-            rollup::run(&mut writer.conn, Some(db), opts, &mut |_, _| {})?;
+            writer.conn().busy_timeout(REFRESH_PATIENCE)?;
+            rollup::run(writer.conn_mut(), Some(db), opts, &mut |_, _| {})?;
             Ok(())
         });
     if let Err(e) = result {
@@ -280,7 +280,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
     // Reports read through a read-only connection: they never wait for a writer, and they work
     // for a user who may only read the database, or on a read-only mount.
     let store = Store::open_read_only(&db)?;
-    crate::store::zone::check(&store.conn, tz)?;
+    crate::store::zone::check(store.conn(), tz)?;
     if !args.no_refresh {
         refresh_today(
             &db,
@@ -292,7 +292,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
             },
         );
     }
-    let range = query::data_range(&store.conn)?;
+    let range = query::data_range(store.conn())?;
     let (from, until) = match &args.since {
         Some(s) => {
             let from = parse_date("--since", s)?;
@@ -324,7 +324,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         top: args.top.max(1),
         sections,
     };
-    let report = read_report(&store.conn, &q, &filters, &goals)?;
+    let report = read_report(store.conn(), &q, &filters, &goals)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Table => {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use sd_notify::NotifyState;
 
+use crate::classify::rate::{RateLimiter, RateSettings};
 use crate::cli::{count_flag, duration_flag, IngestArgs};
 use crate::config;
 use crate::exit::{ExitCode, TempFailError, UsageError};
@@ -266,15 +267,19 @@ pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<Exi
     discover::refuse_pipes(&sources).map_err(|e| UsageError(e.to_string()))?;
     let (db, mut store, parse) = super::open_for_ingest(&args.ingest, settings)?;
     // Short waits keep the loop answering signals; a busy database is retried, not fatal.
-    store.conn.busy_timeout(Duration::from_millis(1000))?;
+    store.conn().busy_timeout(Duration::from_millis(1000))?;
     // A long-running process: a small page cache (import's 32 MB buys nothing at tail rates).
-    store.conn.pragma_update(None, "cache_size", -8_000)?;
-    let live = Arc::new(Mutex::new(LiveState::new(LiveSettings {
+    store.set_cache_kib(8_000)?;
+    let live_settings = LiveSettings {
         window_ms: args.live_window.unwrap_or(settings.live.window).as_millis() as i64,
+    };
+    let limiter = RateLimiter::new(RateSettings {
         max_per_minute: args
             .live_rate
             .map_or(settings.bots.max_per_minute, |n| n as u32),
-    })));
+        history_ms: live_settings.history_ms(),
+    });
+    let live = Arc::new(Mutex::new(LiveState::new(live_settings)));
     let socket_path = match args.live_socket.clone().or(settings.live.socket.clone()) {
         Some(p) => p,
         None => socket::default_path(&db),
@@ -307,7 +312,7 @@ pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<Exi
             .max(Duration::from_millis(10)),
         drain_idle: args.drain_idle.unwrap_or(tail.drain_idle),
     };
-    let mut follow = Follow::new(&mut store, parse, follow_settings, sources, live);
+    let mut follow = Follow::new(&mut store, parse, follow_settings, sources, limiter, live);
     log.info(&format!(
         "writing to {}, live view on {}",
         db.display(),

@@ -220,7 +220,7 @@ mod tests {
     fn offsets_move_with_their_events_only() {
         let mut store = Store::open_in_memory().unwrap();
         let parser = ChunkParser::for_tests(Arc::new(Salts::default()));
-        let record = new_record(&store.conn, "a.log");
+        let record = new_record(store.conn(), "a.log");
         let mut buffer = Buffer::new();
         buffer.push(1, record.id, "a.log", parsed(&parser, 0, 1, 3));
         let second = LINE.len() as u64 * 3;
@@ -229,18 +229,18 @@ mod tests {
             (buffer.rows(), buffer.holds(1), buffer.holds(2)),
             (5, true, false)
         );
-        let before = files::get(&store.conn, record.id).unwrap().unwrap();
+        let before = files::get(store.conn(), record.id).unwrap().unwrap();
         assert_eq!(
-            (before.offset, events(&store.conn)),
+            (before.offset, events(store.conn())),
             (0, 0),
             "nothing before the commit"
         );
 
         let mut notices = vec![];
-        buffer.commit(&mut store.conn, &mut notices).unwrap();
-        let after = files::get(&store.conn, record.id).unwrap().unwrap();
+        buffer.commit(store.conn_mut(), &mut notices).unwrap();
+        let after = files::get(store.conn(), record.id).unwrap().unwrap();
         assert_eq!((after.offset, after.lines), (LINE.len() as u64 * 5, 5));
-        assert_eq!(events(&store.conn), 5);
+        assert_eq!(events(store.conn()), 5);
         assert!(buffer.is_empty() && notices.is_empty());
         let status = buffer.status(1);
         assert_eq!((status.lines, status.rows, status.pending_rows), (5, 5, 0));
@@ -251,9 +251,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("logtally.db");
         let mut store = Store::open(&db).unwrap();
-        store.conn.busy_timeout(Duration::from_millis(10)).unwrap();
+        store
+            .conn()
+            .busy_timeout(Duration::from_millis(10))
+            .unwrap();
         let parser = ChunkParser::for_tests(Arc::new(Salts::default()));
-        let record = new_record(&store.conn, "a.log");
+        let record = new_record(store.conn(), "a.log");
         let mut buffer = Buffer::new();
         buffer.push(1, record.id, "a.log", parsed(&parser, 0, 1, 4));
 
@@ -261,12 +264,12 @@ mod tests {
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
         let mut notices = vec![];
         for _ in 0..3 {
-            let refused = buffer.commit(&mut store.conn, &mut notices).unwrap_err();
+            let refused = buffer.commit(store.conn_mut(), &mut notices).unwrap_err();
             assert!(refused.reread.is_empty(), "{refused:?}");
         }
         assert_eq!(buffer.rows(), 4, "rows kept");
         assert!(buffer.status(1).failing);
-        let offset = files::get(&store.conn, record.id).unwrap().unwrap().offset;
+        let offset = files::get(store.conn(), record.id).unwrap().unwrap().offset;
         assert_eq!(offset, 0, "the offset stays with its uncommitted events");
         assert!(
             matches!(
@@ -281,13 +284,13 @@ mod tests {
 
         other.execute_batch("ROLLBACK").unwrap();
         notices.clear();
-        buffer.commit(&mut store.conn, &mut notices).unwrap();
+        buffer.commit(store.conn_mut(), &mut notices).unwrap();
         assert!(
             matches!(notices[..], [Notice::CommitRecovered { .. }]),
             "{notices:?}"
         );
-        assert_eq!(events(&store.conn), 4);
-        let after = files::get(&store.conn, record.id).unwrap().unwrap();
+        assert_eq!(events(store.conn()), 4);
+        let after = files::get(store.conn(), record.id).unwrap().unwrap();
         assert_eq!(after.offset, LINE.len() as u64 * 4);
         assert!(!buffer.status(1).failing);
     }
@@ -297,18 +300,18 @@ mod tests {
         let mut store = Store::open_in_memory().unwrap();
         let parser = ChunkParser::for_tests(Arc::new(Salts::default()));
         let (a, b) = (
-            new_record(&store.conn, "a.log"),
-            new_record(&store.conn, "b.log"),
+            new_record(store.conn(), "a.log"),
+            new_record(store.conn(), "b.log"),
         );
         let mut buffer = Buffer::new();
         buffer.push(1, a.id, "a.log", parsed(&parser, 0, 1, 2));
         buffer.push(2, b.id, "b.log", parsed(&parser, 0, 1, 3));
         // An import commits a.log's first line meanwhile.
         let one = LINE.len() as u64;
-        files::skip_to(&store.conn, a.id, "a.log", one, 1, (0, 0)).unwrap();
+        files::skip_to(store.conn(), a.id, "a.log", one, 1, (0, 0)).unwrap();
 
         let mut notices = vec![];
-        let refused = buffer.commit(&mut store.conn, &mut notices).unwrap_err();
+        let refused = buffer.commit(store.conn_mut(), &mut notices).unwrap_err();
         assert!(matches!(refused.error, CommitError::Moved { .. }));
         let reread: Vec<_> = refused.reread.values().map(|r| (r.id, r.offset)).collect();
         assert_eq!(reread, [(a.id, one)]);
@@ -316,7 +319,7 @@ mod tests {
             (buffer.holds(1), buffer.holds(2), buffer.rows()),
             (false, true, 3)
         );
-        buffer.commit(&mut store.conn, &mut notices).unwrap();
-        assert_eq!(events(&store.conn), 3, "b.log's lines, once");
+        buffer.commit(store.conn_mut(), &mut notices).unwrap();
+        assert_eq!(events(store.conn()), 3, "b.log's lines, once");
     }
 }

@@ -251,11 +251,11 @@ mod tests {
         let content = std::fs::read(path).unwrap();
         let fingerprint = identity::fingerprint(&content).unwrap();
         let shown = path.display().to_string();
-        let record = files::create(&store.conn, &shown, fingerprint, None, false).unwrap();
+        let record = files::create(store.conn(), &shown, fingerprint, None, false).unwrap();
         let lines = content.iter().filter(|c| **c == b'\n').count() as u64;
         let marker = identity::marker(&content);
         files::skip_to(
-            &store.conn,
+            store.conn(),
             record.id,
             &shown,
             content.len() as u64,
@@ -263,7 +263,7 @@ mod tests {
             marker,
         )
         .unwrap();
-        files::get(&store.conn, record.id).unwrap().unwrap()
+        files::get(store.conn(), record.id).unwrap().unwrap()
     }
 
     #[test]
@@ -274,14 +274,14 @@ mod tests {
         append(&log, "old one\nold two\n");
         let record = read_to_end(&store, &log);
         let sources = [spec(&log)];
-        assert_eq!(renamed_away(&store.conn, &sources, &[]).unwrap(), []);
+        assert_eq!(renamed_away(store.conn(), &sources, &[]).unwrap(), []);
 
         // Rename rotation while stopped, with writes to the renamed file.
         let rotated = dir.path().join("access.log.1");
         std::fs::rename(&log, &rotated).unwrap();
         append(&rotated, "old three\n");
         append(&log, "new one\n");
-        let found = renamed_away(&store.conn, &sources, &[]).unwrap();
+        let found = renamed_away(store.conn(), &sources, &[]).unwrap();
         assert_eq!(
             found,
             [Renamed {
@@ -292,10 +292,10 @@ mod tests {
         );
         // Without a new file at the old name, too.
         std::fs::remove_file(&log).unwrap();
-        assert_eq!(renamed_away(&store.conn, &sources, &[]).unwrap(), found);
+        assert_eq!(renamed_away(store.conn(), &sources, &[]).unwrap(), found);
         // Read to its end: nothing to do.
         let _ = read_to_end(&store, &rotated);
-        assert_eq!(renamed_away(&store.conn, &sources, &[]).unwrap(), []);
+        assert_eq!(renamed_away(store.conn(), &sources, &[]).unwrap(), []);
     }
 
     #[test]
@@ -309,15 +309,15 @@ mod tests {
         let copy = dir.path().join("access.log.bak");
         std::fs::copy(&log, &copy).unwrap();
         append(&copy, "three\n");
-        assert_eq!(renamed_away(&store.conn, &[spec(&log)], &[]).unwrap(), []);
+        assert_eq!(renamed_away(store.conn(), &[spec(&log)], &[]).unwrap(), []);
         // Its record was read under a name this pattern does not match.
         std::fs::remove_file(&log).unwrap();
         let other = spec(&dir.path().join("other.log"));
-        assert_eq!(renamed_away(&store.conn, &[other], &[]).unwrap(), []);
+        assert_eq!(renamed_away(store.conn(), &[other], &[]).unwrap(), []);
         // A gzip file is never followed.
         let gz = dir.path().join("access.log.2.gz");
         std::fs::write(&gz, [0x1f, 0x8b, 8, 0, b'\n']).unwrap();
-        let found = renamed_away(&store.conn, &[spec(&log)], &[]).unwrap();
+        let found = renamed_away(store.conn(), &[spec(&log)], &[]).unwrap();
         assert_eq!(
             found.iter().map(|r| &r.path).collect::<Vec<_>>(),
             [&copy],
@@ -325,7 +325,7 @@ mod tests {
         );
         // Files a glob names are found by name, not here.
         let glob = spec(&dir.path().join("access.log*"));
-        assert_eq!(renamed_away(&store.conn, &[glob], &[]).unwrap(), []);
+        assert_eq!(renamed_away(store.conn(), &[glob], &[]).unwrap(), []);
     }
 
     #[test]
@@ -334,7 +334,7 @@ mod tests {
         let db = dir.path().join("logtally.db");
         let store = Store::open(&db).unwrap();
         store
-            .conn
+            .conn()
             .execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
             .unwrap();
         let avoid = store_files(&db);
@@ -347,12 +347,12 @@ mod tests {
         for name in ["logtally.db", "logtally.db-wal"] {
             let head = head(&File::open(dir.path().join(name)).unwrap()).unwrap();
             if let Some(fp) = identity::fingerprint(&head) {
-                files::create(&store.conn, &log.display().to_string(), fp, None, false).unwrap();
+                files::create(store.conn(), &log.display().to_string(), fp, None, false).unwrap();
                 lures += 1;
             }
         }
         assert!(lures > 0);
-        let found = renamed_away(&store.conn, &[spec(&log)], &avoid).unwrap();
+        let found = renamed_away(store.conn(), &[spec(&log)], &avoid).unwrap();
         assert_eq!(found, []);
     }
 

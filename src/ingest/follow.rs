@@ -16,6 +16,7 @@ use super::discover::{self, SourceSpec};
 use super::followed::{Followed, NotYet};
 use super::notice::{Notice, Status};
 use super::pipeline::ParseSettings;
+use crate::classify::rate::RateLimiter;
 use crate::classify::visitor::DayClock;
 use crate::clock::now_ms;
 use crate::live::state::LiveState;
@@ -50,6 +51,7 @@ pub struct Follow<'a> {
     followed: Vec<Followed>,
     next_id: u64,
     buffer: Buffer,
+    limiter: RateLimiter,
     live: Arc<Mutex<LiveState>>,
     notices: Vec<Notice>,
     /// Files that could not be followed, by device and inode, with their size then (looked at
@@ -73,12 +75,14 @@ const IDLE_CHECKPOINT: Duration = Duration::from_secs(30);
 const STOP_CHECK: Duration = Duration::from_millis(100);
 
 impl<'a> Follow<'a> {
-    /// A loop over `sources`, writing to `store`.
+    /// A loop over `sources`, writing to `store`, flagging visitors over the request rate with
+    /// `limiter` and showing what it reads in `live`.
     pub fn new(
         store: &'a mut Store,
         parse: ParseSettings,
         settings: FollowSettings,
         sources: Vec<SourceSpec>,
+        limiter: RateLimiter,
         live: Arc<Mutex<LiveState>>,
     ) -> Follow<'a> {
         let clock = DayClock::new(parse.tz);
@@ -90,6 +94,7 @@ impl<'a> Follow<'a> {
             followed: Vec::new(),
             next_id: 0,
             buffer: Buffer::new(),
+            limiter,
             live,
             notices: Vec::new(),
             skipped: HashMap::new(),
@@ -258,7 +263,7 @@ impl<'a> Follow<'a> {
     fn scan(&mut self, first: bool) {
         if self.look_for_renamed {
             let avoid = discover::store_files(self.store.path());
-            if let Ok(renamed) = discover::renamed_away(&self.store.conn, &self.sources, &avoid) {
+            if let Ok(renamed) = discover::renamed_away(self.store.conn(), &self.sources, &avoid) {
                 self.look_for_renamed = false;
                 for r in renamed {
                     let was = r.record.path.clone();
@@ -310,7 +315,7 @@ impl<'a> Follow<'a> {
         let f = &mut self.followed[i];
         let from_end = first_scan && self.settings.from_end && f.rotated_since.is_none();
         f.place(
-            &self.store.conn,
+            self.store.conn(),
             fingerprint,
             &held,
             from_end,
@@ -340,10 +345,12 @@ impl<'a> Follow<'a> {
                         got = true;
                         f.last_data = Instant::now();
                         let mut parsed = parser.parse(&chunk);
-                        self.live
-                            .lock()
-                            .expect("live map lock")
-                            .observe(&mut parsed, now);
+                        self.limiter.mark(&mut parsed, now);
+                        {
+                            let mut live = self.live.lock().expect("live map lock");
+                            live.set_flagged_by_rate(self.limiter.flagged_total());
+                            live.observe(&parsed, now);
+                        }
                         self.buffer.push(f.id, *record, &f.display, parsed);
                     }
                     Ok(None) => {}
@@ -365,7 +372,7 @@ impl<'a> Follow<'a> {
             return Ok(());
         }
         self.salts_ahead();
-        match self.buffer.commit(&mut self.store.conn, &mut self.notices) {
+        match self.buffer.commit(self.store.conn_mut(), &mut self.notices) {
             Ok(()) => {
                 let _ = self.checkpoint("PASSIVE");
                 self.idle_checkpointed = false;
@@ -402,7 +409,7 @@ impl<'a> Follow<'a> {
 
     fn checkpoint(&self, mode: &str) -> rusqlite::Result<()> {
         self.store
-            .conn
+            .conn()
             .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()))
     }
 

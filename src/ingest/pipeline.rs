@@ -371,7 +371,7 @@ fn import_into(
     })?;
     summary.format = format.name().to_string();
     let parser = &settings.parser(format);
-    let candidates = files::candidates(&store.conn, fingerprint).map_err(lookup_err)?;
+    let candidates = files::candidates(store.conn(), fingerprint).map_err(lookup_err)?;
 
     let (start, mut reader): (Start, Box<dyn Read + Send>) = if let Some(file) = &plain {
         let size = file.metadata().map_err(read_err)?.len();
@@ -422,7 +422,7 @@ fn import_into(
             record
         }
         Start::New => files::create(
-            &store.conn,
+            store.conn(),
             &display,
             fingerprint,
             dev_ino.filter(|_| !stream),
@@ -473,7 +473,7 @@ fn import_into(
             in_order.push(seq, parsed);
             while let Some(chunk) = in_order.pop() {
                 writer
-                    .commit(&mut store.conn, &chunk, &progress)
+                    .commit(store.conn_mut(), &chunk, &progress)
                     .map_err(|source| Error::Write {
                         path: display.clone(),
                         committed_line,

@@ -1,5 +1,6 @@
 //! Who is on the site now: an in-memory map of the visitors seen in the last few minutes, kept by
-//! `tail` and never written to the database, with the live request-rate check (bot layer 3).
+//! `tail` and never written to the database. It reads the parsed chunks and changes nothing in
+//! them; the live request-rate check (bot layer 3) is `classify::rate`'s, run before.
 //!
 //! Memory is bounded: visitors past the window are pruned as the map is read and written, and the
 //! map never holds more than [`MAX_VISITORS`] (the oldest go first).
@@ -9,7 +10,6 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::classify::bots::Reason;
 use crate::classify::kind::Kind;
 use crate::classify::referrer::DIRECT;
 use crate::model::{ParsedChunk, NONE};
@@ -21,25 +21,28 @@ const MAX_AGENTS: usize = 10_000;
 /// Minutes of request counts kept for the rate chart.
 pub const RATE_MINUTES: i64 = 10;
 const MINUTE_MS: i64 = 60_000;
-/// How long a visitor flagged by its rate stays flagged.
-const FLAG_MS: i64 = 3_600_000;
 
 /// Settings of the live map.
 #[derive(Clone, Copy, Debug)]
 pub struct LiveSettings {
     /// Visitors seen within this many milliseconds are "on the site now".
     pub window_ms: i64,
-    /// Requests per minute above which a visitor is flagged as a bot at once (layer 3).
-    pub max_per_minute: u32,
 }
 
-/// The defaults of `live.window` and `bots.max_per_minute`, for tests.
+impl LiveSettings {
+    /// Rows older than this many milliseconds before now are history being caught up, not live:
+    /// a minute more than the window or the rate chart, whichever is longer.
+    pub fn history_ms(&self) -> i64 {
+        self.window_ms.max(RATE_MINUTES * MINUTE_MS) + MINUTE_MS
+    }
+}
+
+/// The default of `live.window`, for tests.
 #[cfg(test)]
 impl Default for LiveSettings {
     fn default() -> Self {
         LiveSettings {
             window_ms: 5 * MINUTE_MS,
-            max_per_minute: 60,
         }
     }
 }
@@ -53,48 +56,11 @@ struct Visitor {
     last_ts: i64,
 }
 
-/// Requests of one visitor per second over the last minute: exact at the one-second resolution of
-/// access-log timestamps, in 76 bytes whatever the rate.
-#[derive(Debug)]
-struct Rate {
-    counts: [u8; 60],
-    last_sec: i64,
-    flagged_at: Option<i64>,
-}
-
-impl Rate {
-    fn new(sec: i64) -> Rate {
-        Rate {
-            counts: [0; 60],
-            last_sec: sec,
-            flagged_at: None,
-        }
-    }
-
-    /// Counts a request at second `sec`; returns the requests of the minute ending at the
-    /// latest second seen.
-    fn add(&mut self, sec: i64) -> u32 {
-        if sec > self.last_sec {
-            let gap = (sec - self.last_sec).min(60);
-            for s in (sec - gap + 1)..=sec {
-                self.counts[s.rem_euclid(60) as usize] = 0;
-            }
-            self.last_sec = sec;
-        }
-        if sec > self.last_sec - 60 {
-            let slot = &mut self.counts[sec.rem_euclid(60) as usize];
-            *slot = slot.saturating_add(1);
-        }
-        self.counts.iter().map(|c| u32::from(*c)).sum()
-    }
-}
-
 /// The live map.
 #[derive(Debug)]
 pub struct LiveState {
     settings: LiveSettings,
     visitors: HashMap<i64, Visitor>,
-    rates: HashMap<i64, Rate>,
     /// (site, minute) -> (requests, human page views).
     minutes: HashMap<(u32, i64), (u64, u64)>,
     /// Interned names (sites, pages, sources, browsers): a visitor holds four ids, not strings.
@@ -176,7 +142,6 @@ impl LiveState {
         LiveState {
             settings,
             visitors: HashMap::new(),
-            rates: HashMap::new(),
             minutes: HashMap::new(),
             names: Vec::new(),
             index: HashMap::new(),
@@ -210,21 +175,23 @@ impl LiveState {
         b
     }
 
-    /// Takes in a parsed chunk before it is committed: updates the map with its recent human page
-    /// views, and flags (in the chunk) the rows of visitors over the request rate.
-    pub fn observe(&mut self, chunk: &mut ParsedChunk, now_ms: i64) {
+    /// Sets the count of visitors flagged by their request rate since `tail` started
+    /// (`classify::rate`), shown with each snapshot.
+    pub fn set_flagged_by_rate(&mut self, total: u64) {
+        self.flagged_total = total;
+    }
+
+    /// Takes in a parsed chunk (its rate verdicts already given): updates the map with its recent
+    /// human page views and the requests of the last minutes.
+    pub fn observe(&mut self, chunk: &ParsedChunk, now_ms: i64) {
         let since = now_ms - self.settings.window_ms;
         let rate_since = now_ms - RATE_MINUTES * MINUTE_MS;
-        for i in 0..chunk.rows.len() {
-            let row = chunk.rows[i];
-            if row.ts < rate_since.min(since) - MINUTE_MS {
+        let live_since = now_ms - self.settings.history_ms();
+        for row in &chunk.rows {
+            if row.ts < live_since {
                 continue; // history being caught up: not live
             }
-            let mut bot = row.bot;
-            if bot == 0 && self.over_rate(row.visitor, row.ts) {
-                bot = Reason::LiveRate as u8;
-                chunk.rows[i].bot = bot;
-            }
+            let bot = row.bot;
             let site = self.intern(&chunk.sites.items[row.site as usize]);
             if row.ts >= rate_since {
                 let m = self
@@ -283,24 +250,6 @@ impl LiveState {
         }
     }
 
-    /// Counts a request of `visitor` at `ts`; true when it is (or was already) over the rate.
-    fn over_rate(&mut self, visitor: i64, ts: i64) -> bool {
-        let sec = ts.div_euclid(1000);
-        let rate = self.rates.entry(visitor).or_insert_with(|| Rate::new(sec));
-        if let Some(at) = rate.flagged_at {
-            if ts - at < FLAG_MS {
-                return true;
-            }
-            rate.flagged_at = None;
-        }
-        if rate.add(sec) > self.settings.max_per_minute {
-            rate.flagged_at = Some(ts);
-            self.flagged_total += 1;
-            return true;
-        }
-        false
-    }
-
     /// Drops what fell out of the window and keeps the map within its bounds.
     pub fn prune(&mut self, now_ms: i64) {
         self.pruned_at = now_ms;
@@ -312,13 +261,6 @@ impl LiveState {
             let (_, nth, _) = ts.select_nth_unstable(cut);
             let nth = *nth;
             self.visitors.retain(|_, v| v.last_ts > nth);
-        }
-        self.rates.retain(|_, r| {
-            r.flagged_at.is_some_and(|at| at > now_ms - FLAG_MS)
-                || r.last_sec * 1000 > now_ms - MINUTE_MS
-        });
-        if self.rates.len() > MAX_VISITORS {
-            self.rates.clear();
         }
         let first_minute = (now_ms - RATE_MINUTES * MINUTE_MS).div_euclid(MINUTE_MS);
         self.minutes.retain(|(_, m), _| *m >= first_minute);
@@ -433,14 +375,14 @@ mod tests {
     #[test]
     fn visitors_in_the_window_show_with_their_page_source_and_browser() {
         let mut live = LiveState::new(LiveSettings::default());
-        let mut c = chunk(&[
+        let c = chunk(&[
             (NOW - 10_000, 1, "/a", 0),
             (NOW - 5_000, 1, "/b", 0),
             (NOW - 1_000, 2, "/b", 0),
             (NOW - 2_000, 3, "/c", 7),
             (NOW - 6 * MINUTE_MS, 4, "/old", 0),
         ]);
-        live.observe(&mut c, NOW);
+        live.observe(&c, NOW);
         let s = live.snapshot(NOW, None, 10);
         assert_eq!(
             s.visitors, 2,
@@ -465,40 +407,13 @@ mod tests {
     }
 
     #[test]
-    fn a_visitor_over_the_rate_is_flagged_at_once() {
-        let mut live = LiveState::new(LiveSettings {
-            window_ms: 5 * MINUTE_MS,
-            max_per_minute: 60,
-        });
-        // 60 requests in a minute: at the limit, still human.
-        let at_limit: Vec<_> = (0..60)
-            .map(|i| (NOW - 59_000 + i * 900, 9, "/p", 0))
-            .collect();
-        let mut c = chunk(&at_limit);
-        live.observe(&mut c, NOW);
-        assert!(c.rows.iter().all(|r| r.bot == 0));
-        assert_eq!(live.snapshot(NOW, None, 5).visitors, 1);
-        // The 61st within the minute: over, flagged with every later request.
-        let mut c = chunk(&[(NOW, 9, "/p", 0), (NOW + 1_000, 9, "/q", 0)]);
-        live.observe(&mut c, NOW + 1_000);
-        assert!(c.rows.iter().all(|r| r.bot == Reason::LiveRate as u8));
-        let s = live.snapshot(NOW + 1_000, None, 5);
-        assert_eq!((s.visitors, s.flagged_by_rate), (0, 1));
-        // Another visitor at 61 spread over more than a minute stays human.
-        let slow: Vec<_> = (0..61).map(|i| (NOW + i * 1_000, 10, "/p", 0)).collect();
-        let mut c = chunk(&slow);
-        live.observe(&mut c, NOW + 61_000);
-        assert!(c.rows.iter().all(|r| r.bot == 0));
-    }
-
-    #[test]
     fn memory_stays_bounded() {
         let mut live = LiveState::new(LiveSettings::default());
         let hits: Vec<_> = (0..(MAX_VISITORS as i64 + 500))
             .map(|i| (NOW - 100_000 + i / 10, i, "/", 0))
             .collect();
-        let mut c = chunk(&hits);
-        live.observe(&mut c, NOW);
+        let c = chunk(&hits);
+        live.observe(&c, NOW);
         assert!(live.visitors.len() <= MAX_VISITORS);
     }
 }

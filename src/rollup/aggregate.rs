@@ -8,6 +8,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use crate::classify::referrer::{DIRECT, INTERNAL};
 use crate::classify::Kind;
+use crate::store::rollups::SiteDay;
 
 /// A visit ends after this long without a page view.
 pub const VISIT_GAP_MS: i64 = 30 * 60 * 1000;
@@ -64,59 +65,6 @@ pub struct Event<'n> {
     pub origin: i64,
     /// `classify::traits` bits.
     pub traits: u8,
-}
-
-/// Totals of one site on one day.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Totals {
-    pub pageviews: u64,
-    pub visitors: u64,
-    pub visits: u64,
-    pub bounces: u64,
-    pub duration_s: u64,
-    pub hits: u64,
-    pub bytes: u64,
-    pub bot_hits: u64,
-    pub status_4xx: u64,
-    pub status_5xx: u64,
-}
-
-/// Visitors and page views under one key (a page, browser, OS, device...).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Reach {
-    pub visitors: u64,
-    pub pageviews: u64,
-}
-
-/// Visits started under one key (an entry page or a source).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Entries {
-    pub visits: u64,
-    pub bounces: u64,
-    pub visitors: u64,
-    pub pageviews: u64,
-}
-
-/// Everything rolled up for one site on one day.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SiteDay {
-    pub totals: Totals,
-    pub pages: HashMap<String, Reach>,
-    pub entry_pages: HashMap<String, Entries>,
-    pub sources: HashMap<String, Entries>,
-    pub browsers: HashMap<String, Reach>,
-    pub os: HashMap<String, Reach>,
-    pub devices: HashMap<String, Reach>,
-    pub countries: HashMap<String, Reach>,
-    pub status: HashMap<u16, u64>,
-    /// 404 path -> (hits, of which bots).
-    pub not_found: HashMap<String, (u64, u64)>,
-    /// Bot reason -> (hits, visitors).
-    pub bots: HashMap<u8, (u64, u64)>,
-    /// Named crawler -> (hits, visitors).
-    pub crawlers: HashMap<String, (u64, u64)>,
-    /// Hour from local midnight -> (page views, visitors, hits).
-    pub hourly: HashMap<u32, (u64, u64, u64)>,
 }
 
 /// The entry for `key`, allocating its `String` only the first time (most hits repeat a key).
@@ -288,6 +236,7 @@ fn finish_visits(w: &mut Work<'_>) {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::store::rollups::{Entries, Reach};
 
     const MIN: i64 = 60_000;
 

@@ -6,7 +6,7 @@
 
 use foldhash::{HashMap, HashMapExt};
 
-use super::aggregate::{Entries, Reach, SiteDay};
+use crate::store::rollups::{Entries, Reach, SiteDay};
 
 /// The key of the row that sums the keys beyond the top ones.
 pub const OTHER: &str = "(other)";

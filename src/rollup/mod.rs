@@ -11,19 +11,19 @@ pub mod bound;
 pub mod days;
 pub mod internal;
 pub mod record;
-pub mod write;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::Connection;
 
 use crate::classify::{agent, bots, browser_age, geo, referrer, traits};
-use crate::store::batch::BUCKET_MS;
-use crate::store::facts;
+use crate::store::agents::{self as agent_store, AgentClass};
+use crate::store::events::{self, RawEvent};
+use crate::store::{dict, facts, rollups, state};
 use aggregate::Event;
 
 /// What to roll up.
@@ -74,23 +74,17 @@ pub enum Error {
 /// Decides browser, OS, device and the named crawler of agents seen for the first time (once per
 /// distinct agent).
 fn classify_new_agents(conn: &mut Connection) -> rusqlite::Result<u64> {
-    let pending: Vec<(i64, String)> = conn
-        .prepare("SELECT id, agent FROM agents WHERE browser IS NULL")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
+    let pending = agent_store::unclassified(conn)?;
     for batch in pending.chunks(2_000) {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "UPDATE agents SET browser = ?2, os = ?3, device = ?4, crawler = ?5 WHERE id = ?1",
-            )?;
-            for (id, ua) in batch {
-                let info = agent::classify(ua);
-                let crawler = bots::AgentPatterns::builtin().crawler_name(ua);
-                stmt.execute((id, &info.browser, &info.os, &info.device, crawler))?;
+        agent_store::record_classes(conn, batch, |ua| {
+            let info = agent::classify(ua);
+            AgentClass {
+                browser: info.browser,
+                os: info.os,
+                device: info.device,
+                crawler: bots::AgentPatterns::builtin().crawler_name(ua),
             }
-        }
-        tx.commit()?;
+        })?;
     }
     Ok(pending.len() as u64)
 }
@@ -98,10 +92,7 @@ fn classify_new_agents(conn: &mut Connection) -> rusqlite::Result<u64> {
 /// Per local day: the highest event id in its spans.
 pub fn span_days(conn: &Connection, tz: Tz) -> rusqlite::Result<BTreeMap<NaiveDate, i64>> {
     let mut out = BTreeMap::new();
-    let mut stmt = conn.prepare("SELECT bucket, max(max_id) FROM event_spans GROUP BY bucket")?;
-    let mut rows = stmt.query([])?;
-    while let Some(r) = rows.next()? {
-        let (bucket, max_id): (i64, i64) = (r.get(0)?, r.get(1)?);
+    for (bucket, max_id) in events::bucket_maxima(conn)? {
         let day = days::bucket_date(tz, bucket);
         let e = out.entry(day).or_insert(max_id);
         *e = (*e).max(max_id);
@@ -148,29 +139,16 @@ impl Names {
                 self.countries.entry(c).or_insert_with(|| geo::unpack(c));
             }
             if let std::collections::hash_map::Entry::Vacant(slot) = self.sites.entry(e.site) {
-                let name = conn
-                    .query_row("SELECT name FROM sites WHERE id = ?1", [e.site], |r| {
-                        r.get(0)
-                    })
-                    .optional()?;
+                let name = dict::site_name(conn, e.site)?;
                 slot.insert(name.unwrap_or_else(|| "unknown".into()));
             }
             if let Some(p) = e.path.filter(|p| !self.paths.contains_key(p)) {
-                let path = conn
-                    .query_row("SELECT path FROM paths WHERE id = ?1", [p], |r| r.get(0))
-                    .optional()?;
-                let path: String = path.unwrap_or_else(|| "/".into());
+                let path = dict::path(conn, p)?.unwrap_or_else(|| "/".into());
                 let key = referrer::page_key(&path);
                 self.paths.insert(p, (path, key));
             }
             if let Some(rf) = e.referrer.filter(|r| !self.sources.contains_key(r)) {
-                let (host, src, details): (String, String, [String; 4]) = conn
-                    .query_row(
-                        "SELECT host, source, utm_medium, utm_campaign, utm_content, utm_term FROM referrers WHERE id = ?1",
-                        [rf],
-                        |r| Ok((r.get(0)?, r.get(1)?, [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?])),
-                    )
-                    .optional()?
+                let (host, src, details) = dict::referrer(conn, rf)?
                     .unwrap_or_else(|| (String::new(), "unknown".into(), Default::default()));
                 let campaign = src != referrer::INTERNAL
                     && src != referrer::DIRECT
@@ -186,18 +164,13 @@ impl Names {
                 );
             }
             if let Some(a) = e.agent.filter(|a| !self.agents.contains_key(a)) {
-                let info = conn
-                    .query_row("SELECT coalesce(browser, 'Other'), coalesce(os, 'Other'), coalesce(device, 'Other'), crawler, agent FROM agents WHERE id = ?1", [a], |r| {
-                        let agent: String = r.get(4)?;
-                        Ok(AgentNames {
-                            browser: r.get(0)?,
-                            os: r.get(1)?,
-                            device: r.get(2)?,
-                            crawler: r.get(3)?,
-                            stale_from: browser_age::stale_from(&agent.to_ascii_lowercase()),
-                        })
-                    })
-                    .optional()?;
+                let info = agent_store::get(conn, a)?.map(|row| AgentNames {
+                    stale_from: browser_age::stale_from(&row.agent.to_ascii_lowercase()),
+                    browser: row.browser,
+                    os: row.os,
+                    device: row.device,
+                    crawler: row.crawler,
+                });
                 self.agents.insert(
                     a,
                     info.unwrap_or_else(|| AgentNames {
@@ -214,72 +187,6 @@ impl Names {
     }
 }
 
-struct RawEvent {
-    id: i64,
-    ts: i64,
-    site: i64,
-    path: Option<i64>,
-    referrer: Option<i64>,
-    agent: Option<i64>,
-    visitor: i64,
-    status: u16,
-    bytes: Option<i64>,
-    kind: u8,
-    bot: u8,
-    country: Option<i64>,
-    origin: Option<i64>,
-    traits: u8,
-    method: u8,
-}
-
-/// Merged rowid ranges holding the events of `[start, end)`.
-pub fn id_ranges(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Vec<(i64, i64)>> {
-    let mut spans: Vec<(i64, i64)> = conn
-        .prepare_cached("SELECT min_id, max_id FROM event_spans WHERE bucket >= ?1 AND bucket < ?2 ORDER BY min_id")?
-        .query_map([start.div_euclid(BUCKET_MS), (end + BUCKET_MS - 1).div_euclid(BUCKET_MS)], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    spans.sort_unstable();
-    let mut merged: Vec<(i64, i64)> = Vec::with_capacity(spans.len());
-    for (a, b) in spans {
-        match merged.last_mut() {
-            Some(last) if a <= last.1 + 1 => last.1 = last.1.max(b),
-            _ => merged.push((a, b)),
-        }
-    }
-    Ok(merged)
-}
-
-fn load_day(conn: &Connection, start: i64, end: i64) -> rusqlite::Result<Vec<RawEvent>> {
-    let mut out = Vec::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, ts, site, path, referrer, agent, visitor, status, bytes, kind, bot, country, origin, traits, method FROM events
-         WHERE id BETWEEN ?1 AND ?2 AND ts >= ?3 AND ts < ?4",
-    )?;
-    for (lo, hi) in id_ranges(conn, start, end)? {
-        let mut rows = stmt.query((lo, hi, start, end))?;
-        while let Some(r) = rows.next()? {
-            out.push(RawEvent {
-                id: r.get(0)?,
-                ts: r.get(1)?,
-                site: r.get(2)?,
-                path: r.get(3)?,
-                referrer: r.get(4)?,
-                agent: r.get(5)?,
-                visitor: r.get(6)?,
-                status: r.get(7)?,
-                bytes: r.get(8)?,
-                kind: r.get(9)?,
-                bot: r.get(10)?,
-                country: r.get(11)?,
-                origin: r.get(12)?,
-                traits: r.get(13)?,
-                method: r.get(14)?,
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// One day, computed and ready to write.
 struct RolledDay {
     day: NaiveDate,
@@ -288,8 +195,8 @@ struct RolledDay {
     /// Events newly flagged by behaviour: (id, reason), written back to `events`.
     flagged: Vec<(i64, u8)>,
     /// The day's human visits, for the permanent record.
-    record: Vec<crate::model::RecordVisit>,
-    sites: foldhash::HashMap<String, aggregate::SiteDay>,
+    record: crate::model::RecordDay,
+    sites: foldhash::HashMap<String, rollups::SiteDay>,
 }
 
 /// Reads and aggregates one day (reads only: runs on any thread with its own connection).
@@ -303,10 +210,9 @@ fn compute_day(
 ) -> rusqlite::Result<RolledDay> {
     let (start, end) = days::day_bounds(tz, day);
     // One read snapshot for the spans and events of the day.
-    conn.execute_batch("BEGIN")?;
-    let loaded = load_day(conn, start, end).and_then(|raw| names.load(conn, &raw).map(|()| raw));
-    conn.execute_batch("COMMIT")?;
-    let raw = loaded?;
+    let raw = crate::store::read_snapshot(conn, |conn| {
+        events::load_day(conn, start, end).and_then(|raw| names.load(conn, &raw).map(|()| raw))
+    })?;
     let max_id = raw.iter().map(|e| e.id).max().unwrap_or(0).max(span_max);
     // The day's month, by which ingest judged its browsers too.
     let month = browser_age::month_of_day(days::day_number(day));
@@ -378,7 +284,10 @@ fn compute_day(
         .map(|(r, e)| (r.id, e.bot))
         .collect();
     let sites = aggregate::aggregate(&events, tz);
-    let record = record::visits(&events, tz);
+    let record = crate::model::RecordDay {
+        day: days::day_number(day),
+        visits: record::visits(&events, tz),
+    };
     Ok(RolledDay {
         day,
         max_id,
@@ -397,7 +306,7 @@ fn write_day(
     report: &mut Report,
 ) -> Result<(), Error> {
     let key = days::day_key(rolled.day);
-    let written = write::replace_day(
+    let written = rollups::replace_day(
         conn,
         &key,
         tz,
@@ -439,15 +348,7 @@ pub fn run(
         ..Default::default()
     };
     let spans = span_days(conn, opts.tz)?;
-    let state: HashMap<String, (i64, bool)> = conn
-        .prepare("SELECT day, max_id, thinned FROM rollup_state")?
-        .query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                (r.get::<_, i64>(1)?, r.get::<_, bool>(2)?),
-            ))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
+    let state = state::all(conn)?;
     // Days whose raw events are held but whose permanent record is not written yet (a database
     // from before the record): back-filled.
     let recorded: std::collections::HashSet<i64> =
@@ -480,17 +381,7 @@ pub fn run(
     let mut done = 0;
     let mut names: Vec<Names> = (0..workers).map(|_| Names::default()).collect();
     let mut readers: Vec<Connection> = match db {
-        Some(path) => (0..workers)
-            .map(|_| {
-                let c = Connection::open_with_flags(
-                    path,
-                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
-                        | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?;
-                c.busy_timeout(crate::store::BUSY_TIMEOUT)?;
-                Ok(c)
-            })
-            .collect::<rusqlite::Result<_>>()?,
+        Some(path) => crate::store::open_readers(path, workers)?,
         None => Vec::new(),
     };
     let day_err = |day: NaiveDate| {

@@ -1,9 +1,10 @@
-//! Dictionary tables (`sites`, `paths`, `referrers`, `agents`): string -> id, cached in memory.
+//! Dictionary tables (`sites`, `paths`, `referrers`, `agents`): string -> id, cached in memory,
+//! and the names of ids read back.
 //!
 //! Ids inserted inside a transaction are only real once it commits, so the cache remembers what it
 //! added and forgets it on rollback.
 
-use rusqlite::{OptionalExtension, Transaction};
+use rusqlite::{Connection, OptionalExtension, Transaction};
 
 /// A dictionary table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -92,6 +93,31 @@ impl DictCache {
             self.map(t).remove(&key);
         }
     }
+}
+
+/// The name of site `id`, if it exists.
+pub fn site_name(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT name FROM sites WHERE id = ?1", [id], |r| r.get(0))
+        .optional()
+}
+
+/// The path of path `id`, if it exists.
+pub fn path(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT path FROM paths WHERE id = ?1", [id], |r| r.get(0))
+        .optional()
+}
+
+/// The host, source and campaign details of referrer `id`, if it exists.
+pub fn referrer(
+    conn: &Connection,
+    id: i64,
+) -> rusqlite::Result<Option<(String, String, [String; 4])>> {
+    conn.query_row(
+        "SELECT host, source, utm_medium, utm_campaign, utm_content, utm_term FROM referrers WHERE id = ?1",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, [r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?])),
+    )
+    .optional()
 }
 
 #[cfg(test)]

@@ -3,14 +3,19 @@
 //! One [`Store`] owns one connection. Every connection gets WAL, `synchronous=NORMAL` and a 5 s
 //! `busy_timeout`, so readers never block the writer and a second writer waits instead of failing.
 
+pub mod agents;
 pub mod batch;
 pub mod checkpoint;
 pub mod dict;
+pub mod events;
 pub mod facts;
 pub mod files;
 pub mod migrate;
 pub mod record;
+pub mod retention;
+pub mod rollups;
 pub mod salts;
+pub mod state;
 pub mod zone;
 
 use std::fs::{self, OpenOptions};
@@ -132,8 +137,7 @@ pub fn describe_write_error(err: &batch::CommitError) -> String {
 
 /// The database.
 pub struct Store {
-    /// The connection; public for the query modules and tests.
-    pub conn: Connection,
+    conn: Connection,
     path: PathBuf,
 }
 
@@ -179,6 +183,34 @@ fn open_reader(path: &Path, immutable: bool) -> rusqlite::Result<Connection> {
         r.get::<_, i64>(0)
     })?;
     Ok(conn)
+}
+
+/// `n` read-only connections to the database at `path`, for work spread over threads (each
+/// thread its own connection).
+pub fn open_readers(path: &Path, n: usize) -> rusqlite::Result<Vec<Connection>> {
+    (0..n)
+        .map(|_| {
+            let c = Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            c.busy_timeout(BUSY_TIMEOUT)?;
+            Ok(c)
+        })
+        .collect()
+}
+
+/// Runs `f` on `conn` inside one read transaction, so that all it reads comes from one snapshot
+/// of the database.
+pub fn read_snapshot<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.execute_batch("BEGIN")?;
+    let out = f(conn);
+    conn.execute_batch("COMMIT")?;
+    out
 }
 
 impl Store {
@@ -326,6 +358,23 @@ impl Store {
             conn,
             path: PathBuf::from(":memory:"),
         })
+    }
+
+    /// Sets the page cache to `kib` KiB (a long-running process with a low write rate needs far
+    /// less than the 32 MB an import uses).
+    pub fn set_cache_kib(&self, kib: i64) -> rusqlite::Result<()> {
+        self.conn.pragma_update(None, "cache_size", -kib)
+    }
+
+    /// The connection, lent to the functions of `store`'s modules (`store::files`,
+    /// `store::zone`...) and to the readers above that call them.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The connection, for the writes of `store`'s modules (batches, rollups, retention).
+    pub fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
     }
 
     /// The database file.

@@ -103,7 +103,7 @@ pub fn json(cmd: &mut Command, code: i32) -> serde_json::Value {
 pub fn dump_rollups(db: &Path) -> Vec<String> {
     let c = rusqlite::Connection::open(db).expect("open database");
     let mut out = Vec::new();
-    for t in logtally::rollup::write::TABLES {
+    for t in logtally::store::rollups::TABLES {
         let mut stmt = c
             .prepare(&format!("SELECT * FROM {t}"))
             .expect("rollup table");

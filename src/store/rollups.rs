@@ -1,10 +1,12 @@
-//! Replaces one day's rollup rows in a single transaction, so readers see the old day or the new
-//! one, never a mix, and a key that dropped to zero disappears.
+//! The daily rollup tables: the rows of one site's day, and replacing one day's rows in a single
+//! transaction, so readers see the old day or the new one, never a mix, and a key that dropped to
+//! zero disappears.
 
 use chrono_tz::Tz;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use foldhash::HashMap;
+use rusqlite::{params, Connection, TransactionBehavior};
 
-use super::aggregate::SiteDay;
+use super::state;
 
 /// Tables holding one row per (day, site, key).
 pub const TABLES: &[&str] = &[
@@ -23,10 +25,88 @@ pub const TABLES: &[&str] = &[
     "hourly_totals",
 ];
 
+/// Totals of one site on one day.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// Human page views.
+    pub pageviews: u64,
+    /// Distinct human visitors.
+    pub visitors: u64,
+    /// Visits.
+    pub visits: u64,
+    /// Visits of one page view.
+    pub bounces: u64,
+    /// Time spent over all visits, seconds.
+    pub duration_s: u64,
+    /// All hits, bots included.
+    pub hits: u64,
+    /// Response bytes of all hits.
+    pub bytes: u64,
+    /// Hits of bots.
+    pub bot_hits: u64,
+    /// Hits answered 4xx.
+    pub status_4xx: u64,
+    /// Hits answered 5xx.
+    pub status_5xx: u64,
+}
+
+/// Visitors and page views under one key (a page, browser, OS, device...).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    /// Distinct visitors.
+    pub visitors: u64,
+    /// Page views.
+    pub pageviews: u64,
+}
+
+/// Visits started under one key (an entry page or a source).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Entries {
+    /// Visits started.
+    pub visits: u64,
+    /// Of which bounced.
+    pub bounces: u64,
+    /// Distinct visitors.
+    pub visitors: u64,
+    /// Page views of those visits.
+    pub pageviews: u64,
+}
+
+/// Everything rolled up for one site on one day.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SiteDay {
+    /// `daily_totals`.
+    pub totals: Totals,
+    /// Path -> reach (`daily_pages`).
+    pub pages: HashMap<String, Reach>,
+    /// Entry path -> visits (`daily_entry_pages`).
+    pub entry_pages: HashMap<String, Entries>,
+    /// Source -> visits (`daily_referrers`).
+    pub sources: HashMap<String, Entries>,
+    /// Browser -> reach (`daily_browsers`).
+    pub browsers: HashMap<String, Reach>,
+    /// OS -> reach (`daily_os`).
+    pub os: HashMap<String, Reach>,
+    /// Device class -> reach (`daily_devices`).
+    pub devices: HashMap<String, Reach>,
+    /// Country -> reach (`daily_countries`).
+    pub countries: HashMap<String, Reach>,
+    /// HTTP status -> hits (`daily_status`).
+    pub status: HashMap<u16, u64>,
+    /// 404 path -> (hits, of which bots).
+    pub not_found: HashMap<String, (u64, u64)>,
+    /// Bot reason -> (hits, visitors).
+    pub bots: HashMap<u8, (u64, u64)>,
+    /// Named crawler -> (hits, visitors).
+    pub crawlers: HashMap<String, (u64, u64)>,
+    /// Hour from local midnight -> (page views, visitors, hits).
+    pub hourly: HashMap<u32, (u64, u64, u64)>,
+}
+
 /// Writes `rolled` as the whole of `day`, records on the events the behaviour verdicts that
 /// changed (`flagged`: new bot reasons, or 0 where a day's new lines cleared one), and records
-/// `max_id` in `rollup_state`, with the day's permanent record of human visits. Returns `false`, writing nothing, when cleanup has begun to delete
-/// the day's raw events since they were read: `rollup` may have read part of them, and a day's
+/// `max_id` in `rollup_state`, with the day's permanent record of human visits. Returns `false`,
+/// writing nothing, when cleanup has begun to delete the day's raw events since they were read: `rollup` may have read part of them, and a day's
 /// rollup is never replaced by one computed from part of its events. Cleanup marks a day
 /// (`thinned`) in a transaction of its own before deleting anything of it, so checking the mark
 /// under the write lock is enough.
@@ -35,17 +115,12 @@ pub fn replace_day(
     day: &str,
     tz: Tz,
     max_id: i64,
-    rolled: &foldhash::HashMap<String, SiteDay>,
+    rolled: &HashMap<String, SiteDay>,
     flagged: &[(i64, u8)],
-    record: &[crate::model::RecordVisit],
+    record: &crate::model::RecordDay,
 ) -> rusqlite::Result<bool> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let thinned: bool = tx
-        .prepare_cached("SELECT thinned FROM rollup_state WHERE day = ?1")?
-        .query_row([day], |r| r.get(0))
-        .optional()?
-        .unwrap_or(false);
-    if thinned {
+    if state::thinned(&tx, day)? {
         return Ok(false);
     }
     // Every site with rows on that day has a daily_totals row: delete by (site, day) prefixes.
@@ -119,10 +194,7 @@ pub fn replace_day(
             stmt.execute(params![day, site, hour, pv, visitors, hits])?;
         }
     }
-    let day_number = super::days::day_number(
-        chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").expect("a day key"),
-    );
-    crate::store::record::replace_day(&tx, day_number, record)?;
+    super::record::replace_day(&tx, record.day, &record.visits)?;
     // Layer-4 bot verdicts stay on the events, as marks until cleanup; they are decided again
     // whenever the day is.
     let mut mark = tx.prepare_cached("UPDATE events SET bot = ?2 WHERE id = ?1")?;
@@ -130,12 +202,7 @@ pub fn replace_day(
         mark.execute(params![id, bot])?;
     }
     drop(mark);
-    let now = crate::clock::now_ms();
-    tx.prepare_cached(
-        "INSERT INTO rollup_state (day, max_id, thinned, tz, rolled_at) VALUES (?1, ?2, 0, ?3, ?4)
-         ON CONFLICT (day) DO UPDATE SET max_id = excluded.max_id, tz = excluded.tz, rolled_at = excluded.rolled_at",
-    )?
-    .execute(params![day, max_id, tz.name(), now])?;
+    state::record_rolled(&tx, day, max_id, tz)?;
     tx.commit()?;
     Ok(true)
 }
