@@ -1,4 +1,6 @@
-//! The SQLite store: opening with the right pragmas, migrations, dictionary caches, batch writes.
+//! The SQLite store, the only home of SQL: opening with the right pragmas, migrations, dictionary
+//! caches, batch writes, and the reads and writes of rollup ([`events`], [`agents`], [`rollups`],
+//! [`state`]) and cleanup ([`retention`]).
 //!
 //! One [`Store`] owns one connection. Every connection gets WAL, `synchronous=NORMAL` and a 5 s
 //! `busy_timeout`, so readers never block the writer and a second writer waits instead of failing.
