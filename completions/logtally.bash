@@ -629,7 +629,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__stats)
-            opts="-h -V --db --site --period --since --until --top --format --tz --no-refresh --config --help --version"
+            opts="-h -V --db --site --period --since --until --top --format --tz --no-refresh --filter --goal --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -664,6 +664,14 @@ _logtally() {
                     return 0
                     ;;
                 --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --goal)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -125,6 +125,8 @@ complete -c logtally -n "__fish_logtally_using_subcommand stats" -l format -d 'O
 json\t'JSON (stable shape, see the README)'
 csv\t'CSV in long form: section,key,metric,value'"
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l tz -d 'IANA time zone of days (use the rollup\'s; default: TZ, else the system\'s, else UTC)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -l filter -d 'Keep only the visits that match: KEY=VALUE, or KEY!=VALUE for those that do not; `*` in VALUE matches any text. Repeat it: every filter must hold. Keys: page, entry-page, exit-page, source, utm-source, utm-medium, utm-campaign, utm-content, utm-term, browser, os, device, country, goal' -r
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -l goal -d 'A goal, besides the configuration\'s [[goal]] tables: NAME=PATH, NAME=METHOD PATH or NAME=METHOD PATH STATUS (`Signup=POST /signup 2xx`; `*` in PATH matches any text)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l no-refresh -d 'Do not roll up today\'s new events first'
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'

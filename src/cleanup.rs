@@ -87,14 +87,19 @@ impl Timed<'_> {
 }
 
 /// Deletes one day's raw events and spans; returns the events deleted.
-fn clean_day(t: &mut Timed<'_>, tz: Tz, day: NaiveDate, span_max: i64) -> rusqlite::Result<u64> {
+fn clean_day(
+    t: &mut Timed<'_>,
+    tz: Tz,
+    day: NaiveDate,
+    span_max: i64,
+) -> rusqlite::Result<Option<u64>> {
     let (start, end) = days::day_bounds(tz, day);
     let key = days::day_key(day);
     // Mark the day final first: a rollup running meanwhile (`--rebuild` included) then leaves it
     // alone instead of recomputing it from half-deleted events. Only if it is still rolled up.
     let marked = t.write(|tx| state::mark_thinned(tx, &key, span_max))?;
     if marked == 0 {
-        return Ok(0);
+        return Ok(None);
     }
     let ranges = events::id_ranges(t.conn, start, end)?;
     let mut deleted = 0;
@@ -109,7 +114,7 @@ fn clean_day(t: &mut Timed<'_>, tz: Tz, day: NaiveDate, span_max: i64) -> rusqli
     // Spans written after we looked (max_id > span_max) stay, with their events; the next
     // cleanup removes them (the day is final).
     t.write(|tx| retention::delete_spans(tx, start, end, span_max))?;
-    Ok(deleted)
+    Ok(Some(deleted))
 }
 
 /// Deletes salts whose day is rolled up (or has no events) and past the grace period.
@@ -166,6 +171,12 @@ pub fn run(
     let cutoff = opts.today - chrono::Duration::days(opts.keep_days as i64);
     let spans = rollup::span_days(conn, opts.tz)?;
     let state = state::all(conn)?;
+    // While an import runs, any old day may still get lines from it: none becomes final.
+    let importing = crate::store::imports::running(conn)?;
+    let importing_reason = format!(
+        "an import is running (pid {}): its lines may belong to this day; run cleanup again when it is done",
+        importing.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+    );
     let mut t = Timed {
         conn,
         longest: Duration::ZERO,
@@ -175,6 +186,7 @@ pub fn run(
         progress(n, old_days);
         let key = days::day_key(day);
         let reason = match state.get(&key) {
+            _ if !importing.is_empty() => Some(importing_reason.as_str()),
             Some((_, true)) => None,
             Some((rolled, false)) if *rolled >= span_max => None,
             Some(_) => Some("has events newer than its rollup: run `logtally rollup` first"),
@@ -187,8 +199,18 @@ pub fn run(
             });
             continue;
         }
-        report.events_deleted += clean_day(&mut t, opts.tz, day, span_max)?;
-        report.days_cleaned.push(key);
+        match clean_day(&mut t, opts.tz, day, span_max)? {
+            Some(deleted) => {
+                report.events_deleted += deleted;
+                report.days_cleaned.push(key);
+            }
+            None => report.days_kept.push(KeptDay {
+                day: key,
+                reason:
+                    "changed meanwhile (new lines, or an import started): run cleanup again later"
+                        .into(),
+            }),
+        }
     }
     let spans = rollup::span_days(t.conn, opts.tz)?;
     report.salts_deleted = clean_salts(&mut t, opts, &spans)?;

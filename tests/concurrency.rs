@@ -304,3 +304,75 @@ fn a_restarted_tail_hashes_late_lines_of_an_old_day_with_that_days_salt() {
         "the same ten people before and after the restart"
     );
 }
+
+#[test]
+fn cleanup_makes_no_day_final_while_an_import_runs() {
+    let (log, _) = people_log(3, 200);
+    let env = Env::new();
+    let first = env.write("first.log", &log);
+    env.import_and_rollup(&first, &[]);
+    let db = env.db();
+    let db = db.to_str().unwrap();
+    // An import reading stdin runs until its input ends: hold it open while cleanup runs.
+    let mut import = Command::new(assert_cmd::cargo::cargo_bin("logtally"))
+        .args(["import", "--tz", "UTC", "--db", db, "-"])
+        .env_clear()
+        .env("HOME", env.dir.path())
+        .current_dir(env.dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while q(&env.db(), "SELECT count(*) FROM imports") == 0 {
+        assert!(std::time::Instant::now() < deadline, "the import registers");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = env
+        .cmd()
+        .args([
+            "cleanup",
+            "--tz",
+            "UTC",
+            "--keep-days",
+            "1",
+            "--json",
+            "--db",
+            db,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["events_deleted"], 0, "{report}");
+    assert!(
+        report["days_kept"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("an import is running"),
+        "{report}"
+    );
+    drop(import.stdin.take());
+    assert!(import.wait().unwrap().success());
+    let out = env
+        .cmd()
+        .args([
+            "cleanup",
+            "--tz",
+            "UTC",
+            "--keep-days",
+            "1",
+            "--json",
+            "--db",
+            db,
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["days_cleaned"].as_array().unwrap().len(),
+        3,
+        "{report}"
+    );
+}

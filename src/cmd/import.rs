@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
@@ -70,6 +70,9 @@ fn progress_bar(output: Output, total: u64) -> Option<ProgressBar> {
 /// Runs `logtally import`.
 pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> {
     let (db, mut store, parse) = super::open_for_ingest(&args.ingest, settings)?;
+    // Held while the import runs: cleanup makes no day final meanwhile (`store::imports`).
+    let _lease = crate::store::imports::Lease::begin(&db)
+        .with_context(|| format!("recording the import in {}", db.display()))?;
     let sources = settings.sources().to_vec();
     let settings = parse;
 

@@ -1,4 +1,5 @@
-//! `logtally stats`: the reports people open a terminal for, read from rollups only.
+//! `logtally stats`: the reports people open a terminal for, read from rollups, and from the
+//! permanent record of visits for filters, campaigns and goals.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -53,14 +54,18 @@ pub enum Format {
 /// Arguments of `logtally stats`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Sections: overview, pages, entry-pages, sources, browsers, os, devices, countries,\n\
-    status, not-found, bots (default: overview pages sources browsers).\n\n\
+    after_help = "Sections: overview, pages, entry-pages, exit-pages, sources, campaigns, utm-sources,\n\
+    utm-mediums, utm-contents, utm-terms, browsers, os, devices, countries, hours, goals, status,\n\
+    not-found, bots (default: overview pages sources browsers).\n\n\
     Examples:\n  \
     logtally stats\n  \
     logtally stats --period 7d --site example.com pages sources\n  \
-    logtally stats --since 2026-10-01 --until 2026-10-31 --format csv > october.csv\n\n\
-    Reads rollup tables only. Today's figures are refreshed first (an incremental rollup of today)\n\
-    unless --no-refresh. Visitors over several days are sums of daily visitors."
+    logtally stats --since 2026-10-01 --until 2026-10-31 --format csv > october.csv\n  \
+    logtally stats --filter source=Hacker\\ News pages\n  \
+    logtally stats --filter utm-campaign=spring-sale --goal 'Signup=POST /signup 2xx' overview goals\n\n\
+    Unfiltered reports read rollup tables only; filters, and the sections only it can answer, read\n\
+    the permanent record of human visits. Today's figures are refreshed first (an incremental rollup\n\
+    of today) unless --no-refresh. Visitors over several days are sums of daily visitors."
 )]
 pub struct Args {
     /// Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else

@@ -38,11 +38,13 @@ pub fn record_rolled(conn: &Connection, day: &str, max_id: i64, tz: Tz) -> rusql
     Ok(())
 }
 
-/// Marks `day` final (`thinned`) if it is already, or if it is rolled up to at least `span_max`;
-/// returns the rows changed (0: the day is not rolled up that far, or not at all).
+/// Marks `day` final (`thinned`) if it is already, or if it is rolled up to at least `span_max`,
+/// and no import is running (`store::imports`); returns the rows changed (0: the day is not
+/// rolled up that far, or an import runs).
 pub fn mark_thinned(conn: &Connection, day: &str, span_max: i64) -> rusqlite::Result<usize> {
     conn.prepare_cached(
-        "UPDATE rollup_state SET thinned = 1 WHERE day = ?1 AND (thinned = 1 OR max_id >= ?2)",
+        "UPDATE rollup_state SET thinned = 1 WHERE day = ?1 AND (thinned = 1 OR max_id >= ?2)
+         AND NOT EXISTS (SELECT 1 FROM imports)",
     )?
     .execute((day, span_max))
 }

@@ -67,3 +67,13 @@ CREATE TABLE record_days (
     first_id   INTEGER NOT NULL,
     last_id    INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- Imports running now, each until it ends (a crashed one is told by its process being gone).
+-- cleanup removes no raw events while one runs: an import writes a day over many commits, and a
+-- rollup and cleanup between two of them would make the day final with part of its lines.
+CREATE TABLE imports (
+    id          INTEGER PRIMARY KEY,
+    pid         INTEGER NOT NULL,
+    start_ticks INTEGER NOT NULL,  -- the process's start time (/proc/PID/stat), against reused PIDs
+    started_at  INTEGER NOT NULL   -- unix ms
+);
