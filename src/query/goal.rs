@@ -112,9 +112,8 @@ impl Goal {
         }
     }
 
-    /// Whether a request reaches the goal. Without a method, only page views and GETs count
-    /// (a goal named by its page); without a status, any success or redirect (2xx, 3xx).
-    pub fn reached_by(&self, path: &str, method_code: u8, status: u16) -> bool {
+    /// Whether a request's method and status fit the goal (its path aside).
+    pub fn reached_by_request(&self, method_code: u8, status: u16) -> bool {
         let method_ok = match self.method {
             Some(m) => m as u8 == method_code,
             None => method_code == Method::Get as u8,
@@ -123,7 +122,13 @@ impl Goal {
             Some(s) => s.admits(status),
             None => (200..400).contains(&status),
         };
-        method_ok && status_ok && self.path.matches(path)
+        method_ok && status_ok
+    }
+
+    /// Whether a request reaches the goal. Without a method, only page views and GETs count
+    /// (a goal named by its page); without a status, any success or redirect (2xx, 3xx).
+    pub fn reached_by(&self, path: &str, method_code: u8, status: u16) -> bool {
+        self.reached_by_request(method_code, status) && self.path.matches(path)
     }
 }
 

@@ -3,7 +3,6 @@
 //! weekday-by-hour grid, goals). A page or goal filter keeps whole visits (those that viewed the
 //! page or reached the goal); every figure is then of those visits.
 
-use std::collections::HashSet;
 use std::hash::Hash;
 
 use chrono::{Datelike, NaiveDate};
@@ -14,7 +13,7 @@ use super::filter::{Filter, Key};
 use super::goal::Goal;
 use crate::report::{Overview, Report, Row, Section};
 use crate::rollup::days::day_number;
-use crate::store::record::{self, Loaded, StoredVisit};
+use crate::store::record::{self, Day, StoredHit, StoredVisit};
 
 /// Sections only the record answers (they need no filter).
 pub const RECORD_SECTIONS: &[&str] = &[
@@ -47,102 +46,200 @@ pub struct Ask<'a> {
     pub goals: &'a [Goal],
 }
 
+/// Which string of a visit a section ranks.
+type Pick<'f> = &'f dyn Fn(&Day, &StoredVisit) -> u32;
+
 /// A visitor of one site on one day (visitors over several days are sums of daily visitors).
-type VisitorKey = (i64, i64, u32);
+type VisitorKey = (i64, u32, u32);
 
-fn visitor_key(v: &StoredVisit) -> VisitorKey {
-    (v.day, v.site, v.visitor)
-}
-
-/// Figures under one key of a section.
-#[derive(Default)]
+/// Figures under one key of a section. Visitors are counted by the last visitor seen: a
+/// visitor's visits come one after another in a day's record, so a new key means a new visitor.
+#[derive(Clone, Copy, Default)]
 struct Tally {
-    visitors: HashSet<VisitorKey>,
+    last: Option<VisitorKey>,
+    visitors: u64,
     visits: u64,
     pageviews: u64,
     bounces: u64,
 }
 
 impl Tally {
-    fn add_visit(&mut self, v: &StoredVisit) {
-        self.visitors.insert(visitor_key(v));
+    #[inline]
+    fn see(&mut self, who: VisitorKey) {
+        if self.last != Some(who) {
+            self.last = Some(who);
+            self.visitors += 1;
+        }
+    }
+
+    #[inline]
+    fn add_visit(&mut self, who: VisitorKey, v: &StoredVisit) {
+        self.see(who);
         self.visits += 1;
         self.pageviews += u64::from(v.pageviews);
         self.bounces += u64::from(v.pageviews == 1);
     }
 }
 
-/// The record loaded for a report, with what is decided once per string.
-struct Record<'l> {
-    loaded: &'l Loaded,
-    /// Per filter: the string ids it was asked about, and the answer.
-    matches: Vec<HashMap<i64, bool>>,
+/// Tallies by string id, in a vector (ids are dense).
+struct ById(Vec<Tally>);
+
+impl ById {
+    fn new(strings: usize) -> ById {
+        ById(vec![Tally::default(); strings])
+    }
+
+    #[inline]
+    fn at(&mut self, id: u32) -> &mut Tally {
+        let i = id as usize;
+        if i >= self.0.len() {
+            self.0.resize(i + 1, Tally::default());
+        }
+        &mut self.0[i]
+    }
+
+    fn into_map(self) -> HashMap<u32, Tally> {
+        self.0
+            .into_iter()
+            .enumerate()
+            .filter(|(_, t)| t.visits > 0 || t.pageviews > 0)
+            .map(|(i, t)| (i as u32, t))
+            .collect()
+    }
+}
+
+/// Answers about strings, decided once per string id.
+struct Memo(Vec<u8>);
+
+impl Memo {
+    fn new(strings: usize) -> Memo {
+        Memo(vec![2; strings])
+    }
+
+    #[inline]
+    fn get(&mut self, id: u32, decide: impl FnOnce() -> bool) -> bool {
+        let i = id as usize;
+        if i >= self.0.len() {
+            self.0.resize(i + 1, 2);
+        }
+        if self.0[i] == 2 {
+            self.0[i] = u8::from(decide());
+        }
+        self.0[i] == 1
+    }
+}
+
+/// The loaded record and what is decided once per string.
+struct Record<'a> {
+    days: Vec<Day>,
+    strings: Vec<String>,
+    filters: &'a [Filter],
+    goals: &'a [Goal],
+    /// Per filter: which string ids its pattern matches.
+    matches: Vec<Memo>,
+    /// Per goal: which paths its pattern matches.
+    goal_paths: Vec<Memo>,
+    site: Option<u32>,
 }
 
 impl Record<'_> {
-    fn text(&self, id: i64) -> &str {
-        self.loaded.strings.get(&id).map_or("", String::as_str)
+    fn text(&self, id: u32) -> &str {
+        self.strings.get(id as usize).map_or("", String::as_str)
     }
 
-    fn hits(&self, v: &StoredVisit) -> &[record::StoredHit] {
-        &self.loaded.hits[v.hits.0..v.hits.0 + v.hits.1]
+    fn matches(&mut self, i: usize, id: u32) -> bool {
+        let (strings, filters) = (&self.strings, self.filters);
+        self.matches[i].get(id, || {
+            filters[i]
+                .pattern
+                .matches(strings.get(id as usize).map_or("", String::as_str))
+        })
     }
 
-    /// Whether `f` (number `i`) admits the string `id`.
-    fn admits(&mut self, i: usize, f: &Filter, id: i64) -> bool {
-        if let Some(m) = self.matches[i].get(&id) {
-            return *m;
-        }
-        let m = f.pattern.matches(self.text(id));
-        self.matches[i].insert(id, m);
-        m
+    /// Whether one of `hits` reaches goal `g`.
+    fn reached(&mut self, g: usize, hits: &[StoredHit]) -> bool {
+        self.completions(g, hits) > 0
     }
 
-    /// Whether the visit reached `goal`.
-    fn reached(&self, v: &StoredVisit, goal: &Goal) -> bool {
-        self.hits(v)
-            .iter()
-            .any(|&(path, method, status, _, _)| goal.reached_by(self.text(path), method, status))
+    /// How many of `hits` reach goal `g`.
+    fn completions(&mut self, g: usize, hits: &[StoredHit]) -> u64 {
+        let goal = &self.goals[g];
+        let strings = &self.strings;
+        let memo = &mut self.goal_paths[g];
+        hits.iter()
+            .filter(|h| {
+                goal.reached_by_request(h.method, h.status)
+                    && memo.get(h.path, || {
+                        goal.path
+                            .matches(strings.get(h.path as usize).map_or("", String::as_str))
+                    })
+            })
+            .count() as u64
     }
 
-    /// Whether a visit passes every filter.
-    fn passes(&mut self, v: &StoredVisit, filters: &[Filter], goals: &[Goal]) -> bool {
-        for (i, f) in filters.iter().enumerate() {
-            let one = |id: i64| Some(id);
-            let value = match f.key {
-                Key::EntryPage => one(v.entry),
-                Key::ExitPage => one(v.exit),
-                Key::Source => one(v.source),
-                Key::UtmSource => one(v.utm[0]),
-                Key::UtmMedium => one(v.utm[1]),
-                Key::UtmCampaign => one(v.utm[2]),
-                Key::UtmContent => one(v.utm[3]),
-                Key::UtmTerm => one(v.utm[4]),
-                Key::Browser => one(v.browser),
-                Key::Os => one(v.os),
-                Key::Device => one(v.device),
-                Key::Country => one(v.country),
-                Key::Page | Key::Goal => None,
-            };
-            let ok = match (f.key, value) {
-                (Key::Page, _) => {
-                    let pages: Vec<i64> =
-                        self.hits(v).iter().filter(|h| h.3).map(|h| h.0).collect();
-                    let any = pages.into_iter().any(|p| self.admits(i, f, p));
-                    any != f.negated
+    /// Which profiles of a day pass the filters that look at profiles.
+    fn profiles_pass(&mut self, day: usize) -> Vec<bool> {
+        let n = self.days[day].profiles.len();
+        (0..n)
+            .map(|p| {
+                let prof = self.days[day].profiles[p];
+                if self.site.is_some_and(|s| s != prof.site) {
+                    return false;
                 }
-                (Key::Goal, _) => {
-                    let any = goals
-                        .iter()
-                        .filter(|g| f.pattern.matches(&g.name))
-                        .any(|g| self.reached(v, g));
-                    any != f.negated
+                (0..self.filters.len()).all(|i| {
+                    let f = &self.filters[i];
+                    let id = match f.key {
+                        Key::Source => prof.source,
+                        Key::UtmSource => prof.utm[0],
+                        Key::UtmMedium => prof.utm[1],
+                        Key::UtmCampaign => prof.utm[2],
+                        Key::UtmContent => prof.utm[3],
+                        Key::UtmTerm => prof.utm[4],
+                        Key::Browser => prof.browser,
+                        Key::Os => prof.os,
+                        Key::Device => prof.device,
+                        Key::Country => prof.country,
+                        Key::Page | Key::Goal | Key::EntryPage | Key::ExitPage => return true,
+                    };
+                    // An absent value (no campaign, no country) matches no pattern:
+                    // `utm-medium=*` keeps the visits that have one, `utm-campaign!=x` those
+                    // without any too.
+                    if id == 0 {
+                        return f.negated;
+                    }
+                    let f_negated = f.negated;
+                    self.matches(i, id) != f_negated
+                })
+            })
+            .collect()
+    }
+
+    /// Whether a visit (of a profile that passed) passes the filters that look at its pages
+    /// and goals.
+    fn visit_passes(&mut self, day: usize, v: &StoredVisit) -> bool {
+        for i in 0..self.filters.len() {
+            let (key, negated) = (self.filters[i].key, self.filters[i].negated);
+            let ok = match key {
+                Key::EntryPage => self.matches(i, v.entry) != negated,
+                Key::ExitPage => self.matches(i, v.exit) != negated,
+                Key::Page => {
+                    let (a, b) = (v.hits.0 as usize, v.hits.1 as usize);
+                    let any = (a..b).any(|h| {
+                        let hit = self.days[day].hits[h];
+                        hit.page && self.matches(i, hit.path)
+                    });
+                    any != negated
                 }
-                // An absent value (no campaign, no country) matches no pattern: `utm-medium=*`
-                // keeps the visits that have one, `utm-campaign!=x` those without any too.
-                (_, Some(0)) => f.negated,
-                (_, Some(id)) => self.admits(i, f, id) != f.negated,
-                (_, None) => unreachable!("every other key has a value"),
+                Key::Goal => {
+                    let hits: Vec<StoredHit> =
+                        self.days[day].hits[v.hits.0 as usize..v.hits.1 as usize].to_vec();
+                    let any = (0..self.goals.len()).any(|g| {
+                        self.filters[i].pattern.matches(&self.goals[g].name)
+                            && self.reached(g, &hits)
+                    });
+                    any != negated
+                }
+                _ => true,
             };
             if !ok {
                 return false;
@@ -150,55 +247,59 @@ impl Record<'_> {
         }
         true
     }
-}
 
-/// The visits of `[from, until]` that pass, for the site asked.
-fn kept<'v>(
-    rec: &mut Record<'v>,
-    ask: &Ask<'_>,
-    from: NaiveDate,
-    until: NaiveDate,
-) -> Vec<&'v StoredVisit> {
-    let (a, b) = (day_number(from), day_number(until));
-    let site = ask.site.and_then(|s| {
-        rec.loaded
-            .strings
-            .iter()
-            .find(|(_, t)| t.as_str() == s)
-            .map(|(id, _)| *id)
-    });
-    let loaded = rec.loaded;
-    let mut out = Vec::new();
-    for v in &loaded.visits {
-        if v.day < a || v.day > b {
-            continue;
+    /// The visits of `[from, until]` that pass: (day index, visit index).
+    fn kept(&mut self, from: NaiveDate, until: NaiveDate) -> Vec<(u32, u32)> {
+        let (a, b) = (day_number(from), day_number(until));
+        let visit_filters = self.filters.iter().any(|f| {
+            matches!(
+                f.key,
+                Key::Page | Key::Goal | Key::EntryPage | Key::ExitPage
+            )
+        });
+        let mut out = Vec::new();
+        for d in 0..self.days.len() {
+            if self.days[d].day < a || self.days[d].day > b {
+                continue;
+            }
+            let pass = self.profiles_pass(d);
+            for i in 0..self.days[d].visits.len() {
+                let v = self.days[d].visits[i];
+                if pass[v.profile as usize] && (!visit_filters || self.visit_passes(d, &v)) {
+                    out.push((d as u32, i as u32));
+                }
+            }
         }
-        if ask.site.is_some() && Some(v.site) != site {
-            continue;
-        }
-        if rec.passes(v, ask.filters, ask.goals) {
-            out.push(v);
-        }
+        out
     }
-    out
+
+    fn visit(&self, at: (u32, u32)) -> (&Day, &StoredVisit) {
+        let day = &self.days[at.0 as usize];
+        (day, &day.visits[at.1 as usize])
+    }
 }
 
-fn overview(visits: &[&StoredVisit], from: NaiveDate, until: NaiveDate) -> Overview {
+fn who(day: &Day, v: &StoredVisit) -> VisitorKey {
+    (day.day, day.profiles[v.profile as usize].site, v.visitor)
+}
+
+fn overview(rec: &Record<'_>, kept: &[(u32, u32)], from: NaiveDate, until: NaiveDate) -> Overview {
     let mut t = Tally::default();
     let mut duration = 0u64;
     let days = (until - from).num_days() + 1;
     let mut daily = vec![0u64; days.max(0) as usize];
     let first = day_number(from);
-    for v in visits {
-        t.add_visit(v);
+    for &at in kept {
+        let (day, v) = rec.visit(at);
+        t.add_visit(who(day, v), v);
         duration += u64::from(v.duration_s);
-        if let Some(slot) = daily.get_mut((v.day - first) as usize) {
+        if let Some(slot) = daily.get_mut((day.day - first) as usize) {
             *slot += u64::from(v.pageviews);
         }
     }
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     Overview {
-        visitors: t.visitors.len() as u64,
+        visitors: t.visitors,
         pageviews: t.pageviews,
         visits: t.visits,
         views_per_visit: ratio(t.pageviews, t.visits),
@@ -263,97 +364,111 @@ const HOURS: [&str; 24] = [
 ];
 
 fn one_section(
-    rec: &Record<'_>,
-    visits: &[&StoredVisit],
+    rec: &mut Record<'_>,
+    kept: &[(u32, u32)],
     name: &str,
     ask: &Ask<'_>,
 ) -> Option<Section> {
-    let text = |id: i64| rec.text(id).to_string();
-    let by = |f: &dyn Fn(&StoredVisit) -> i64| {
-        let mut m: HashMap<i64, Tally> = HashMap::new();
-        for v in visits {
-            m.entry(f(v)).or_default().add_visit(v);
+    let n = rec.strings.len();
+    let by = |rec: &Record<'_>, f: Pick<'_>| {
+        let mut m = ById::new(n);
+        for &at in kept {
+            let (day, v) = rec.visit(at);
+            m.at(f(day, v)).add_visit(who(day, v), v);
         }
-        m
+        let mut map = m.into_map();
+        map.remove(&0); // absent values (no campaign, no country) are no row
+        map
     };
-    let reach = |t: &Tally| vec![t.visitors.len() as u64, t.pageviews];
-    let visits_cols = |t: &Tally| vec![t.visitors.len() as u64, t.visits, t.pageviews];
+    let reach = |t: &Tally| vec![t.visitors, t.pageviews];
+    let visits_cols = |t: &Tally| vec![t.visitors, t.visits, t.pageviews];
     let name = static_name(name);
     let top = ask.top;
+    let prof = |d: &Day, v: &StoredVisit| d.profiles[v.profile as usize];
+    let rows = |rec: &Record<'_>, m: HashMap<u32, Tally>, values: &dyn Fn(&Tally) -> Vec<u64>| {
+        ranked(m, |k| rec.text(*k).to_string(), values, top)
+    };
     Some(match name {
         "pages" => {
-            let mut m: HashMap<i64, Tally> = HashMap::new();
-            for v in visits {
-                for h in rec.hits(v).iter().filter(|h| h.3) {
-                    let t = m.entry(h.0).or_default();
-                    t.visitors.insert(visitor_key(v));
-                    t.pageviews += 1;
+            let mut m = ById::new(n);
+            for &at in kept {
+                let (day, v) = rec.visit(at);
+                let w = who(day, v);
+                for h in &day.hits[v.hits.0 as usize..v.hits.1 as usize] {
+                    if h.page {
+                        let t = m.at(h.path);
+                        t.see(w);
+                        t.pageviews += 1;
+                    }
                 }
             }
+            let m = m.into_map();
             section(
                 name,
                 "page",
                 &["visitors", "pageviews"],
-                ranked(m, |k| text(*k), reach, top),
+                rows(rec, m, &reach),
                 None,
             )
         }
-        "entry-pages" => section(
-            name,
-            "entry page",
-            &["visits", "bounces"],
-            ranked(
-                by(&|v| v.entry),
-                |k| text(*k),
-                |t| vec![t.visits, t.bounces],
-                top,
-            ),
-            None,
-        ),
-        "exit-pages" => section(
-            name,
-            "exit page",
-            &["visits", "pageviews"],
-            ranked(
-                by(&|v| v.exit),
-                |k| text(*k),
-                |t| vec![t.visits, t.pageviews],
-                top,
-            ),
-            None,
-        ),
-        "sources" => section(
-            name,
-            "source",
-            &["visitors", "visits", "pageviews"],
-            ranked(by(&|v| v.source), |k| text(*k), visits_cols, top),
-            None,
-        ),
+        "entry-pages" => {
+            let m = by(rec, &|_, v| v.entry);
+            section(
+                name,
+                "entry page",
+                &["visits", "bounces"],
+                rows(rec, m, &|t| vec![t.visits, t.bounces]),
+                None,
+            )
+        }
+        "exit-pages" => {
+            let m = by(rec, &|_, v| v.exit);
+            section(
+                name,
+                "exit page",
+                &["visits", "pageviews"],
+                rows(rec, m, &|t| vec![t.visits, t.pageviews]),
+                None,
+            )
+        }
+        "sources" => {
+            let m = by(rec, &|d, v| prof(d, v).source);
+            section(
+                name,
+                "source",
+                &["visitors", "visits", "pageviews"],
+                rows(rec, m, &visits_cols),
+                None,
+            )
+        }
         "browsers" | "os" | "devices" | "countries" => {
-            let (label, f): (&'static str, &dyn Fn(&StoredVisit) -> i64) = match name {
-                "browsers" => ("browser", &|v| v.browser),
-                "os" => ("os", &|v| v.os),
-                "devices" => ("device", &|v| v.device),
-                _ => ("country", &|v| v.country),
+            let (label, f): (&'static str, Pick<'_>) = match name {
+                "browsers" => ("browser", &|d, v| prof(d, v).browser),
+                "os" => ("os", &|d, v| prof(d, v).os),
+                "devices" => ("device", &|d, v| prof(d, v).device),
+                _ => ("country", &|d, v| prof(d, v).country),
             };
-            let mut m = by(f);
-            m.remove(&0); // unknown countries are no row, as in the rollups
+            let m = by(rec, f);
             section(
                 name,
                 label,
                 &["visitors", "pageviews"],
-                ranked(m, |k| text(*k), reach, top),
+                rows(rec, m, &reach),
                 None,
             )
         }
         "campaigns" => {
-            let mut m: HashMap<(i64, i64, i64), Tally> = HashMap::new();
-            for v in visits.iter().filter(|v| v.utm[2] != 0) {
-                m.entry((v.utm[2], v.utm[0], v.utm[1]))
-                    .or_default()
-                    .add_visit(v);
+            let mut m: HashMap<(u32, u32, u32), Tally> = HashMap::new();
+            for &at in kept {
+                let (day, v) = rec.visit(at);
+                let p = prof(day, v);
+                if p.utm[2] != 0 {
+                    m.entry((p.utm[2], p.utm[0], p.utm[1]))
+                        .or_default()
+                        .add_visit(who(day, v), v);
+                }
             }
-            let key = |k: &(i64, i64, i64)| {
+            let key = |k: &(u32, u32, u32)| {
                 let (c, s, md) = (rec.text(k.0), rec.text(k.1), rec.text(k.2));
                 match (s.is_empty(), md.is_empty()) {
                     (true, true) => c.to_string(),
@@ -377,25 +492,27 @@ fn one_section(
                 "utm-contents" => (3, "utm_content"),
                 _ => (4, "utm_term"),
             };
-            let mut m = by(&|v| v.utm[i]);
-            m.remove(&0);
+            let m = by(rec, &|d, v| prof(d, v).utm[i]);
             section(
                 name,
                 label,
                 &["visitors", "visits", "pageviews"],
-                ranked(m, |k| text(*k), visits_cols, top),
+                rows(rec, m, &visits_cols),
                 None,
             )
         }
         "hours" => {
             let mut grid = [[0u64; 24]; 7];
-            for v in visits {
-                let date = NaiveDate::from_num_days_from_ce_opt(v.day as i32 + 719_163);
+            for &at in kept {
+                let (day, v) = rec.visit(at);
+                let date = NaiveDate::from_num_days_from_ce_opt(day.day as i32 + 719_163);
                 let Some(wd) = date.map(|d| d.weekday().num_days_from_monday() as usize) else {
                     continue;
                 };
-                for h in rec.hits(v).iter().filter(|h| h.3) {
-                    grid[wd][usize::from(h.4).min(23)] += 1;
+                for h in &day.hits[v.hits.0 as usize..v.hits.1 as usize] {
+                    if h.page {
+                        grid[wd][usize::from(h.hour).min(23)] += 1;
+                    }
                 }
             }
             let rows = WEEKDAYS
@@ -416,33 +533,33 @@ fn one_section(
             )
         }
         "goals" => {
-            let all: HashSet<VisitorKey> = visits.iter().map(|v| visitor_key(v)).collect();
-            let rows = ask
+            let mut all = Tally::default();
+            let mut per_goal = vec![(Tally::default(), 0u64); rec.goals.len()];
+            for &at in kept {
+                let (day, v) = rec.visit(at);
+                let w = who(day, v);
+                all.see(w);
+                let hits: Vec<StoredHit> = day.hits[v.hits.0 as usize..v.hits.1 as usize].to_vec();
+                for (g, slot) in per_goal.iter_mut().enumerate() {
+                    let n = rec.completions(g, &hits);
+                    if n > 0 {
+                        slot.0.see(w);
+                        slot.1 += n;
+                    }
+                }
+            }
+            let rows = rec
                 .goals
                 .iter()
-                .map(|g| {
-                    let mut who = HashSet::new();
-                    let mut completions = 0u64;
-                    for v in visits {
-                        let n = rec
-                            .hits(v)
-                            .iter()
-                            .filter(|&&(p, m, s, _, _)| g.reached_by(rec.text(p), m, s))
-                            .count() as u64;
-                        if n > 0 {
-                            who.insert(visitor_key(v));
-                            completions += n;
-                        }
-                    }
-                    Row {
-                        key: g.name.clone(),
-                        values: vec![who.len() as u64, completions],
-                        rate: Some(if all.is_empty() {
-                            0.0
-                        } else {
-                            who.len() as f64 / all.len() as f64
-                        }),
-                    }
+                .zip(&per_goal)
+                .map(|(g, (t, completions))| Row {
+                    key: g.name.clone(),
+                    values: vec![t.visitors, *completions],
+                    rate: Some(if all.visitors == 0 {
+                        0.0
+                    } else {
+                        t.visitors as f64 / all.visitors as f64
+                    }),
                 })
                 .collect();
             Section {
@@ -451,7 +568,7 @@ fn one_section(
                 columns: vec!["visitors", "completions"],
                 rate: Some("conversion"),
                 rows,
-                note: if ask.goals.is_empty() {
+                note: if rec.goals.is_empty() {
                     Some("no goals: add [[goal]] tables to the configuration, or --goal NAME=PATH")
                 } else {
                     None
@@ -476,19 +593,30 @@ pub fn read(conn: &Connection, ask: &Ask<'_>) -> rusqlite::Result<Report> {
     let len = (ask.until - ask.from).num_days() + 1;
     let prev_from = ask.from - chrono::Duration::days(len);
     let prev_until = ask.from - chrono::Duration::days(1);
-    let loaded = record::load(conn, day_number(prev_from), day_number(ask.until))?;
+    let (days, strings) = record::load(conn, day_number(prev_from), day_number(ask.until))?;
+    let site = ask.site.map(|s| {
+        strings
+            .iter()
+            .position(|t| t == s)
+            .map_or(u32::MAX, |i| i as u32)
+    });
+    let n = strings.len();
     let mut rec = Record {
-        loaded: &loaded,
-        matches: vec![HashMap::new(); ask.filters.len()],
+        days,
+        strings,
+        filters: ask.filters,
+        goals: ask.goals,
+        matches: ask.filters.iter().map(|_| Memo::new(n)).collect(),
+        goal_paths: ask.goals.iter().map(|_| Memo::new(n)).collect(),
+        site,
     };
-    let visits = kept(&mut rec, ask, ask.from, ask.until);
-    let days_with_data = loaded
-        .visits
+    let kept = rec.kept(ask.from, ask.until);
+    let first = day_number(ask.from);
+    let days_with_data = rec
+        .days
         .iter()
-        .filter(|v| v.day >= day_number(ask.from))
-        .map(|v| v.day)
-        .collect::<HashSet<_>>()
-        .len() as u64;
+        .filter(|d| d.day >= first && !d.visits.is_empty())
+        .count() as u64;
     let mut report = Report {
         site: ask.site.map(str::to_string),
         from: ask.from,
@@ -501,10 +629,10 @@ pub fn read(conn: &Connection, ask: &Ask<'_>) -> rusqlite::Result<Report> {
     };
     for name in ask.sections {
         if name == "overview" {
-            report.overview = Some(overview(&visits, ask.from, ask.until));
-            let before = kept(&mut rec, ask, prev_from, prev_until);
-            report.previous = Some(overview(&before, prev_from, prev_until));
-        } else if let Some(s) = one_section(&rec, &visits, name, ask) {
+            report.overview = Some(overview(&rec, &kept, ask.from, ask.until));
+            let before = rec.kept(prev_from, prev_until);
+            report.previous = Some(overview(&rec, &before, prev_from, prev_until));
+        } else if let Some(s) = one_section(&mut rec, &kept, name, ask) {
             report.sections.push(s);
         }
     }

@@ -1,24 +1,138 @@
-//! The permanent record of human visits (schema 6): written a day at a time by rollup, in the
-//! transaction that writes the day's rollups, and read by filtered reports. Strings are kept once
-//! in `record_strings`; a day's visits have contiguous ids, found through `record_days`.
+//! The permanent record of human visits (schema 6): one packed row per day, written by rollup in
+//! the transaction of the day's rollups, read by filtered reports. A year of a busy site is a few
+//! million visits, and a report reads all of them: rows per visit would cost seconds to read, a
+//! packed day costs microseconds to decode.
+//!
+//! Layout of `record_days.data`, all numbers LEB128 varints, strings as `record_strings` ids
+//! (0 for absent):
+//! - profiles: count, then per profile `site source utm_source utm_medium utm_campaign
+//!   utm_content utm_term browser os device country` (what a visit's filters look at, shared by
+//!   the many visits that have the same);
+//! - visits: count, then per visit `profile visitor entry exit pageviews duration_s hits`;
+//! - requests, the visits' in order: per request `path status (method << 6 | page << 5 | hour)`.
 
-use foldhash::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::model::RecordVisit;
 
+/// What filters look at of a visit, shared by visits alike: ids of record strings (0: absent).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Profile {
+    /// Site.
+    pub site: u32,
+    /// Source.
+    pub source: u32,
+    /// `utm_source`, `utm_medium`, `utm_campaign`, `utm_content`, `utm_term`.
+    pub utm: [u32; 5],
+    /// Browser.
+    pub browser: u32,
+    /// OS.
+    pub os: u32,
+    /// Device.
+    pub device: u32,
+    /// Country.
+    pub country: u32,
+}
+
+/// A stored visit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoredVisit {
+    /// Index of its profile in its day's [`Day::profiles`].
+    pub profile: u32,
+    /// Visitor number within site and day.
+    pub visitor: u32,
+    /// Entry page.
+    pub entry: u32,
+    /// Exit page.
+    pub exit: u32,
+    /// Page views.
+    pub pageviews: u32,
+    /// Seconds from first to last page view.
+    pub duration_s: u32,
+    /// Its requests: `Day::hits[hits.0..hits.1]`.
+    pub hits: (u32, u32),
+}
+
+/// A stored request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoredHit {
+    /// Path.
+    pub path: u32,
+    /// HTTP status.
+    pub status: u16,
+    /// `classify::Method` code.
+    pub method: u8,
+    /// A page view.
+    pub page: bool,
+    /// Local clock hour.
+    pub hour: u8,
+}
+
+/// One day of the record, decoded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Day {
+    /// Days since 1970-01-01.
+    pub day: i64,
+    /// Distinct profiles of its visits.
+    pub profiles: Vec<Profile>,
+    /// Visits, each visitor's together.
+    pub visits: Vec<StoredVisit>,
+    /// Requests of all visits.
+    pub hits: Vec<StoredHit>,
+}
+
+fn put(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads packed varints; a damaged blob yields zeros rather than a panic.
+struct Reader<'b> {
+    data: &'b [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    #[inline]
+    fn get(&mut self) -> u64 {
+        let mut v = 0u64;
+        let mut shift = 0;
+        while let Some(&b) = self.data.get(self.at) {
+            self.at += 1;
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 || shift > 56 {
+                return v;
+            }
+            shift += 7;
+        }
+        v
+    }
+
+    #[inline]
+    fn u32(&mut self) -> u32 {
+        self.get() as u32
+    }
+}
+
 /// Ids of record strings, looked up or added within one transaction.
 struct Strings<'t, 'c> {
     tx: &'t Transaction<'c>,
-    ids: HashMap<String, i64>,
+    ids: HashMap<String, u32>,
 }
 
 impl Strings<'_, '_> {
-    fn id(&mut self, text: &str) -> rusqlite::Result<i64> {
+    fn id(&mut self, text: &str) -> rusqlite::Result<u32> {
+        if text.is_empty() {
+            return Ok(0);
+        }
         if let Some(id) = self.ids.get(text) {
             return Ok(*id);
         }
-        let found: Option<i64> = self
+        let found: Option<u32> = self
             .tx
             .prepare_cached("SELECT id FROM record_strings WHERE text = ?1")?
             .query_row([text], |r| r.get(0))
@@ -29,101 +143,155 @@ impl Strings<'_, '_> {
                 self.tx
                     .prepare_cached("INSERT INTO record_strings (text) VALUES (?1)")?
                     .execute([text])?;
-                self.tx.last_insert_rowid()
+                self.tx.last_insert_rowid() as u32
             }
         };
         self.ids.insert(text.to_string(), id);
         Ok(id)
     }
+}
 
-    fn opt(&mut self, text: &str) -> rusqlite::Result<Option<i64>> {
-        if text.is_empty() {
-            Ok(None)
-        } else {
-            self.id(text).map(Some)
+/// Packs `visits` (as `rollup::record` makes them).
+fn pack(strings: &mut Strings<'_, '_>, visits: &[RecordVisit]) -> rusqlite::Result<Vec<u8>> {
+    let mut profiles: HashMap<Profile, u32> = HashMap::new();
+    let mut order: Vec<Profile> = Vec::new();
+    let mut body = Vec::with_capacity(visits.len() * 12);
+    let mut hits = Vec::with_capacity(visits.len() * 8);
+    for v in visits {
+        let mut utm = [0u32; 5];
+        for (slot, text) in utm.iter_mut().zip(&v.utm) {
+            *slot = strings.id(text)?;
         }
+        let p = Profile {
+            site: strings.id(&v.site)?,
+            source: strings.id(&v.source)?,
+            utm,
+            browser: strings.id(&v.browser)?,
+            os: strings.id(&v.os)?,
+            device: strings.id(&v.device)?,
+            country: strings.id(v.country.as_deref().unwrap_or(""))?,
+        };
+        let index = *profiles.entry(p).or_insert_with(|| {
+            order.push(p);
+            order.len() as u32 - 1
+        });
+        for n in [
+            index,
+            v.visitor,
+            strings.id(&v.entry)?,
+            strings.id(&v.exit)?,
+            v.pageviews,
+            v.duration_s,
+            v.hits.len() as u32,
+        ] {
+            put(&mut body, u64::from(n));
+        }
+        for h in &v.hits {
+            put(&mut hits, u64::from(strings.id(&h.path)?));
+            put(&mut hits, u64::from(h.status));
+            put(
+                &mut hits,
+                (u64::from(h.method) << 6) | (u64::from(h.page) << 5) | u64::from(h.hour.min(23)),
+            );
+        }
+    }
+    let mut out = Vec::with_capacity(order.len() * 12 + body.len() + hits.len() + 8);
+    put(&mut out, order.len() as u64);
+    for p in &order {
+        for n in [p.site, p.source]
+            .into_iter()
+            .chain(p.utm)
+            .chain([p.browser, p.os, p.device, p.country])
+        {
+            put(&mut out, u64::from(n));
+        }
+    }
+    put(&mut out, visits.len() as u64);
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&hits);
+    Ok(out)
+}
+
+/// Decodes a packed day.
+pub fn unpack(day: i64, data: &[u8]) -> Day {
+    let mut r = Reader { data, at: 0 };
+    let n = (r.get() as usize).min(data.len());
+    let profiles = (0..n)
+        .map(|_| Profile {
+            site: r.u32(),
+            source: r.u32(),
+            utm: [r.u32(), r.u32(), r.u32(), r.u32(), r.u32()],
+            browser: r.u32(),
+            os: r.u32(),
+            device: r.u32(),
+            country: r.u32(),
+        })
+        .collect();
+    let n = (r.get() as usize).min(data.len());
+    let mut visits = Vec::with_capacity(n);
+    let mut total = 0u32;
+    for _ in 0..n {
+        let mut v = StoredVisit {
+            profile: r.u32(),
+            visitor: r.u32(),
+            entry: r.u32(),
+            exit: r.u32(),
+            pageviews: r.u32(),
+            duration_s: r.u32(),
+            hits: (0, 0),
+        };
+        let len = r.u32();
+        v.hits = (total, total.saturating_add(len));
+        total = total.saturating_add(len);
+        visits.push(v);
+    }
+    // Each request takes at least three bytes: a damaged count cannot ask for more.
+    let total = total.min(data.len() as u32);
+    for v in &mut visits {
+        v.hits = (v.hits.0.min(total), v.hits.1.min(total));
+    }
+    let mut hits = Vec::with_capacity(total as usize);
+    for _ in 0..total {
+        let path = r.u32();
+        let status = r.get() as u16;
+        let bits = r.get();
+        hits.push(StoredHit {
+            path,
+            status,
+            method: (bits >> 6) as u8,
+            page: bits & 0x20 != 0,
+            hour: (bits & 0x1f) as u8,
+        });
+    }
+    Day {
+        day,
+        profiles,
+        visits,
+        hits,
     }
 }
 
 /// Replaces the record of `day` (days since 1970-01-01) with `visits`, inside `tx`.
 pub fn replace_day(tx: &Transaction<'_>, day: i64, visits: &[RecordVisit]) -> rusqlite::Result<()> {
-    forget_day(tx, day)?;
     let mut strings = Strings {
         tx,
-        ids: HashMap::default(),
+        ids: HashMap::new(),
     };
-    let mut insert_visit = tx.prepare_cached(
-        "INSERT INTO visits (day, site, visitor, entry, exit, source, utm_source, utm_medium, utm_campaign,
-                             utm_content, utm_term, browser, os, device, country, pageviews, duration_s)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-    )?;
-    let mut insert_hit = tx.prepare_cached(
-        "INSERT INTO visit_hits (visit, seq, path, method, status, page, hour) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?;
-    let (mut first, mut last) = (i64::MAX, i64::MIN);
-    for v in visits {
-        let [us, um, uc, ut, un] = &v.utm;
-        insert_visit.execute(params![
-            day,
-            strings.id(&v.site)?,
-            v.visitor,
-            strings.id(&v.entry)?,
-            strings.id(&v.exit)?,
-            strings.id(&v.source)?,
-            strings.opt(us)?,
-            strings.opt(um)?,
-            strings.opt(uc)?,
-            strings.opt(ut)?,
-            strings.opt(un)?,
-            strings.id(&v.browser)?,
-            strings.id(&v.os)?,
-            strings.id(&v.device)?,
-            strings.opt(v.country.as_deref().unwrap_or(""))?,
-            v.pageviews,
-            v.duration_s,
-        ])?;
-        let id = tx.last_insert_rowid();
-        first = first.min(id);
-        last = last.max(id);
-        for (seq, h) in v.hits.iter().enumerate() {
-            insert_hit.execute(params![
-                id,
-                seq as i64,
-                strings.id(&h.path)?,
-                h.method,
-                h.status,
-                h.page,
-                h.hour
-            ])?;
-        }
-    }
-    tx.prepare_cached("INSERT INTO record_days (day, first_id, last_id) VALUES (?1, ?2, ?3)")?
-        // A day without visits is recorded all the same, with the empty range (1, 0).
-        .execute(if visits.is_empty() {
-            (day, 1, 0)
-        } else {
-            (day, first, last)
-        })?;
+    let data = pack(&mut strings, visits)?;
+    let pageviews: u64 = visits.iter().map(|v| u64::from(v.pageviews)).sum();
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO record_days (day, visits, pageviews, data) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![day, visits.len() as i64, pageviews as i64, data])?;
     Ok(())
 }
 
-/// Deletes the record of `day`.
-pub fn forget_day(conn: &Connection, day: i64) -> rusqlite::Result<u64> {
-    let range: Option<(i64, i64)> = conn
-        .prepare_cached("SELECT first_id, last_id FROM record_days WHERE day = ?1")?
-        .query_row([day], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let Some((first, last)) = range else {
-        return Ok(0);
-    };
-    conn.prepare_cached("DELETE FROM visit_hits WHERE visit BETWEEN ?1 AND ?2")?
-        .execute((first, last))?;
-    let n = conn
-        .prepare_cached("DELETE FROM visits WHERE id BETWEEN ?1 AND ?2")?
-        .execute((first, last))?;
-    conn.prepare_cached("DELETE FROM record_days WHERE day = ?1")?
-        .execute([day])?;
-    Ok(n as u64)
+/// Deletes the record of `day`; returns whether there was one.
+pub fn forget_day(conn: &Connection, day: i64) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM record_days WHERE day = ?1")?
+        .execute([day])?
+        > 0)
 }
 
 /// Days whose record is held, oldest first.
@@ -133,129 +301,40 @@ pub fn days(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
         .collect()
 }
 
-/// A stored visit, with ids of record strings.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct StoredVisit {
-    /// Days since 1970-01-01.
-    pub day: i64,
-    /// Site.
-    pub site: i64,
-    /// Visitor number within site and day.
-    pub visitor: u32,
-    /// Entry page.
-    pub entry: i64,
-    /// Exit page.
-    pub exit: i64,
-    /// Source.
-    pub source: i64,
-    /// `utm_source`, `utm_medium`, `utm_campaign`, `utm_content`, `utm_term` (0 when absent).
-    pub utm: [i64; 5],
-    /// Browser.
-    pub browser: i64,
-    /// OS.
-    pub os: i64,
-    /// Device.
-    pub device: i64,
-    /// Country (0 when unknown).
-    pub country: i64,
-    /// Page views.
-    pub pageviews: u32,
-    /// Seconds from first to last page view.
-    pub duration_s: u32,
-    /// Index of its first hit in [`Loaded::hits`], and the number of its hits.
-    pub hits: (usize, usize),
-}
-
-/// A stored request: (path id, method, status, page view, hour).
-pub type StoredHit = (i64, u8, u16, bool, u8);
-
-/// Visits of a range of days with their hits, and the strings they name.
-#[derive(Debug, Default)]
-pub struct Loaded {
-    /// Visits, by day.
-    pub visits: Vec<StoredVisit>,
-    /// Hits of all visits, each visit's in order.
-    pub hits: Vec<StoredHit>,
-    /// Record strings by id.
-    pub strings: HashMap<i64, String>,
-}
-
-/// Loads the visits of days `from..=until` (days since 1970-01-01), in one read transaction.
-pub fn load(conn: &Connection, from: i64, until: i64) -> rusqlite::Result<Loaded> {
+/// The days `from..=until` (days since 1970-01-01), decoded, and every record string by id
+/// (`strings[id]`, "" for 0 and ids not in use), in one read transaction.
+pub fn load(conn: &Connection, from: i64, until: i64) -> rusqlite::Result<(Vec<Day>, Vec<String>)> {
     conn.execute_batch("BEGIN")?;
     let loaded = load_in(conn, from, until);
     conn.execute_batch("COMMIT")?;
     loaded
 }
 
-fn load_in(conn: &Connection, from: i64, until: i64) -> rusqlite::Result<Loaded> {
-    let mut out = Loaded::default();
-    let ranges: Vec<(i64, i64)> = conn
+fn load_in(conn: &Connection, from: i64, until: i64) -> rusqlite::Result<(Vec<Day>, Vec<String>)> {
+    let blobs: Vec<(i64, Vec<u8>)> = conn
         .prepare_cached(
-            "SELECT first_id, last_id FROM record_days WHERE day BETWEEN ?1 AND ?2 ORDER BY day",
+            "SELECT day, data FROM record_days WHERE day BETWEEN ?1 AND ?2 ORDER BY day",
         )?
         .query_map((from, until), |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut visit_stmt = conn.prepare_cached(
-        "SELECT id, day, site, visitor, entry, exit, source, utm_source, utm_medium, utm_campaign, utm_content,
-                utm_term, browser, os, device, country, pageviews, duration_s
-         FROM visits WHERE id BETWEEN ?1 AND ?2 ORDER BY id",
-    )?;
-    let mut hit_stmt = conn.prepare_cached(
-        "SELECT visit, path, method, status, page, hour FROM visit_hits WHERE visit BETWEEN ?1 AND ?2 ORDER BY visit, seq",
-    )?;
-    for (first, last) in ranges {
-        let start = out.visits.len();
-        let mut ids = Vec::new();
-        let mut rows = visit_stmt.query((first, last))?;
-        while let Some(r) = rows.next()? {
-            ids.push(r.get::<_, i64>(0)?);
-            let opt = |i: usize| -> rusqlite::Result<i64> {
-                Ok(r.get::<_, Option<i64>>(i)?.unwrap_or(0))
-            };
-            out.visits.push(StoredVisit {
-                day: r.get(1)?,
-                site: r.get(2)?,
-                visitor: r.get(3)?,
-                entry: r.get(4)?,
-                exit: r.get(5)?,
-                source: r.get(6)?,
-                utm: [opt(7)?, opt(8)?, opt(9)?, opt(10)?, opt(11)?],
-                browser: r.get(12)?,
-                os: r.get(13)?,
-                device: r.get(14)?,
-                country: opt(15)?,
-                pageviews: r.get(16)?,
-                duration_s: r.get(17)?,
-                hits: (0, 0),
-            });
-        }
-        drop(rows);
-        let mut rows = hit_stmt.query((first, last))?;
-        let mut v = start;
-        while let Some(r) = rows.next()? {
-            let visit: i64 = r.get(0)?;
-            while v < out.visits.len() && ids[v - start] < visit {
-                v += 1;
-            }
-            if v == out.visits.len() {
-                break;
-            }
-            let slot = &mut out.visits[v].hits;
-            if slot.1 == 0 {
-                slot.0 = out.hits.len();
-            }
-            slot.1 += 1;
-            out.hits
-                .push((r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?));
-        }
-    }
-    let mut stmt = conn.prepare_cached("SELECT id, text FROM record_strings")?;
+    let days = {
+        use rayon::prelude::*;
+        blobs.par_iter().map(|(d, b)| unpack(*d, b)).collect()
+    };
+    let mut strings = vec![String::new()];
+    let mut stmt = conn.prepare_cached("SELECT id, text FROM record_strings ORDER BY id")?;
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
-        out.strings.insert(r.get(0)?, r.get(1)?);
+        let id: i64 = r.get(0)?;
+        let Ok(id) = usize::try_from(id) else {
+            continue;
+        };
+        if id >= strings.len() {
+            strings.resize(id + 1, String::new());
+        }
+        strings[id] = r.get(1)?;
     }
-    Ok(out)
+    Ok((days, strings))
 }
 
 #[cfg(test)]
@@ -280,38 +359,61 @@ mod tests {
             duration_s: 60,
             hits: hits
                 .iter()
-                .map(|p| RecordHit {
+                .enumerate()
+                .map(|(i, p)| RecordHit {
                     path: p.to_string(),
-                    method: 1,
-                    status: 200,
-                    page: true,
-                    hour: 9,
+                    method: if i == 1 { 3 } else { 1 },
+                    status: if i == 1 { 201 } else { 200 },
+                    page: i != 1,
+                    hour: 23 - i as u8,
                 })
                 .collect(),
         }
     }
 
     #[test]
-    fn a_day_is_replaced_whole_and_read_back_with_its_hits() {
+    fn a_day_is_replaced_whole_and_read_back_with_its_requests() {
         let mut store = Store::open_in_memory().unwrap();
-        let tx = store.conn.transaction().unwrap();
+        let tx = store.conn_mut().transaction().unwrap();
         replace_day(&tx, 10, &[visit("/", &["/", "/a"]), visit("/b", &["/b"])]).unwrap();
         replace_day(&tx, 11, &[visit("/c", &["/c"])]).unwrap();
-        replace_day(&tx, 10, &[visit("/d", &["/d", "/e", "/f"])]).unwrap();
+        replace_day(
+            &tx,
+            10,
+            &[visit("/d", &["/d", "/e", "/f"]), visit("/g", &["/g"])],
+        )
+        .unwrap();
         tx.commit().unwrap();
-        let l = load(&store.conn, 10, 11).unwrap();
-        assert_eq!(l.visits.len(), 2, "day 10 replaced, day 11 kept");
-        let entry = |v: &StoredVisit| l.strings[&v.entry].as_str();
-        assert_eq!((entry(&l.visits[0]), l.visits[0].day), ("/d", 10));
-        assert_eq!(l.visits[0].hits, (0, 3));
-        assert_eq!(l.visits[1].hits, (3, 1));
-        assert_eq!(l.strings[&l.visits[0].utm[1]], "email");
-        assert_eq!(l.visits[0].utm[2], 0, "absent campaign field");
-        assert_eq!(days(&store.conn).unwrap(), vec![10, 11]);
-        let n: i64 = store
-            .conn
-            .query_row("SELECT count(*) FROM visit_hits", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 4, "no hits of the replaced visits left");
+        let (loaded, strings) = load(store.conn(), 10, 11).unwrap();
+        assert_eq!(loaded.len(), 2, "day 10 replaced, day 11 kept");
+        let d = &loaded[0];
+        assert_eq!(d.visits.len(), 2);
+        assert_eq!(d.profiles.len(), 1, "both visits share one profile");
+        assert_eq!(strings[d.visits[0].entry as usize], "/d");
+        assert_eq!(d.visits[0].hits, (0, 3));
+        assert_eq!(d.visits[1].hits, (3, 4));
+        let post = d.hits[1];
+        assert_eq!(
+            (
+                strings[post.path as usize].as_str(),
+                post.method,
+                post.status,
+                post.page,
+                post.hour
+            ),
+            ("/e", 3, 201, false, 22)
+        );
+        let p = d.profiles[0];
+        assert_eq!(strings[p.utm[1] as usize], "email");
+        assert_eq!(p.utm[2], 0, "absent campaign field");
+        assert_eq!(p.country, 0);
+        assert_eq!(days(store.conn()).unwrap(), vec![10, 11]);
+    }
+
+    #[test]
+    fn damaged_data_decodes_without_panicking() {
+        for data in [&[][..], &[0xff; 7], &[5, 1, 2], &[0, 3, 0x80]] {
+            let _ = unpack(1, data);
+        }
     }
 }

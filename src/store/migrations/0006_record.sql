@@ -27,46 +27,14 @@ CREATE TABLE record_strings (
     text TEXT NOT NULL UNIQUE
 );
 
--- One row per visit; ids of record_strings, NULL where a campaign field is absent.
-CREATE TABLE visits (
-    id           INTEGER PRIMARY KEY,
-    day          INTEGER NOT NULL,  -- days since 1970-01-01 in the database's zone
-    site         INTEGER NOT NULL,
-    visitor      INTEGER NOT NULL,  -- number of the visitor within its site and day
-    entry        INTEGER NOT NULL,
-    exit         INTEGER NOT NULL,
-    source       INTEGER NOT NULL,
-    utm_source   INTEGER,
-    utm_medium   INTEGER,
-    utm_campaign INTEGER,
-    utm_content  INTEGER,
-    utm_term     INTEGER,
-    browser      INTEGER NOT NULL,
-    os           INTEGER NOT NULL,
-    device       INTEGER NOT NULL,
-    country      INTEGER,
-    pageviews    INTEGER NOT NULL,
-    duration_s   INTEGER NOT NULL
-);
-
--- The requests of each visit, in order: pages viewed, and what else a goal may name.
-CREATE TABLE visit_hits (
-    visit  INTEGER NOT NULL,
-    seq    INTEGER NOT NULL,
-    path   INTEGER NOT NULL,
-    method INTEGER NOT NULL,
-    status INTEGER NOT NULL,
-    page   INTEGER NOT NULL,  -- 1 for a page view
-    hour   INTEGER NOT NULL,  -- local clock hour
-    PRIMARY KEY (visit, seq)
-) WITHOUT ROWID;
-
--- Per day: the range of its visits' ids (a day is written whole, so its ids are contiguous).
+-- One row per day: its visits and their requests, packed (the layout is in store/record.rs):
+-- about 4 bytes a page view. A day is written whole and read whole.
 CREATE TABLE record_days (
-    day        INTEGER PRIMARY KEY,
-    first_id   INTEGER NOT NULL,
-    last_id    INTEGER NOT NULL
-) WITHOUT ROWID;
+    day       INTEGER PRIMARY KEY,  -- days since 1970-01-01 in the database's zone
+    visits    INTEGER NOT NULL,
+    pageviews INTEGER NOT NULL,
+    data      BLOB NOT NULL
+);
 
 -- Imports running now, each until it ends (a crashed one is told by its process being gone).
 -- cleanup removes no raw events while one runs: an import writes a day over many commits, and a
