@@ -6,7 +6,7 @@
 use std::hash::Hash;
 
 use chrono::{Datelike, NaiveDate};
-use foldhash::{HashMap, HashMapExt};
+use foldhash::HashMap;
 use rusqlite::Connection;
 
 use super::filter::{Filter, Key};
@@ -14,6 +14,8 @@ use super::goal::Goal;
 use crate::report::{Overview, Report, Row, Section};
 use crate::rollup::days::day_number;
 use crate::store::record::{self, Day, StoredHit, StoredVisit};
+
+use rayon::prelude::*;
 
 /// Sections only the record answers (they need no filter).
 pub const RECORD_SECTIONS: &[&str] = &[
@@ -46,14 +48,12 @@ pub struct Ask<'a> {
     pub goals: &'a [Goal],
 }
 
-/// Which string of a visit a section ranks.
-type Pick<'f> = &'f dyn Fn(&Day, &StoredVisit) -> u32;
-
 /// A visitor of one site on one day (visitors over several days are sums of daily visitors).
 type VisitorKey = (i64, u32, u32);
 
 /// Figures under one key of a section. Visitors are counted by the last visitor seen: a
-/// visitor's visits come one after another in a day's record, so a new key means a new visitor.
+/// visitor's visits come one after another in a day's record, and a day is read by one thread,
+/// so a new key means a new visitor.
 #[derive(Clone, Copy, Default)]
 struct Tally {
     last: Option<VisitorKey>,
@@ -61,6 +61,7 @@ struct Tally {
     visits: u64,
     pageviews: u64,
     bounces: u64,
+    duration_s: u64,
 }
 
 impl Tally {
@@ -78,17 +79,23 @@ impl Tally {
         self.visits += 1;
         self.pageviews += u64::from(v.pageviews);
         self.bounces += u64::from(v.pageviews == 1);
+        self.duration_s += u64::from(v.duration_s);
+    }
+
+    fn merge(&mut self, o: &Tally) {
+        self.visitors += o.visitors;
+        self.visits += o.visits;
+        self.pageviews += o.pageviews;
+        self.bounces += o.bounces;
+        self.duration_s += o.duration_s;
     }
 }
 
-/// Tallies by string id, in a vector (ids are dense).
+/// Tallies by string id, in a vector (ids are dense), grown as ids come.
+#[derive(Clone, Default)]
 struct ById(Vec<Tally>);
 
 impl ById {
-    fn new(strings: usize) -> ById {
-        ById(vec![Tally::default(); strings])
-    }
-
     #[inline]
     fn at(&mut self, id: u32) -> &mut Tally {
         let i = id as usize;
@@ -98,24 +105,32 @@ impl ById {
         &mut self.0[i]
     }
 
+    fn merge(&mut self, o: &ById) {
+        if o.0.len() > self.0.len() {
+            self.0.resize(o.0.len(), Tally::default());
+        }
+        for (a, b) in self.0.iter_mut().zip(&o.0) {
+            a.merge(b);
+        }
+    }
+
+    /// Keys with figures (absent values, id 0, are no row).
     fn into_map(self) -> HashMap<u32, Tally> {
         self.0
             .into_iter()
             .enumerate()
+            .skip(1)
             .filter(|(_, t)| t.visits > 0 || t.pageviews > 0)
             .map(|(i, t)| (i as u32, t))
             .collect()
     }
 }
 
-/// Answers about strings, decided once per string id.
+/// Answers about strings, decided once per string id (2: not yet).
+#[derive(Clone, Default)]
 struct Memo(Vec<u8>);
 
 impl Memo {
-    fn new(strings: usize) -> Memo {
-        Memo(vec![2; strings])
-    }
-
     #[inline]
     fn get(&mut self, id: u32, decide: impl FnOnce() -> bool) -> bool {
         let i = id as usize;
@@ -129,174 +144,267 @@ impl Memo {
     }
 }
 
-/// The loaded record and what is decided once per string.
-struct Record<'a> {
-    days: Vec<Day>,
-    strings: Vec<String>,
-    filters: &'a [Filter],
-    goals: &'a [Goal],
-    /// Per filter: which string ids its pattern matches.
-    matches: Vec<Memo>,
-    /// Per goal: which paths its pattern matches.
-    goal_paths: Vec<Memo>,
-    site: Option<u32>,
+/// Which sections to compute.
+#[derive(Clone, Copy, Default)]
+struct Want {
+    pages: bool,
+    entry: bool,
+    exit: bool,
+    sources: bool,
+    browsers: bool,
+    os: bool,
+    devices: bool,
+    countries: bool,
+    utm: [bool; 5],
+    campaigns: bool,
+    hours: bool,
+    goals: bool,
 }
 
-impl Record<'_> {
+/// What every thread reads.
+struct Shared<'a> {
+    strings: &'a [String],
+    filters: &'a [Filter],
+    goals: &'a [Goal],
+    site: Option<u32>,
+    want: Want,
+    /// Days (since 1970-01-01) of the period, and the first of the period before.
+    from: i64,
+    until: i64,
+    prev_from: i64,
+}
+
+impl Shared<'_> {
     fn text(&self, id: u32) -> &str {
         self.strings.get(id as usize).map_or("", String::as_str)
     }
+}
 
-    fn matches(&mut self, i: usize, id: u32) -> bool {
-        let (strings, filters) = (&self.strings, self.filters);
-        self.matches[i].get(id, || {
-            filters[i]
-                .pattern
-                .matches(strings.get(id as usize).map_or("", String::as_str))
+/// Per thread: answers decided so far.
+#[derive(Clone, Default)]
+struct Memos {
+    filters: Vec<Memo>,
+    goal_paths: Vec<Memo>,
+}
+
+/// Figures accumulated over days (per thread, then merged).
+#[derive(Clone, Default)]
+struct Acc {
+    now: Tally,
+    before: Tally,
+    /// Page views per day of the period.
+    daily: Vec<u64>,
+    days_with_data: u64,
+    pages: ById,
+    entry: ById,
+    exit: ById,
+    sources: ById,
+    browsers: ById,
+    os: ById,
+    devices: ById,
+    countries: ById,
+    utm: [ById; 5],
+    campaigns: HashMap<(u32, u32, u32), Tally>,
+    hours: [[u64; 24]; 7],
+    /// Per goal: its visitors and completions.
+    goals: Vec<(Tally, u64)>,
+}
+
+impl Acc {
+    fn merge(mut self, o: Acc) -> Acc {
+        self.now.merge(&o.now);
+        self.before.merge(&o.before);
+        if o.daily.len() > self.daily.len() {
+            self.daily.resize(o.daily.len(), 0);
+        }
+        for (a, b) in self.daily.iter_mut().zip(&o.daily) {
+            *a += b;
+        }
+        self.days_with_data += o.days_with_data;
+        for (a, b) in [
+            (&mut self.pages, &o.pages),
+            (&mut self.entry, &o.entry),
+            (&mut self.exit, &o.exit),
+            (&mut self.sources, &o.sources),
+            (&mut self.browsers, &o.browsers),
+            (&mut self.os, &o.os),
+            (&mut self.devices, &o.devices),
+            (&mut self.countries, &o.countries),
+        ] {
+            a.merge(b);
+        }
+        for (a, b) in self.utm.iter_mut().zip(&o.utm) {
+            a.merge(b);
+        }
+        for (k, t) in &o.campaigns {
+            self.campaigns.entry(*k).or_default().merge(t);
+        }
+        for (a, b) in self.hours.iter_mut().zip(&o.hours) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        if o.goals.len() > self.goals.len() {
+            self.goals.resize(o.goals.len(), Default::default());
+        }
+        for (a, b) in self.goals.iter_mut().zip(&o.goals) {
+            a.0.merge(&b.0);
+            a.1 += b.1;
+        }
+        self
+    }
+}
+
+/// How many of `hits` reach goal `g`.
+fn completions(sh: &Shared<'_>, memos: &mut Memos, g: usize, hits: &[StoredHit]) -> u64 {
+    let goal = &sh.goals[g];
+    let memo = &mut memos.goal_paths[g];
+    hits.iter()
+        .filter(|h| {
+            goal.reached_by_request(h.method, h.status)
+                && memo.get(h.path, || goal.path.matches(sh.text(h.path)))
         })
-    }
+        .count() as u64
+}
 
-    /// Whether one of `hits` reaches goal `g`.
-    fn reached(&mut self, g: usize, hits: &[StoredHit]) -> bool {
-        self.completions(g, hits) > 0
-    }
-
-    /// How many of `hits` reach goal `g`.
-    fn completions(&mut self, g: usize, hits: &[StoredHit]) -> u64 {
-        let goal = &self.goals[g];
-        let strings = &self.strings;
-        let memo = &mut self.goal_paths[g];
-        hits.iter()
-            .filter(|h| {
-                goal.reached_by_request(h.method, h.status)
-                    && memo.get(h.path, || {
-                        goal.path
-                            .matches(strings.get(h.path as usize).map_or("", String::as_str))
-                    })
-            })
-            .count() as u64
-    }
-
-    /// Which profiles of a day pass the filters that look at profiles.
-    fn profiles_pass(&mut self, day: usize) -> Vec<bool> {
-        let n = self.days[day].profiles.len();
-        (0..n)
-            .map(|p| {
-                let prof = self.days[day].profiles[p];
-                if self.site.is_some_and(|s| s != prof.site) {
-                    return false;
-                }
-                (0..self.filters.len()).all(|i| {
-                    let f = &self.filters[i];
-                    let id = match f.key {
-                        Key::Source => prof.source,
-                        Key::UtmSource => prof.utm[0],
-                        Key::UtmMedium => prof.utm[1],
-                        Key::UtmCampaign => prof.utm[2],
-                        Key::UtmContent => prof.utm[3],
-                        Key::UtmTerm => prof.utm[4],
-                        Key::Browser => prof.browser,
-                        Key::Os => prof.os,
-                        Key::Device => prof.device,
-                        Key::Country => prof.country,
-                        Key::Page | Key::Goal | Key::EntryPage | Key::ExitPage => return true,
-                    };
-                    // An absent value (no campaign, no country) matches no pattern:
-                    // `utm-medium=*` keeps the visits that have one, `utm-campaign!=x` those
-                    // without any too.
-                    if id == 0 {
-                        return f.negated;
-                    }
-                    let f_negated = f.negated;
-                    self.matches(i, id) != f_negated
-                })
-            })
-            .collect()
-    }
-
-    /// Whether a visit (of a profile that passed) passes the filters that look at its pages
-    /// and goals.
-    fn visit_passes(&mut self, day: usize, v: &StoredVisit) -> bool {
-        for i in 0..self.filters.len() {
-            let (key, negated) = (self.filters[i].key, self.filters[i].negated);
-            let ok = match key {
-                Key::EntryPage => self.matches(i, v.entry) != negated,
-                Key::ExitPage => self.matches(i, v.exit) != negated,
-                Key::Page => {
-                    let (a, b) = (v.hits.0 as usize, v.hits.1 as usize);
-                    let any = (a..b).any(|h| {
-                        let hit = self.days[day].hits[h];
-                        hit.page && self.matches(i, hit.path)
-                    });
-                    any != negated
-                }
-                Key::Goal => {
-                    let hits: Vec<StoredHit> =
-                        self.days[day].hits[v.hits.0 as usize..v.hits.1 as usize].to_vec();
-                    let any = (0..self.goals.len()).any(|g| {
-                        self.filters[i].pattern.matches(&self.goals[g].name)
-                            && self.reached(g, &hits)
-                    });
-                    any != negated
-                }
-                _ => true,
-            };
-            if !ok {
+/// Which profiles of a day pass the filters that look at profiles (and the site).
+fn profiles_pass(sh: &Shared<'_>, memos: &mut Memos, day: &Day) -> Vec<bool> {
+    day.profiles
+        .iter()
+        .map(|prof| {
+            if sh.site.is_some_and(|s| s != prof.site) {
                 return false;
             }
-        }
-        true
-    }
+            sh.filters.iter().enumerate().all(|(i, f)| {
+                let id = match f.key {
+                    Key::Source => prof.source,
+                    Key::UtmSource => prof.utm[0],
+                    Key::UtmMedium => prof.utm[1],
+                    Key::UtmCampaign => prof.utm[2],
+                    Key::UtmContent => prof.utm[3],
+                    Key::UtmTerm => prof.utm[4],
+                    Key::Browser => prof.browser,
+                    Key::Os => prof.os,
+                    Key::Device => prof.device,
+                    Key::Country => prof.country,
+                    Key::Page | Key::Goal | Key::EntryPage | Key::ExitPage => return true,
+                };
+                // An absent value (no campaign, no country) matches no pattern: `utm-medium=*`
+                // keeps the visits that have one, `utm-campaign!=x` those without any too.
+                if id == 0 {
+                    return f.negated;
+                }
+                memos.filters[i].get(id, || f.pattern.matches(sh.text(id))) != f.negated
+            })
+        })
+        .collect()
+}
 
-    /// The visits of `[from, until]` that pass: (day index, visit index).
-    fn kept(&mut self, from: NaiveDate, until: NaiveDate) -> Vec<(u32, u32)> {
-        let (a, b) = (day_number(from), day_number(until));
-        let visit_filters = self.filters.iter().any(|f| {
-            matches!(
-                f.key,
-                Key::Page | Key::Goal | Key::EntryPage | Key::ExitPage
-            )
-        });
-        let mut out = Vec::new();
-        for d in 0..self.days.len() {
-            if self.days[d].day < a || self.days[d].day > b {
-                continue;
+/// Whether a visit passes the filters that look at its pages and goals.
+fn visit_passes(sh: &Shared<'_>, memos: &mut Memos, v: &StoredVisit, hits: &[StoredHit]) -> bool {
+    sh.filters.iter().enumerate().all(|(i, f)| {
+        let ok = match f.key {
+            Key::EntryPage => memos.filters[i].get(v.entry, || f.pattern.matches(sh.text(v.entry))),
+            Key::ExitPage => memos.filters[i].get(v.exit, || f.pattern.matches(sh.text(v.exit))),
+            Key::Page => hits.iter().any(|h| {
+                h.page && memos.filters[i].get(h.path, || f.pattern.matches(sh.text(h.path)))
+            }),
+            Key::Goal => (0..sh.goals.len()).any(|g| {
+                f.pattern.matches(&sh.goals[g].name) && completions(sh, memos, g, hits) > 0
+            }),
+            _ => return true,
+        };
+        ok != f.negated
+    })
+}
+
+/// Adds one day to `acc`.
+fn add_day(sh: &Shared<'_>, memos: &mut Memos, acc: &mut Acc, day: &Day) {
+    let current = day.day >= sh.from;
+    if !current && day.day < sh.prev_from {
+        return;
+    }
+    let pass = profiles_pass(sh, memos, day);
+    let visit_filters = sh.filters.iter().any(|f| {
+        matches!(
+            f.key,
+            Key::Page | Key::Goal | Key::EntryPage | Key::ExitPage
+        )
+    });
+    let w = sh.want;
+    let weekday = chrono::NaiveDate::from_num_days_from_ce_opt(day.day as i32 + 719_163)
+        .map_or(0, |d| d.weekday().num_days_from_monday() as usize);
+    if current && !day.visits.is_empty() {
+        acc.days_with_data += 1;
+    }
+    for v in &day.visits {
+        if !pass[v.profile as usize] {
+            continue;
+        }
+        let hits = &day.hits[v.hits.0 as usize..v.hits.1 as usize];
+        if visit_filters && !visit_passes(sh, memos, v, hits) {
+            continue;
+        }
+        let p = day.profiles[v.profile as usize];
+        let who: VisitorKey = (day.day, p.site, v.visitor);
+        if !current {
+            acc.before.add_visit(who, v);
+            continue;
+        }
+        acc.now.add_visit(who, v);
+        if let Some(slot) = acc.daily.get_mut((day.day - sh.from) as usize) {
+            *slot += u64::from(v.pageviews);
+        }
+        for (on, by, id) in [
+            (w.entry, &mut acc.entry, v.entry),
+            (w.exit, &mut acc.exit, v.exit),
+            (w.sources, &mut acc.sources, p.source),
+            (w.browsers, &mut acc.browsers, p.browser),
+            (w.os, &mut acc.os, p.os),
+            (w.devices, &mut acc.devices, p.device),
+            (w.countries, &mut acc.countries, p.country),
+        ] {
+            if on {
+                by.at(id).add_visit(who, v);
             }
-            let pass = self.profiles_pass(d);
-            for i in 0..self.days[d].visits.len() {
-                let v = self.days[d].visits[i];
-                if pass[v.profile as usize] && (!visit_filters || self.visit_passes(d, &v)) {
-                    out.push((d as u32, i as u32));
+        }
+        for i in 0..5 {
+            if w.utm[i] && p.utm[i] != 0 {
+                acc.utm[i].at(p.utm[i]).add_visit(who, v);
+            }
+        }
+        if w.campaigns && p.utm[2] != 0 {
+            acc.campaigns
+                .entry((p.utm[2], p.utm[0], p.utm[1]))
+                .or_default()
+                .add_visit(who, v);
+        }
+        if w.pages || w.hours {
+            for h in hits.iter().filter(|h| h.page) {
+                if w.pages {
+                    let t = acc.pages.at(h.path);
+                    t.see(who);
+                    t.pageviews += 1;
+                }
+                if w.hours {
+                    acc.hours[weekday][usize::from(h.hour).min(23)] += 1;
                 }
             }
         }
-        out
-    }
-
-    fn visit(&self, at: (u32, u32)) -> (&Day, &StoredVisit) {
-        let day = &self.days[at.0 as usize];
-        (day, &day.visits[at.1 as usize])
-    }
-}
-
-fn who(day: &Day, v: &StoredVisit) -> VisitorKey {
-    (day.day, day.profiles[v.profile as usize].site, v.visitor)
-}
-
-fn overview(rec: &Record<'_>, kept: &[(u32, u32)], from: NaiveDate, until: NaiveDate) -> Overview {
-    let mut t = Tally::default();
-    let mut duration = 0u64;
-    let days = (until - from).num_days() + 1;
-    let mut daily = vec![0u64; days.max(0) as usize];
-    let first = day_number(from);
-    for &at in kept {
-        let (day, v) = rec.visit(at);
-        t.add_visit(who(day, v), v);
-        duration += u64::from(v.duration_s);
-        if let Some(slot) = daily.get_mut((day.day - first) as usize) {
-            *slot += u64::from(v.pageviews);
+        if w.goals {
+            for g in 0..sh.goals.len() {
+                let n = completions(sh, memos, g, hits);
+                if n > 0 {
+                    let slot = &mut acc.goals[g];
+                    slot.0.see(who);
+                    slot.1 += n;
+                }
+            }
         }
     }
+}
+
+fn overview(t: &Tally, daily: Vec<u64>) -> Overview {
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     Overview {
         visitors: t.visitors,
@@ -304,7 +412,7 @@ fn overview(rec: &Record<'_>, kept: &[(u32, u32)], from: NaiveDate, until: Naive
         visits: t.visits,
         views_per_visit: ratio(t.pageviews, t.visits),
         bounce_rate: ratio(t.bounces, t.visits),
-        visit_duration_s: ratio(duration, t.visits),
+        visit_duration_s: ratio(t.duration_s, t.visits),
         bot_hits: 0,
         daily_pageviews: daily,
     }
@@ -363,113 +471,75 @@ const HOURS: [&str; 24] = [
     "16", "17", "18", "19", "20", "21", "22", "23",
 ];
 
-fn one_section(
-    rec: &mut Record<'_>,
-    kept: &[(u32, u32)],
-    name: &str,
-    ask: &Ask<'_>,
-) -> Option<Section> {
-    let n = rec.strings.len();
-    let by = |rec: &Record<'_>, f: Pick<'_>| {
-        let mut m = ById::new(n);
-        for &at in kept {
-            let (day, v) = rec.visit(at);
-            m.at(f(day, v)).add_visit(who(day, v), v);
-        }
-        let mut map = m.into_map();
-        map.remove(&0); // absent values (no campaign, no country) are no row
-        map
-    };
+/// One section from the accumulated figures.
+fn one_section(sh: &Shared<'_>, acc: &Acc, name: &str, top: usize) -> Option<Section> {
+    let name = static_name(name);
+    let text = |k: &u32| sh.text(*k).to_string();
     let reach = |t: &Tally| vec![t.visitors, t.pageviews];
     let visits_cols = |t: &Tally| vec![t.visitors, t.visits, t.pageviews];
-    let name = static_name(name);
-    let top = ask.top;
-    let prof = |d: &Day, v: &StoredVisit| d.profiles[v.profile as usize];
-    let rows = |rec: &Record<'_>, m: HashMap<u32, Tally>, values: &dyn Fn(&Tally) -> Vec<u64>| {
-        ranked(m, |k| rec.text(*k).to_string(), values, top)
+    let rows = |by: &ById, values: &dyn Fn(&Tally) -> Vec<u64>| {
+        ranked(by.clone().into_map(), text, values, top)
     };
     Some(match name {
-        "pages" => {
-            let mut m = ById::new(n);
-            for &at in kept {
-                let (day, v) = rec.visit(at);
-                let w = who(day, v);
-                for h in &day.hits[v.hits.0 as usize..v.hits.1 as usize] {
-                    if h.page {
-                        let t = m.at(h.path);
-                        t.see(w);
-                        t.pageviews += 1;
-                    }
-                }
-            }
-            let m = m.into_map();
-            section(
-                name,
-                "page",
-                &["visitors", "pageviews"],
-                rows(rec, m, &reach),
-                None,
-            )
-        }
-        "entry-pages" => {
-            let m = by(rec, &|_, v| v.entry);
-            section(
-                name,
-                "entry page",
-                &["visits", "bounces"],
-                rows(rec, m, &|t| vec![t.visits, t.bounces]),
-                None,
-            )
-        }
-        "exit-pages" => {
-            let m = by(rec, &|_, v| v.exit);
-            section(
-                name,
-                "exit page",
-                &["visits", "pageviews"],
-                rows(rec, m, &|t| vec![t.visits, t.pageviews]),
-                None,
-            )
-        }
-        "sources" => {
-            let m = by(rec, &|d, v| prof(d, v).source);
-            section(
-                name,
-                "source",
-                &["visitors", "visits", "pageviews"],
-                rows(rec, m, &visits_cols),
-                None,
-            )
-        }
-        "browsers" | "os" | "devices" | "countries" => {
-            let (label, f): (&'static str, Pick<'_>) = match name {
-                "browsers" => ("browser", &|d, v| prof(d, v).browser),
-                "os" => ("os", &|d, v| prof(d, v).os),
-                "devices" => ("device", &|d, v| prof(d, v).device),
-                _ => ("country", &|d, v| prof(d, v).country),
-            };
-            let m = by(rec, f);
-            section(
-                name,
-                label,
-                &["visitors", "pageviews"],
-                rows(rec, m, &reach),
-                None,
-            )
-        }
+        "pages" => section(
+            name,
+            "page",
+            &["visitors", "pageviews"],
+            rows(&acc.pages, &reach),
+            None,
+        ),
+        "entry-pages" => section(
+            name,
+            "entry page",
+            &["visits", "bounces"],
+            rows(&acc.entry, &|t| vec![t.visits, t.bounces]),
+            None,
+        ),
+        "exit-pages" => section(
+            name,
+            "exit page",
+            &["visits", "pageviews"],
+            rows(&acc.exit, &|t| vec![t.visits, t.pageviews]),
+            None,
+        ),
+        "sources" => section(
+            name,
+            "source",
+            &["visitors", "visits", "pageviews"],
+            rows(&acc.sources, &visits_cols),
+            None,
+        ),
+        "browsers" => section(
+            name,
+            "browser",
+            &["visitors", "pageviews"],
+            rows(&acc.browsers, &reach),
+            None,
+        ),
+        "os" => section(
+            name,
+            "os",
+            &["visitors", "pageviews"],
+            rows(&acc.os, &reach),
+            None,
+        ),
+        "devices" => section(
+            name,
+            "device",
+            &["visitors", "pageviews"],
+            rows(&acc.devices, &reach),
+            None,
+        ),
+        "countries" => section(
+            name,
+            "country",
+            &["visitors", "pageviews"],
+            rows(&acc.countries, &reach),
+            None,
+        ),
         "campaigns" => {
-            let mut m: HashMap<(u32, u32, u32), Tally> = HashMap::new();
-            for &at in kept {
-                let (day, v) = rec.visit(at);
-                let p = prof(day, v);
-                if p.utm[2] != 0 {
-                    m.entry((p.utm[2], p.utm[0], p.utm[1]))
-                        .or_default()
-                        .add_visit(who(day, v), v);
-                }
-            }
             let key = |k: &(u32, u32, u32)| {
-                let (c, s, md) = (rec.text(k.0), rec.text(k.1), rec.text(k.2));
+                let (c, s, md) = (sh.text(k.0), sh.text(k.1), sh.text(k.2));
                 match (s.is_empty(), md.is_empty()) {
                     (true, true) => c.to_string(),
                     (false, true) => format!("{c} ({s})"),
@@ -481,7 +551,7 @@ fn one_section(
                 name,
                 "campaign (source / medium)",
                 &["visitors", "visits", "pageviews"],
-                ranked(m, key, visits_cols, top),
+                ranked(acc.campaigns.clone(), key, visits_cols, top),
                 Some("visits whose first page carried utm_campaign"),
             )
         }
@@ -492,32 +562,18 @@ fn one_section(
                 "utm-contents" => (3, "utm_content"),
                 _ => (4, "utm_term"),
             };
-            let m = by(rec, &|d, v| prof(d, v).utm[i]);
             section(
                 name,
                 label,
                 &["visitors", "visits", "pageviews"],
-                rows(rec, m, &visits_cols),
+                rows(&acc.utm[i], &visits_cols),
                 None,
             )
         }
         "hours" => {
-            let mut grid = [[0u64; 24]; 7];
-            for &at in kept {
-                let (day, v) = rec.visit(at);
-                let date = NaiveDate::from_num_days_from_ce_opt(day.day as i32 + 719_163);
-                let Some(wd) = date.map(|d| d.weekday().num_days_from_monday() as usize) else {
-                    continue;
-                };
-                for h in &day.hits[v.hits.0 as usize..v.hits.1 as usize] {
-                    if h.page {
-                        grid[wd][usize::from(h.hour).min(23)] += 1;
-                    }
-                }
-            }
             let rows = WEEKDAYS
                 .iter()
-                .zip(grid)
+                .zip(acc.hours)
                 .map(|(d, hours)| Row {
                     key: d.to_string(),
                     values: hours.to_vec(),
@@ -533,32 +589,18 @@ fn one_section(
             )
         }
         "goals" => {
-            let mut all = Tally::default();
-            let mut per_goal = vec![(Tally::default(), 0u64); rec.goals.len()];
-            for &at in kept {
-                let (day, v) = rec.visit(at);
-                let w = who(day, v);
-                all.see(w);
-                let hits: Vec<StoredHit> = day.hits[v.hits.0 as usize..v.hits.1 as usize].to_vec();
-                for (g, slot) in per_goal.iter_mut().enumerate() {
-                    let n = rec.completions(g, &hits);
-                    if n > 0 {
-                        slot.0.see(w);
-                        slot.1 += n;
-                    }
-                }
-            }
-            let rows = rec
+            let all = acc.now.visitors;
+            let rows = sh
                 .goals
                 .iter()
-                .zip(&per_goal)
+                .zip(&acc.goals)
                 .map(|(g, (t, completions))| Row {
                     key: g.name.clone(),
                     values: vec![t.visitors, *completions],
-                    rate: Some(if all.visitors == 0 {
+                    rate: Some(if all == 0 {
                         0.0
                     } else {
-                        t.visitors as f64 / all.visitors as f64
+                        t.visitors as f64 / all as f64
                     }),
                 })
                 .collect();
@@ -568,7 +610,7 @@ fn one_section(
                 columns: vec!["visitors", "completions"],
                 rate: Some("conversion"),
                 rows,
-                note: if rec.goals.is_empty() {
+                note: if sh.goals.is_empty() {
                     Some("no goals: add [[goal]] tables to the configuration, or --goal NAME=PATH")
                 } else {
                     None
@@ -588,40 +630,75 @@ pub fn needs_record(sections: &[String], filters: &[Filter]) -> bool {
 }
 
 /// Reads a report from the record. `sections` other than the record's and the ranked ones
-/// (`status`, `not-found`, `bots`, `crawlers`: hits, not visits) are left out.
+/// (`status`, `not-found`, `bots`, `crawlers`: hits, not visits) are left out. Days are decoded
+/// and added up in parallel, one day at a time, so memory holds a few days at most.
 pub fn read(conn: &Connection, ask: &Ask<'_>) -> rusqlite::Result<Report> {
     let len = (ask.until - ask.from).num_days() + 1;
     let prev_from = ask.from - chrono::Duration::days(len);
-    let prev_until = ask.from - chrono::Duration::days(1);
-    let (days, strings) = record::load(conn, day_number(prev_from), day_number(ask.until))?;
+    let (blobs, strings) = record::load(conn, day_number(prev_from), day_number(ask.until))?;
     let site = ask.site.map(|s| {
         strings
             .iter()
             .position(|t| t == s)
             .map_or(u32::MAX, |i| i as u32)
     });
-    let n = strings.len();
-    let mut rec = Record {
-        days,
-        strings,
+    let has = |s: &str| ask.sections.iter().any(|x| x == s);
+    let want = Want {
+        pages: has("pages"),
+        entry: has("entry-pages"),
+        exit: has("exit-pages"),
+        sources: has("sources"),
+        browsers: has("browsers"),
+        os: has("os"),
+        devices: has("devices"),
+        countries: has("countries"),
+        utm: [
+            has("utm-sources"),
+            has("utm-mediums"),
+            false,
+            has("utm-contents"),
+            has("utm-terms"),
+        ],
+        campaigns: has("campaigns"),
+        hours: has("hours"),
+        goals: has("goals"),
+    };
+    let sh = Shared {
+        strings: &strings,
         filters: ask.filters,
         goals: ask.goals,
-        matches: ask.filters.iter().map(|_| Memo::new(n)).collect(),
-        goal_paths: ask.goals.iter().map(|_| Memo::new(n)).collect(),
         site,
+        want,
+        from: day_number(ask.from),
+        until: day_number(ask.until),
+        prev_from: day_number(prev_from),
     };
-    let kept = rec.kept(ask.from, ask.until);
-    let first = day_number(ask.from);
-    let days_with_data = rec
-        .days
-        .iter()
-        .filter(|d| d.day >= first && !d.visits.is_empty())
-        .count() as u64;
+    let fresh = || {
+        let acc = Acc {
+            daily: vec![0; len.max(0) as usize],
+            goals: vec![Default::default(); ask.goals.len()],
+            ..Default::default()
+        };
+        let memos = Memos {
+            filters: vec![Memo::default(); ask.filters.len()],
+            goal_paths: vec![Memo::default(); ask.goals.len()],
+        };
+        (acc, memos)
+    };
+    let acc = blobs
+        .par_iter()
+        .filter(|(d, _)| *d <= sh.until)
+        .fold(fresh, |(mut acc, mut memos), (d, blob)| {
+            add_day(&sh, &mut memos, &mut acc, &record::unpack(*d, blob));
+            (acc, memos)
+        })
+        .map(|(acc, _)| acc)
+        .reduce(|| fresh().0, Acc::merge);
     let mut report = Report {
         site: ask.site.map(str::to_string),
         from: ask.from,
         until: ask.until,
-        days_with_data,
+        days_with_data: acc.days_with_data,
         overview: None,
         previous: None,
         sections: Vec::new(),
@@ -629,10 +706,9 @@ pub fn read(conn: &Connection, ask: &Ask<'_>) -> rusqlite::Result<Report> {
     };
     for name in ask.sections {
         if name == "overview" {
-            report.overview = Some(overview(&rec, &kept, ask.from, ask.until));
-            let before = rec.kept(prev_from, prev_until);
-            report.previous = Some(overview(&rec, &before, prev_from, prev_until));
-        } else if let Some(s) = one_section(&mut rec, &kept, name, ask) {
+            report.overview = Some(overview(&acc.now, acc.daily.clone()));
+            report.previous = Some(overview(&acc.before, vec![0; len.max(0) as usize]));
+        } else if let Some(s) = one_section(&sh, &acc, name, ask.top) {
             report.sections.push(s);
         }
     }

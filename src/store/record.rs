@@ -301,26 +301,26 @@ pub fn days(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
         .collect()
 }
 
-/// The days `from..=until` (days since 1970-01-01), decoded, and every record string by id
-/// (`strings[id]`, "" for 0 and ids not in use), in one read transaction.
-pub fn load(conn: &Connection, from: i64, until: i64) -> rusqlite::Result<(Vec<Day>, Vec<String>)> {
+/// Packed days (day, data) and the record strings by id.
+pub type Loaded = (Vec<(i64, Vec<u8>)>, Vec<String>);
+
+/// The packed days `from..=until` (days since 1970-01-01; decode each with [`unpack`]), and
+/// every record string by id (`strings[id]`, "" for 0 and ids not in use), in one read
+/// transaction.
+pub fn load(conn: &Connection, from: i64, until: i64) -> rusqlite::Result<Loaded> {
     conn.execute_batch("BEGIN")?;
     let loaded = load_in(conn, from, until);
     conn.execute_batch("COMMIT")?;
     loaded
 }
 
-fn load_in(conn: &Connection, from: i64, until: i64) -> rusqlite::Result<(Vec<Day>, Vec<String>)> {
+fn load_in(conn: &Connection, from: i64, until: i64) -> rusqlite::Result<Loaded> {
     let blobs: Vec<(i64, Vec<u8>)> = conn
         .prepare_cached(
             "SELECT day, data FROM record_days WHERE day BETWEEN ?1 AND ?2 ORDER BY day",
         )?
         .query_map((from, until), |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let days = {
-        use rayon::prelude::*;
-        blobs.par_iter().map(|(d, b)| unpack(*d, b)).collect()
-    };
     let mut strings = vec![String::new()];
     let mut stmt = conn.prepare_cached("SELECT id, text FROM record_strings ORDER BY id")?;
     let mut rows = stmt.query([])?;
@@ -334,7 +334,7 @@ fn load_in(conn: &Connection, from: i64, until: i64) -> rusqlite::Result<(Vec<Da
         }
         strings[id] = r.get(1)?;
     }
-    Ok((days, strings))
+    Ok((blobs, strings))
 }
 
 #[cfg(test)]
@@ -386,7 +386,7 @@ mod tests {
         tx.commit().unwrap();
         let (loaded, strings) = load(store.conn(), 10, 11).unwrap();
         assert_eq!(loaded.len(), 2, "day 10 replaced, day 11 kept");
-        let d = &loaded[0];
+        let d = &unpack(loaded[0].0, &loaded[0].1);
         assert_eq!(d.visits.len(), 2);
         assert_eq!(d.profiles.len(), 1, "both visits share one profile");
         assert_eq!(strings[d.visits[0].entry as usize], "/d");
