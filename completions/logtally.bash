@@ -167,7 +167,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__cleanup)
-            opts="-v -h -V --db --keep-days --tz --vacuum --verbose --json --config --help --version"
+            opts="-v -h -V --db --keep-days --record-days --tz --vacuum --verbose --json --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -178,6 +178,10 @@ _logtally() {
                     return 0
                     ;;
                 --keep-days)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --record-days)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

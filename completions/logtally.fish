@@ -102,6 +102,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand rollup" -s h -l help -
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -s V -l version -d 'Print version'
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l db -d 'Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l keep-days -d 'Keep raw events of this many recent days (1 to 36500) [default: 30, or retention.keep_days]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l record-days -d 'Keep the permanent record of visits of this many recent days (0: forever) [default: 0, or retention.record_days]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l tz -d 'IANA time zone of day boundaries (use the rollup\'s; default: TZ, else the system\'s, else UTC)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l vacuum -d 'Return the freed space to the file system (incremental vacuum, in small steps)'

@@ -24,6 +24,8 @@ const VACUUM_PAGES_PER_STEP: i64 = 2_000;
 pub struct Options {
     /// Raw events of the last `keep_days` days are kept.
     pub keep_days: u32,
+    /// The permanent record of visits of the last `record_days` days is kept (0: all of it).
+    pub record_days: u32,
     /// Day boundaries (use the rollup's).
     pub tz: Tz,
     /// Today's date in `tz` (a parameter so tests can move it).
@@ -50,6 +52,8 @@ pub struct Report {
     pub days_cleaned: Vec<String>,
     /// Days kept, with the reason.
     pub days_kept: Vec<KeptDay>,
+    /// Days of the permanent record of visits deleted (`record_days`).
+    pub record_days_deleted: u64,
     /// Salts deleted.
     pub salts_deleted: u64,
     /// Dictionary rows deleted (paths, referrers, agents).
@@ -213,6 +217,11 @@ pub fn run(
         }
     }
     let spans = rollup::span_days(t.conn, opts.tz)?;
+    if opts.record_days > 0 {
+        let keep_from = days::day_number(opts.today) - i64::from(opts.record_days) + 1;
+        report.record_days_deleted =
+            t.write(|tx| crate::store::record::forget_before(tx, keep_from))?;
+    }
     report.salts_deleted = clean_salts(&mut t, opts, &spans)?;
     // Site facts are read by the rollup of days up to a window away: keep those of every day
     // whose raw events are left, and of the window before the first of them.

@@ -208,6 +208,7 @@ keys! {
     BOTS_SPREAD_ADDRESSES = "bots.spread_addresses", "LOGTALLY_BOTS__SPREAD_ADDRESSES", count(1, BOT_COUNT_MAX), "5", "layer 4: an agent from this many addresses in a day...";
     BOTS_SPREAD_SHARE = "bots.spread_share", "LOGTALLY_BOTS__SPREAD_SHARE", Kind::Share, "0.8", "...this share of them one or two hits without subresources";
     RETENTION_KEEP_DAYS = "retention.keep_days", "LOGTALLY_RETENTION__KEEP_DAYS", count(1, 36_500), "30", "days of raw events cleanup keeps (1 to 36500)";
+    RETENTION_RECORD_DAYS = "retention.record_days", "LOGTALLY_RETENTION__RECORD_DAYS", count(0, 365_000), "0", "days of the permanent record of visits cleanup keeps (0: forever)";
     LIVE_WINDOW = "live.window", "LOGTALLY_LIVE__WINDOW", duration(secs(1), secs(86_400)), "5m", "visitors seen within this time are on the site now (1s to 24h)";
     LIVE_SOCKET = "live.socket", "LOGTALLY_LIVE__SOCKET", Kind::Path, "", "tail's live socket (default <db>.live.sock)";
     LIVE_HTTP = "live.http", "LOGTALLY_LIVE__HTTP", Kind::Addr, "", "also serve GET /live.json on this loopback address:port";

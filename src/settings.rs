@@ -76,6 +76,8 @@ pub struct BotSettings {
 pub struct RetentionSettings {
     /// `retention.keep_days`.
     pub keep_days: u32,
+    /// `retention.record_days` (0: forever).
+    pub record_days: u32,
 }
 
 /// `[live]`.
@@ -198,6 +200,7 @@ impl Settings {
             },
             retention: RetentionSettings {
                 keep_days: layers.count32(&config::RETENTION_KEEP_DAYS),
+                record_days: layers.count32(&config::RETENTION_RECORD_DAYS),
             },
             live: LiveSettings {
                 window: layers.duration(&config::LIVE_WINDOW),

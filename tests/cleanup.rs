@@ -314,3 +314,35 @@ fn a_locked_database_makes_rollup_and_cleanup_exit_75() {
     rollup(&env);
     assert_eq!(q(&env.db(), "SELECT count(*) FROM daily_totals"), 1);
 }
+
+#[test]
+fn the_record_of_visits_outlives_raw_events_and_goes_only_when_asked() {
+    let env = Env::new();
+    let now = Utc::now();
+    let mut text = String::new();
+    for (days_ago, ip) in [(40, "10.9.0.1"), (39, "10.9.0.2"), (2, "10.9.0.3")] {
+        text.push_str(&line(now - Duration::days(days_ago), ip, "/kept"));
+    }
+    import(&env, &env.write("a.log", &text));
+    rollup(&env);
+    let record_days = |db: &Path| q(db, "SELECT count(*) FROM record_days WHERE visits > 0");
+    assert_eq!(record_days(&env.db()), 3);
+    // Raw events go after keep_days; the record of visits stays (default: forever).
+    let report = cleanup(&env, &["--keep-days", "7"]);
+    assert_eq!(report["events_deleted"], 2);
+    assert_eq!(record_days(&env.db()), 3);
+    assert_eq!(report["record_days_deleted"], 0);
+    // A page filter still answers for the cleaned days, from the record.
+    let v = json(
+        env.cmd()
+            .args(["stats", "--tz", "UTC", "--format", "json", "--since"])
+            .arg((now - Duration::days(50)).format("%Y-%m-%d").to_string())
+            .args(["--filter", "page=/kept", "--db"])
+            .arg(env.db()),
+        0,
+    );
+    assert_eq!(v["overview"]["pageviews"], 3);
+    let report = cleanup(&env, &["--keep-days", "7", "--record-days", "30"]);
+    assert_eq!(report["record_days_deleted"], 2);
+    assert_eq!(record_days(&env.db()), 1);
+}

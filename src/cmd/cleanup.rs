@@ -19,7 +19,7 @@ use crate::store::Store;
 #[command(after_help = "Examples:\n  \
     logtally cleanup                  # keep 30 days of raw events\n  \
     logtally cleanup --keep-days 7 --vacuum\n\n\
-    Rollups are never deleted: they are the permanent record. A day that is not fully rolled up\n\
+    Rollups are never deleted, nor the record of visits unless --record-days says so. A day that is not fully rolled up\n\
     keeps its raw events, and the run says so on stderr. Otherwise silent unless --verbose/--json.\n\n\
     Exit status: 0 ok, 1 error, 75 the database stayed locked (cron may retry).")]
 pub struct Args {
@@ -31,6 +31,10 @@ pub struct Args {
     /// retention.keep_days].
     #[arg(long, value_name = "N", value_parser = count_flag(&config::RETENTION_KEEP_DAYS))]
     keep_days: Option<u64>,
+    /// Keep the permanent record of visits of this many recent days (0: forever) [default: 0,
+    /// or retention.record_days].
+    #[arg(long, value_name = "N", value_parser = count_flag(&config::RETENTION_RECORD_DAYS))]
+    record_days: Option<u64>,
     /// IANA time zone of day boundaries (use the rollup's; default: TZ, else the system's, else UTC).
     #[arg(long, value_name = "ZONE")]
     tz: Option<String>,
@@ -61,6 +65,9 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
             keep_days: args
                 .keep_days
                 .map_or(settings.retention.keep_days, |n| n as u32),
+            record_days: args
+                .record_days
+                .map_or(settings.retention.record_days, |n| n as u32),
             tz,
             today,
             vacuum: args.vacuum,

@@ -294,6 +294,13 @@ pub fn forget_day(conn: &Connection, day: i64) -> rusqlite::Result<bool> {
         > 0)
 }
 
+/// Deletes the record of days before `day`; returns the days deleted.
+pub fn forget_before(conn: &Connection, day: i64) -> rusqlite::Result<u64> {
+    Ok(conn
+        .prepare_cached("DELETE FROM record_days WHERE day < ?1")?
+        .execute([day])? as u64)
+}
+
 /// Days whose record is held, oldest first.
 pub fn days(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
     conn.prepare_cached("SELECT day FROM record_days ORDER BY day")?
