@@ -54,8 +54,9 @@ impl DayClock {
 /// or `tail` beside `import`). A row keeps only the hash, never the address, so a hash made with
 /// the wrong salt can never be mended: the salt is settled before the first row is hashed.
 pub trait SaltBook: Send + Sync {
-    /// The salt recorded for `day`, recording `fresh` first when there is none.
-    fn settle(&self, day: i64, fresh: Salt) -> Result<Salt, SaltError>;
+    /// The salts recorded for the days of `fresh`, recording each fresh one first where a day
+    /// has none, in one transaction.
+    fn settle(&self, fresh: &[(i64, Salt)]) -> Result<Vec<(i64, Salt)>, SaltError>;
 }
 
 /// A day's salt could not be read or recorded.
@@ -69,6 +70,9 @@ pub struct SaltError {
     /// Whether another process held the database (a retry later may succeed).
     pub busy: bool,
 }
+
+/// Days after a missing one whose salts are settled with it.
+pub const SETTLED_AHEAD: i64 = 6;
 
 /// The salts of all days seen, shared by parsing threads. A day missing here is settled with the
 /// [`SaltBook`] (one short transaction per process and day), so it is committed before any row
@@ -108,18 +112,27 @@ impl Salts {
         if let Some(s) = by_day.get(&day) {
             return Ok(*s);
         }
-        let mut fresh = [0u8; 16];
-        getrandom::fill(&mut fresh).map_err(|e| SaltError {
-            day,
-            reason: format!("the OS random source failed: {e}"),
-            busy: false,
-        })?;
-        let salt = match &self.book {
-            Some(book) => book.settle(day, fresh)?,
+        // The days after it too: a log goes on to the next days, and each settling waits for
+        // the write lock, while every parsing thread waits for it.
+        let mut fresh = Vec::with_capacity(SETTLED_AHEAD as usize + 1);
+        for d in day..=day + SETTLED_AHEAD {
+            if by_day.contains_key(&d) && d != day {
+                continue;
+            }
+            let mut salt = [0u8; 16];
+            getrandom::fill(&mut salt).map_err(|e| SaltError {
+                day,
+                reason: format!("the OS random source failed: {e}"),
+                busy: false,
+            })?;
+            fresh.push((d, salt));
+        }
+        let settled = match &self.book {
+            Some(book) => book.settle(&fresh)?,
             None => fresh,
         };
-        by_day.insert(day, salt);
-        Ok(salt)
+        by_day.extend(settled);
+        Ok(by_day[&day])
     }
 
     /// Forgets the salts of days before `day` (a long-running `tail` keeps no more of them in
@@ -224,8 +237,8 @@ mod tests {
     struct Settled(Salt);
 
     impl SaltBook for Settled {
-        fn settle(&self, _day: i64, _fresh: Salt) -> Result<Salt, SaltError> {
-            Ok(self.0)
+        fn settle(&self, fresh: &[(i64, Salt)]) -> Result<Vec<(i64, Salt)>, SaltError> {
+            Ok(fresh.iter().map(|(d, _)| (*d, self.0)).collect())
         }
     }
 

@@ -30,7 +30,13 @@ fn change_cell(now: f64, before: f64, color: bool, higher_is_better: bool) -> St
     }
 }
 
-fn overview_table(now: &Overview, before: &Overview, days: i64, color: bool) -> String {
+fn overview_table(
+    now: &Overview,
+    before: &Overview,
+    days: i64,
+    color: bool,
+    filtered: bool,
+) -> String {
     let mut b = Builder::default();
     b.push_record(["", "value", &format!("vs previous {days} days")]);
     let rows: [(&str, String, f64, f64, bool); 6] = [
@@ -80,11 +86,14 @@ fn overview_table(now: &Overview, before: &Overview, days: i64, color: bool) -> 
     for (label, value, a, z, up) in rows {
         b.push_record([label.to_string(), value, change_cell(a, z, color, up)]);
     }
-    b.push_record([
-        "bot hits (excluded)".to_string(),
-        thousands(now.bot_hits),
-        String::new(),
-    ]);
+    // Filters select human visits: bots are outside them, not a count of zero.
+    if !filtered {
+        b.push_record([
+            "bot hits (excluded)".to_string(),
+            thousands(now.bot_hits),
+            String::new(),
+        ]);
+    }
     b.push_record([
         "page views per day".to_string(),
         sparkline(&now.daily_pageviews),
@@ -127,7 +136,13 @@ pub fn render(report: &Report, width: usize, color: bool) -> String {
     }
     if let (Some(now), Some(before)) = (&report.overview, &report.previous) {
         out.push_str("\noverview\n");
-        out.push_str(&overview_table(now, before, days, color));
+        out.push_str(&overview_table(
+            now,
+            before,
+            days,
+            color,
+            !report.filters.is_empty(),
+        ));
         out.push('\n');
     }
     for s in &report.sections {
