@@ -160,40 +160,68 @@ fn shape(section: &str) -> Option<Shape> {
     })
 }
 
+/// A section key as stored: a number (`Ok`) or text bytes (`Err`).
+type RowKey = Result<i64, Vec<u8>>;
+
 fn ranked(conn: &Connection, q: &Query, name: &str) -> rusqlite::Result<Option<Section>> {
     let Some((table, key, label, numbers)) = shape(name) else {
         return Ok(None);
     };
-    let sums: Vec<String> = numbers.iter().map(|(c, _)| format!("sum({c})")).collect();
+    // Summed here rather than by SQLite's GROUP BY, whose sorter over a year of text keys is
+    // most of a report's time.
+    let columns: Vec<&str> = numbers.iter().map(|(c, _)| *c).collect();
     let sql = format!(
-        "SELECT {key}, {} FROM {table} WHERE day BETWEEN ?1 AND ?2 AND {} GROUP BY {key} ORDER BY 2 DESC, 1 LIMIT ?4",
-        sums.join(", "),
+        "SELECT {key}, {} FROM {table} WHERE day BETWEEN ?1 AND ?2 AND {}",
+        columns.join(", "),
         site_clause(&q.site)
     );
+    let width = numbers.len();
+    let mut texts: foldhash::HashMap<Vec<u8>, Vec<i64>> = Default::default();
+    let mut ints: foldhash::HashMap<i64, Vec<i64>> = Default::default();
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(
-            params![day_key(q.from), day_key(q.until), q.site, q.top as i64],
-            |r| {
-                let key = match r.get_ref(0)? {
-                    rusqlite::types::ValueRef::Integer(i) if name == "bots" => {
-                        Reason::from_code(i as u8)
-                            .map_or_else(|| i.to_string(), |r| r.name().to_string())
-                    }
-                    rusqlite::types::ValueRef::Integer(i) => i.to_string(),
-                    v => String::from_utf8_lossy(v.as_bytes()?).into_owned(),
-                };
-                let values = (1..=numbers.len())
-                    .map(|i| r.get::<_, i64>(i).map(|v| v.max(0) as u64))
-                    .collect::<rusqlite::Result<_>>()?;
-                Ok(Row {
-                    key,
-                    values,
-                    rate: None,
-                })
+    let mut rows = stmt.query(params![day_key(q.from), day_key(q.until), q.site])?;
+    while let Some(r) = rows.next()? {
+        let sums = match r.get_ref(0)? {
+            rusqlite::types::ValueRef::Integer(i) => {
+                ints.entry(i).or_insert_with(|| vec![0; width])
+            }
+            v => {
+                let bytes = v.as_bytes()?;
+                if !texts.contains_key(bytes) {
+                    texts.insert(bytes.to_vec(), vec![0; width]);
+                }
+                texts.get_mut(bytes).expect("just inserted")
+            }
+        };
+        for (i, slot) in sums.iter_mut().enumerate() {
+            *slot += r.get::<_, i64>(i + 1)?;
+        }
+    }
+    drop(rows);
+    let text_key = |k: &[u8]| String::from_utf8_lossy(k).into_owned();
+    let int_key = |i: i64| match Reason::from_code(i as u8).filter(|_| name == "bots") {
+        Some(r) => r.name().to_string(),
+        None => i.to_string(),
+    };
+    // Largest first, then by key (numbers before text, as SQLite orders them).
+    let mut ranked: Vec<(Vec<i64>, RowKey)> = ints
+        .into_iter()
+        .map(|(k, v)| (v, Ok(k)))
+        .chain(texts.into_iter().map(|(k, v)| (v, Err(k))))
+        .collect();
+    ranked.sort_by(|(a, ka), (b, kb)| b[0].cmp(&a[0]).then_with(|| ka.cmp(kb)));
+    ranked.truncate(q.top);
+    let rows: Vec<Row> = ranked
+        .into_iter()
+        .map(|(values, k)| Row {
+            key: match k {
+                Ok(i) => int_key(i),
+                Err(t) => text_key(&t),
             },
-        )?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+            values: values.into_iter().map(|v| v.max(0) as u64).collect(),
+            rate: None,
+        })
+        .collect();
     let name = super::SECTIONS
         .iter()
         .find(|s| **s == name)
