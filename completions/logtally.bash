@@ -664,7 +664,7 @@ _logtally() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "table json csv html" -- "${cur}"))
                     return 0
                     ;;
                 --tz)

@@ -124,7 +124,8 @@ complete -c logtally -n "__fish_logtally_using_subcommand stats" -l until -d 'La
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l top -d 'Rows per section' -r
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l format -d 'Output format' -r -f -a "table\t'Tables for a terminal'
 json\t'JSON (stable shape, see the README)'
-csv\t'CSV in long form: section,key,metric,value'"
+csv\t'CSV in long form: section,key,metric,value'
+html\t'One self-contained HTML page (styles and chart inline, nothing fetched)'"
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l tz -d 'IANA time zone of days (use the rollup\'s; default: TZ, else the system\'s, else UTC)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l filter -d 'Keep only the visits that match: KEY=VALUE, or KEY!=VALUE for those that do not; `*` in VALUE matches any text. Repeat it: every filter must hold. Keys: page, entry-page, exit-page, source, utm-source, utm-medium, utm-campaign, utm-content, utm-term, browser, os, device, country, goal' -r
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l goal -d 'A goal, besides the configuration\'s [[goal]] tables: NAME=PATH, NAME=METHOD PATH or NAME=METHOD PATH STATUS (`Signup=POST /signup 2xx`; `*` in PATH matches any text)' -r

@@ -49,6 +49,8 @@ pub enum Format {
     Json,
     /// CSV in long form: section,key,metric,value.
     Csv,
+    /// One self-contained HTML page (styles and chart inline, nothing fetched).
+    Html,
 }
 
 /// Arguments of `logtally stats`.
@@ -345,6 +347,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
             writeln!(out)?;
         }
         Format::Csv => write!(out, "{}", report::csv::render(&report))?,
+        Format::Html => write!(out, "{}", report::html::render(&report))?,
     }
     Ok(ExitCode::Success)
 }

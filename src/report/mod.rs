@@ -1,7 +1,9 @@
 //! Reports for `stats`, read from rollup tables only (never `events`), and their renderings:
-//! terminal tables, JSON and CSV, each showing text from logs through [`sanitize`].
+//! terminal tables, JSON, CSV and a self-contained HTML page, each showing text from logs
+//! through [`sanitize`].
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod query;
 pub mod sanitize;
