@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::Env;
-use serde_json::Value;
 
 /// 2026-11-02T00:00:00Z.
 const START_MS: i64 = 1_793_577_600_000;
