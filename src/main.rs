@@ -1,6 +1,6 @@
 //! The `logtally` binary: parse the command line, run one command, exit with its code.
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use logtally::cli::{Cli, Command};
 use logtally::exit::UsageError;
@@ -14,7 +14,7 @@ fn main() {
     let config = cli.config.as_deref();
     let result = match cli.command {
         Command::Config(args) => cmd::config::run(args, config),
-        Command::Generate(args) => cmd::generate::run(args),
+        Command::Generate(args) => cmd::generate::run(args, &Cli::command()),
         command => match Settings::load(config) {
             Err(e) => Err(UsageError(e.to_string()).into()),
             Ok(settings) => match command {

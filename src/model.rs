@@ -105,7 +105,7 @@ pub struct ParsedChunk {
     /// Per (local site id, local day number): what its browsers fetched.
     pub site_facts: foldhash::HashMap<(u32, i64), SiteFacts>,
     /// A day salt that could not be settled: the chunk's visitor hashes are not to be written.
-    pub salt_error: Option<crate::classify::visitor::SaltError>,
+    pub salt_error: Option<SaltError>,
 }
 
 /// Splits an interned referrer key back into (host, source).
@@ -194,6 +194,18 @@ pub struct RecordDay {
     pub day: i64,
     /// Its human visits.
     pub visits: Vec<RecordVisit>,
+}
+
+/// A day's salt could not be read or recorded.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("cannot record the visitor salt of day {day} in the database: {reason}")]
+pub struct SaltError {
+    /// Days since 1970-01-01.
+    pub day: i64,
+    /// Why, with what to do.
+    pub reason: String,
+    /// Whether another process held the database (a retry later may succeed).
+    pub busy: bool,
 }
 
 #[cfg(test)]

@@ -59,17 +59,7 @@ pub trait SaltBook: Send + Sync {
     fn settle(&self, fresh: &[(i64, Salt)]) -> Result<Vec<(i64, Salt)>, SaltError>;
 }
 
-/// A day's salt could not be read or recorded.
-#[derive(Clone, Debug, thiserror::Error)]
-#[error("cannot record the visitor salt of day {day} in the database: {reason}")]
-pub struct SaltError {
-    /// Days since 1970-01-01.
-    pub day: i64,
-    /// Why, with what to do.
-    pub reason: String,
-    /// Whether another process held the database (a retry later may succeed).
-    pub busy: bool,
-}
+pub use crate::model::SaltError;
 
 /// Days after a missing one whose salts are settled with it.
 pub const SETTLED_AHEAD: i64 = 6;

@@ -10,9 +10,9 @@ use std::time::Instant;
 use anyhow::Result;
 use serde::Serialize;
 
+use super::args::FormatArgs;
 use crate::botcheck::{BotCheck, BotReport};
 use crate::classify::bots::Reason;
-use crate::cli::FormatArgs;
 use crate::exit::{ExitCode, UsageError};
 use crate::output::{thousands, utc_time};
 use crate::parse::scan::{scan_with, Scan};

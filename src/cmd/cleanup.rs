@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::TimeZone;
 
+use super::args::count_flag;
 use crate::cleanup::{self, Options};
-use crate::cli::count_flag;
 use crate::config;
 use crate::exit::ExitCode;
 use crate::output::{step_bar, step_callback, thousands, Output};

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::cli::IngestArgs;
+use super::args::IngestArgs;
 use crate::exit::{ExitCode, TempFailError};
 use crate::ingest::pipeline::{self, Counters, Summary};
 use crate::output::{thousands, Output};

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::cli::duration_in;
+use super::args::duration_in;
 use crate::exit::ExitCode;
 use crate::live::socket::{self, Request};
 use crate::live::view;

@@ -1,5 +1,6 @@
 //! One module per subcommand, each with its clap `Args` and its `run`.
 
+pub mod args;
 pub mod check;
 pub mod cleanup;
 pub mod config;
@@ -16,10 +17,10 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::classify::geo::GeoIp;
-use crate::cli::IngestArgs;
 use crate::ingest::pipeline::ParseSettings;
 use crate::settings::Settings;
 use crate::store::Store;
+use args::IngestArgs;
 
 /// Opens the database and resolves what every input is parsed with (`import`, `tail`).
 fn open_for_ingest(

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use sd_notify::NotifyState;
 
+use super::args::{count_flag, duration_flag, IngestArgs};
 use crate::classify::rate::{RateLimiter, RateSettings};
-use crate::cli::{count_flag, duration_flag, IngestArgs};
 use crate::config;
 use crate::exit::{ExitCode, TempFailError, UsageError};
 use crate::ingest::discover::{self, SourceSpec};
