@@ -4,16 +4,15 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{Datelike, NaiveDate, TimeZone};
 use clap::ValueEnum;
 
 use crate::cmd::rollup::parse_date;
 use crate::exit::{ExitCode, UsageError};
 use crate::output::Output;
-use crate::query::filter::{self, Filter};
+use crate::query::filter::Filter;
 use crate::query::goal::Goal;
-use crate::query::report::{self as record_report, RECORD_SECTIONS};
 use crate::report::{self, query};
 use crate::rollup;
 use crate::settings::Settings;
@@ -113,7 +112,8 @@ pub struct Args {
     sections: Vec<String>,
 }
 
-fn period_bounds(
+/// The first and last day of `period` on `today` (`all`: the days with data).
+pub fn period_bounds(
     period: Period,
     today: NaiveDate,
     data: Option<(NaiveDate, NaiveDate)>,
@@ -171,114 +171,16 @@ fn refresh_today(db: &std::path::Path, opts: &rollup::Options) {
     }
 }
 
-/// Sections that count requests, bots included, rather than visits: no visit filter applies.
-const HIT_SECTIONS: &[&str] = &["status", "not-found", "bots", "crawlers"];
-
 /// The filters and goals of the command line (and the configuration's goals), checked.
 fn filters_and_goals(args: &Args, settings: &Settings) -> Result<(Vec<Filter>, Vec<Goal>)> {
-    let filters = args
-        .filters
-        .iter()
-        .map(|f| Filter::parse(f).map_err(|e| UsageError(format!("--filter: {e}"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut goals = settings.goals().to_vec();
-    for g in &args.goals {
-        goals.push(Goal::parse_flag(g).map_err(|e| UsageError(format!("--goal: {e}")))?);
-    }
-    for f in filters.iter().filter(|f| f.key == filter::Key::Goal) {
-        if !goals.iter().any(|g| f.pattern.matches(&g.name)) {
-            let names: Vec<&str> = goals.iter().map(|g| g.name.as_str()).collect();
-            return Err(UsageError(format!(
-                "--filter {f}: no goal of that name; goals are: {} (define them with [[goal]] in the configuration or --goal NAME=PATH)",
-                if names.is_empty() { "none".to_string() } else { names.join(", ") }
-            ))
-            .into());
-        }
-    }
-    Ok((filters, goals))
-}
-
-/// The report asked for: unfiltered sections from the rollups, filtered ones and those only the
-/// permanent record answers from the record, in the order asked.
-fn read_report(
-    conn: &rusqlite::Connection,
-    q: &query::Query,
-    filters: &[Filter],
-    goals: &[Goal],
-) -> Result<report::Report> {
-    let from_record = |s: &String| !filters.is_empty() || RECORD_SECTIONS.contains(&s.as_str());
-    let (recorded, rolled): (Vec<String>, Vec<String>) =
-        q.sections.iter().cloned().partition(from_record);
-    let mut report = query::read(
-        conn,
-        &query::Query {
-            sections: rolled,
-            ..q.clone()
-        },
-    )
-    .context("reading rollups")?;
-    if recorded.is_empty() {
-        return Ok(report);
-    }
-    let from_rec = record_report::read(
-        conn,
-        &record_report::Ask {
-            site: q.site.as_deref(),
-            from: q.from,
-            until: q.until,
-            top: q.top,
-            sections: &recorded,
-            filters,
-            goals,
-        },
-    )
-    .context("reading the record of visits")?;
-    if recorded.iter().any(|s| s == "overview") {
-        report.overview = from_rec.overview;
-        report.previous = from_rec.previous;
-    }
-    let mut all: Vec<report::Section> =
-        report.sections.drain(..).chain(from_rec.sections).collect();
-    for name in &q.sections {
-        if let Some(i) = all.iter().position(|s| s.name == name) {
-            report.sections.push(all.remove(i));
-        }
-        // `bots` brings `crawlers` with it.
-        if name == "bots" {
-            if let Some(i) = all.iter().position(|s| s.name == "crawlers") {
-                report.sections.push(all.remove(i));
-            }
-        }
-    }
-    report.filters = filters.iter().map(ToString::to_string).collect();
-    Ok(report)
+    crate::query::filters_and_goals(&args.filters, settings.goals(), &args.goals)
+        .map_err(|e| UsageError(e).into())
 }
 
 /// Runs `logtally stats`.
 pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> {
-    let known = || report::SECTIONS.iter().chain(RECORD_SECTIONS);
-    for s in &args.sections {
-        if !known().any(|k| k == s) {
-            return Err(UsageError(format!(
-                "unknown section {s:?}; sections are: {}",
-                known().copied().collect::<Vec<_>>().join(", ")
-            ))
-            .into());
-        }
-    }
     let (filters, goals) = filters_and_goals(&args, settings)?;
-    if !filters.is_empty() {
-        if let Some(s) = args
-            .sections
-            .iter()
-            .find(|s| HIT_SECTIONS.contains(&s.as_str()))
-        {
-            return Err(UsageError(format!(
-                "the {s} section counts requests, bots included, not visits: no --filter applies to it; ask for it without filters"
-            ))
-            .into());
-        }
-    }
+    crate::query::check_sections(&args.sections, &filters).map_err(UsageError)?;
     let tz = settings.time_zone(args.tz.as_deref())?;
     let today = tz
         .from_utc_datetime(&chrono::Utc::now().naive_utc())
@@ -331,7 +233,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         top: args.top.max(1),
         sections,
     };
-    let report = read_report(store.conn(), &q, &filters, &goals)?;
+    let report = crate::query::read(store.conn(), &q, &filters, &goals)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Table => {

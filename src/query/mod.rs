@@ -4,3 +4,120 @@
 pub mod filter;
 pub mod goal;
 pub mod report;
+
+use anyhow::Context;
+
+use self::report::RECORD_SECTIONS;
+use crate::report::{self as rendered, query as rollups, Report};
+use filter::Filter;
+use goal::Goal;
+
+/// Sections that count requests, bots included, rather than visits: no visit filter applies.
+pub const HIT_SECTIONS: &[&str] = &["status", "not-found", "bots", "crawlers"];
+
+/// Every section a report can hold.
+pub fn sections() -> impl Iterator<Item = &'static str> {
+    rendered::SECTIONS.iter().chain(RECORD_SECTIONS).copied()
+}
+
+/// Checks the sections asked for: known, and none that filters cannot apply to.
+pub fn check_sections(asked: &[String], filters: &[Filter]) -> Result<(), String> {
+    for s in asked {
+        if !sections().any(|k| k == s) {
+            return Err(format!(
+                "unknown section {s:?}; sections are: {}",
+                sections().collect::<Vec<_>>().join(", ")
+            ));
+        }
+    }
+    if !filters.is_empty() {
+        if let Some(s) = asked.iter().find(|s| HIT_SECTIONS.contains(&s.as_str())) {
+            return Err(format!(
+                "the {s} section counts requests, bots included, not visits: no filter applies to it; ask for it without filters"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Filters and goals as given (`KEY=VALUE` texts, the configuration's goals, `NAME=PATTERN`
+/// texts), checked: an unknown key or a goal filter naming no goal is an error that lists them.
+pub fn filters_and_goals(
+    filters: &[String],
+    configured: &[Goal],
+    goal_flags: &[String],
+) -> Result<(Vec<Filter>, Vec<Goal>), String> {
+    let filters = filters
+        .iter()
+        .map(|f| Filter::parse(f).map_err(|e| format!("filter: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut goals = configured.to_vec();
+    for g in goal_flags {
+        goals.push(Goal::parse_flag(g).map_err(|e| format!("goal: {e}"))?);
+    }
+    for f in filters.iter().filter(|f| f.key == filter::Key::Goal) {
+        if !goals.iter().any(|g| f.pattern.matches(&g.name)) {
+            let names: Vec<&str> = goals.iter().map(|g| g.name.as_str()).collect();
+            return Err(format!(
+                "filter {f}: no goal of that name; goals are: {} (define them with [[goal]] in the configuration or --goal NAME=PATH)",
+                if names.is_empty() { "none".to_string() } else { names.join(", ") }
+            ));
+        }
+    }
+    Ok((filters, goals))
+}
+
+/// The report asked for: unfiltered sections from the rollups, filtered ones and those only the
+/// permanent record answers from the record, in the order asked. Shared by `stats` and `serve`.
+pub fn read(
+    conn: &rusqlite::Connection,
+    q: &rollups::Query,
+    filters: &[Filter],
+    goals: &[Goal],
+) -> anyhow::Result<Report> {
+    let from_record = |s: &String| !filters.is_empty() || RECORD_SECTIONS.contains(&s.as_str());
+    let (recorded, rolled): (Vec<String>, Vec<String>) =
+        q.sections.iter().cloned().partition(from_record);
+    let mut out = rollups::read(
+        conn,
+        &rollups::Query {
+            sections: rolled,
+            ..q.clone()
+        },
+    )
+    .context("reading rollups")?;
+    if recorded.is_empty() {
+        return Ok(out);
+    }
+    let from_rec = self::report::read(
+        conn,
+        &self::report::Ask {
+            site: q.site.as_deref(),
+            from: q.from,
+            until: q.until,
+            top: q.top,
+            sections: &recorded,
+            filters,
+            goals,
+        },
+    )
+    .context("reading the record of visits")?;
+    if recorded.iter().any(|s| s == "overview") {
+        out.overview = from_rec.overview;
+        out.previous = from_rec.previous;
+    }
+    let mut all: Vec<rendered::Section> = out.sections.drain(..).chain(from_rec.sections).collect();
+    for name in &q.sections {
+        if let Some(i) = all.iter().position(|s| s.name == name) {
+            out.sections.push(all.remove(i));
+        }
+        // `bots` brings `crawlers` with it.
+        if name == "bots" {
+            if let Some(i) = all.iter().position(|s| s.name == "crawlers") {
+                out.sections.push(all.remove(i));
+            }
+        }
+    }
+    out.filters = filters.iter().map(ToString::to_string).collect();
+    Ok(out)
+}
