@@ -40,6 +40,9 @@ _logtally() {
             logtally,rollup)
                 cmd="logtally__subcmd__rollup"
                 ;;
+            logtally,serve)
+                cmd="logtally__subcmd__serve"
+                ;;
             logtally,stats)
                 cmd="logtally__subcmd__stats"
                 ;;
@@ -88,6 +91,9 @@ _logtally() {
             logtally__subcmd__help,rollup)
                 cmd="logtally__subcmd__help__subcmd__rollup"
                 ;;
+            logtally__subcmd__help,serve)
+                cmd="logtally__subcmd__help__subcmd__serve"
+                ;;
             logtally__subcmd__help,stats)
                 cmd="logtally__subcmd__help__subcmd__stats"
                 ;;
@@ -107,7 +113,7 @@ _logtally() {
 
     case "${cmd}" in
         logtally)
-            opts="-h -V --config --help --version check tail import rollup cleanup stats live config generate help"
+            opts="-h -V --config --help --version check tail import rollup cleanup stats live serve config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -333,7 +339,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__help)
-            opts="check tail import rollup cleanup stats live config generate help"
+            opts="check tail import rollup cleanup stats live serve config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -486,6 +492,20 @@ _logtally() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        logtally__subcmd__help__subcmd__serve)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         logtally__subcmd__help__subcmd__stats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -618,6 +638,52 @@ _logtally() {
                     return 0
                     ;;
                 --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__serve)
+            opts="-h -V --listen --db --tz --site --auth --live-socket --top --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --site)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --auth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --live-socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --top)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

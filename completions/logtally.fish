@@ -34,6 +34,7 @@ complete -c logtally -n "__fish_logtally_needs_command" -f -a "rollup" -d 'Compu
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "cleanup" -d 'Delete raw events past retention, never a day that is not rolled up; run from cron'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "stats" -d 'Show visitors, page views, sources, pages, browsers... from the rollups'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "live" -d 'Show who is on the site now, from the running tail\'s memory'
+complete -c logtally -n "__fish_logtally_needs_command" -f -a "serve" -d 'Serve the dashboard over HTTP, read-only (put it behind nginx)'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "config" -d 'Check the configuration file and show the settings in effect, or print an example'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "generate" -d 'Write man pages and shell completions from this command line\'s definition'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -143,6 +144,16 @@ complete -c logtally -n "__fish_logtally_using_subcommand live" -l once -d 'Prin
 complete -c logtally -n "__fish_logtally_using_subcommand live" -l json -d 'JSON instead of a table (one object per refresh)'
 complete -c logtally -n "__fish_logtally_using_subcommand live" -s h -l help -d 'Print help'
 complete -c logtally -n "__fish_logtally_using_subcommand live" -s V -l version -d 'Print version'
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l listen -d 'Address to listen on (port 0: any free port, printed on stderr)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l db -d 'Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l tz -d 'IANA time zone of days (the database\'s; default: TZ, else the system\'s, else UTC)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l site -d 'The site shown when the URL names none (default: all sites together)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l auth -d 'A file holding the password every request must give (HTTP Basic, any user name); required to listen on anything but loopback' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l live-socket -d 'The running tail\'s live socket [default: live.socket, or <db>.live.sock]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l top -d 'Rows per panel' -r
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -s h -l help -d 'Print help'
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c logtally -n "__fish_logtally_using_subcommand config; and not __fish_seen_subcommand_from check example help" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand config; and not __fish_seen_subcommand_from check example help" -s h -l help -d 'Print help'
 complete -c logtally -n "__fish_logtally_using_subcommand config; and not __fish_seen_subcommand_from check example help" -s V -l version -d 'Print version'
@@ -163,15 +174,16 @@ complete -c logtally -n "__fish_logtally_using_subcommand generate" -l out -d 'F
 complete -c logtally -n "__fish_logtally_using_subcommand generate" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c logtally -n "__fish_logtally_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "check" -d 'Parse log files and report formats, rejects and time range, writing nothing'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "tail" -d 'Follow access logs as they are written (run it under systemd), exactly once across rotation, crashes and restarts'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "import" -d 'Load historical or rotated logs (plain, .gz or stdin) into the database, exactly once'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "rollup" -d 'Compute daily rollups (visitors, page views, sources...) from raw events; run from cron'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "cleanup" -d 'Delete raw events past retention, never a day that is not rolled up; run from cron'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "stats" -d 'Show visitors, page views, sources, pages, browsers... from the rollups'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "live" -d 'Show who is on the site now, from the running tail\'s memory'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "config" -d 'Check the configuration file and show the settings in effect, or print an example'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "generate" -d 'Write man pages and shell completions from this command line\'s definition'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "check" -d 'Parse log files and report formats, rejects and time range, writing nothing'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "tail" -d 'Follow access logs as they are written (run it under systemd), exactly once across rotation, crashes and restarts'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "import" -d 'Load historical or rotated logs (plain, .gz or stdin) into the database, exactly once'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "rollup" -d 'Compute daily rollups (visitors, page views, sources...) from raw events; run from cron'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "cleanup" -d 'Delete raw events past retention, never a day that is not rolled up; run from cron'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "stats" -d 'Show visitors, page views, sources, pages, browsers... from the rollups'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "live" -d 'Show who is on the site now, from the running tail\'s memory'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "serve" -d 'Serve the dashboard over HTTP, read-only (put it behind nginx)'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "config" -d 'Check the configuration file and show the settings in effect, or print an example'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "generate" -d 'Write man pages and shell completions from this command line\'s definition'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c logtally -n "__fish_logtally_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate a configuration file and print the effective settings with where each comes from'
 complete -c logtally -n "__fish_logtally_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "example" -d 'Print a commented example configuration with every setting and its default'

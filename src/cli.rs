@@ -35,6 +35,8 @@ pub enum Command {
     Stats(cmd::stats::Args),
     /// Show who is on the site now, from the running tail's memory.
     Live(cmd::live::Args),
+    /// Serve the dashboard over HTTP, read-only (put it behind nginx).
+    Serve(cmd::serve::Args),
     /// Check the configuration file and show the settings in effect, or print an example.
     Config(cmd::config::Args),
     /// Write man pages and shell completions from this command line's definition.

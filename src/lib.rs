@@ -24,6 +24,7 @@ pub mod parse;
 pub mod query;
 pub mod report;
 pub mod rollup;
+pub mod serve;
 pub mod settings;
 pub mod source;
 pub mod store;

@@ -25,6 +25,7 @@ fn main() {
                 Command::Cleanup(args) => cmd::cleanup::run(args, output, &settings),
                 Command::Stats(args) => cmd::stats::run(args, output, &settings),
                 Command::Live(args) => cmd::live::run(args, &settings),
+                Command::Serve(args) => cmd::serve::run(args, &settings),
                 Command::Config(_) | Command::Generate(_) => unreachable!("handled above"),
             },
         },

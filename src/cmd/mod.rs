@@ -8,6 +8,7 @@ pub mod generate;
 pub mod import;
 pub mod live;
 pub mod rollup;
+pub mod serve;
 pub mod stats;
 pub mod tail;
 

@@ -38,6 +38,8 @@ th, td { padding: .25rem .4rem; border-bottom: 1px solid var(--line); text-align
 th:first-child, td:first-child { text-align: left; overflow-wrap: anywhere; }
 .wide { grid-column: 1 / -1; overflow-x: auto; }
 .grid td { text-align: center; font-size: .8rem; }
+a { color: inherit; } a:focus-visible, button:focus-visible, select:focus-visible, input:focus-visible { outline: 2px solid var(--bar); }
+.picker { display: inline-flex; flex-wrap: wrap; gap: .3rem; margin: .3rem 1rem .3rem 0; align-items: center; }
 "#;
 
 fn num(n: u64) -> Markup {
@@ -163,7 +165,8 @@ fn chart(report: &Report, o: &Overview) -> Markup {
     }
 }
 
-fn section_table(s: &Section) -> Markup {
+fn section_table(s: &Section, nav: Option<&Nav>) -> Markup {
+    let link = |key: &str| nav.and_then(|n| n.add_filter(s.name, key));
     let grid = s.name == "hours";
     let max = s
         .rows
@@ -188,7 +191,13 @@ fn section_table(s: &Section) -> Markup {
                     tbody {
                         @for r in &s.rows {
                             tr data-key=(sanitize::text(&r.key)) {
-                                td { (sanitize::text(&r.key)) }
+                                td {
+                                    @if let Some((href, filter)) = link(&r.key) {
+                                        a href=(href) data-filter-add=(filter) title=(format!("only {filter}")) { (sanitize::text(&r.key)) }
+                                    } @else {
+                                        (sanitize::text(&r.key))
+                                    }
+                                }
                                 @for v in &r.values {
                                     @if grid {
                                         td data-value=(v) style=(format!("background: color-mix(in srgb, var(--bar) {}%, transparent)", v * 85 / max)) { (v) }
@@ -210,6 +219,144 @@ fn section_table(s: &Section) -> Markup {
 
 /// The page.
 pub fn render(report: &Report) -> String {
+    render_page(report, None)
+}
+
+/// Who is on the site now: visitors, and the pages they are on with how many.
+pub type Now = (u64, Vec<(String, u64)>);
+
+/// What makes the report a dashboard: the view's query (the same words as the command line),
+/// from which each key links to itself as a filter, each filter to its removal, and the period
+/// picker to other periods; and the "now" panel.
+#[derive(Clone, Debug, Default)]
+pub struct Nav {
+    /// `period`, `since`, `until`, `site` of the view (in order, as given).
+    pub view: Vec<(String, String)>,
+    /// The filters of the view (`KEY=VALUE`), in order.
+    pub filters: Vec<String>,
+    /// The period picked (`7d`), or `None` for `since`/`until`.
+    pub period: Option<String>,
+    /// Who is on the site now, or why that is not known.
+    pub now: Option<Result<Now, String>>,
+}
+
+/// Sections whose keys are values of a filter key.
+const FILTER_KEYS: &[(&str, &str)] = &[
+    ("pages", "page"),
+    ("entry-pages", "entry-page"),
+    ("exit-pages", "exit-page"),
+    ("sources", "source"),
+    ("browsers", "browser"),
+    ("os", "os"),
+    ("devices", "device"),
+    ("countries", "country"),
+    ("utm-sources", "utm-source"),
+    ("utm-mediums", "utm-medium"),
+    ("utm-contents", "utm-content"),
+    ("utm-terms", "utm-term"),
+    ("goals", "goal"),
+];
+
+/// Percent-encodes a query value.
+fn encode(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' | b'*' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+impl Nav {
+    fn href(&self, filters: &[String]) -> String {
+        let parts: Vec<String> = self
+            .view
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .chain(filters.iter().map(|f| format!("filter={}", encode(f))))
+            .collect();
+        format!("?{}", parts.join("&"))
+    }
+
+    /// The link adding `key` of section `section` as a filter, and the filter.
+    fn add_filter(&self, section: &str, key: &str) -> Option<(String, String)> {
+        let (_, name) = FILTER_KEYS.iter().find(|(s, _)| *s == section)?;
+        if key == crate::rollup::bound::OTHER || key.contains('*') {
+            return None;
+        }
+        let filter = format!("{name}={key}");
+        let mut filters = self.filters.clone();
+        if !filters.contains(&filter) {
+            filters.push(filter.clone());
+        }
+        Some((self.href(&filters), filter))
+    }
+
+    fn remove_filter(&self, i: usize) -> String {
+        let mut filters = self.filters.clone();
+        filters.remove(i);
+        self.href(&filters)
+    }
+}
+
+const PERIODS: &[&str] = &["today", "yesterday", "7d", "30d", "month", "year", "all"];
+
+fn picker(nav: &Nav, report: &Report) -> Markup {
+    html! {
+        form.picker method="get" action="" aria-label="period" {
+            @for (k, v) in nav.view.iter().filter(|(k, _)| k == "site") {
+                input type="hidden" name=(k) value=(v);
+            }
+            @for f in &nav.filters { input type="hidden" name="filter" value=(f); }
+            label { "Period "
+                select name="period" {
+                    @for p in PERIODS {
+                        option value=(p) selected[nav.period.as_deref() == Some(*p)] { (p) }
+                    }
+                }
+            }
+            " "
+            button type="submit" { "Show" }
+        }
+        form.picker method="get" action="" aria-label="custom range" {
+            @for (k, v) in nav.view.iter().filter(|(k, _)| k == "site") {
+                input type="hidden" name=(k) value=(v);
+            }
+            @for f in &nav.filters { input type="hidden" name="filter" value=(f); }
+            label { "From " input type="date" name="since" value=(report.from) required; }
+            " "
+            label { "to " input type="date" name="until" value=(report.until) required; }
+            " "
+            button type="submit" { "Show range" }
+        }
+    }
+}
+
+fn now_panel(now: &Result<Now, String>) -> Markup {
+    html! {
+        section id="section-now" {
+            h2 { "now" }
+            @match now {
+                Ok((visitors, pages)) => {
+                    p { span.num data-value=(visitors) { (thousands(*visitors)) } " visitors on the site now" }
+                    @if !pages.is_empty() {
+                        table { tbody {
+                            @for (page, n) in pages { tr { td { (sanitize::text(page)) } td { (num(*n)) } } }
+                        } }
+                    }
+                }
+                Err(why) => p.muted { (why) },
+            }
+        }
+    }
+}
+
+/// The page, as a dashboard when `nav` is given.
+pub fn render_page(report: &Report, nav: Option<&Nav>) -> String {
     let site = sanitize::text(report.site.as_deref().unwrap_or("all sites")).into_owned();
     let days = (report.until - report.from).num_days() + 1;
     let title = format!("{site}: {} to {}", report.from, report.until);
@@ -219,7 +366,9 @@ pub fn render(report: &Report) -> String {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
-                meta http-equiv="Content-Security-Policy" content=(CONTENT_SECURITY_POLICY);
+                @if nav.is_none() {
+                    meta http-equiv="Content-Security-Policy" content=(CONTENT_SECURITY_POLICY);
+                }
                 meta name="referrer" content="no-referrer";
                 title { "logtally: " (title) }
                 style { (PreEscaped(STYLE)) }
@@ -229,14 +378,23 @@ pub fn render(report: &Report) -> String {
                     h1 { (site) }
                     p.muted { (report.from) " to " (report.until) " (" (days) " days, "
                         (report.days_with_data) " with data)" }
+                    @if let Some(nav) = nav { (picker(nav, report)) }
                     @if !report.filters.is_empty() {
                         div.chips aria-label="filters" {
-                            @for f in &report.filters { span.chip data-filter=(sanitize::text(f)) { (sanitize::text(f)) } }
+                            @for (i, f) in report.filters.iter().enumerate() {
+                                span.chip data-filter=(sanitize::text(f)) {
+                                    (sanitize::text(f))
+                                    @if let Some(nav) = nav {
+                                        " " a href=(nav.remove_filter(i)) data-filter-remove=(f) aria-label=(format!("remove {f}")) { "×" }
+                                    }
+                                }
+                            }
                         }
                         p.note { (FILTER_NOTE) }
                     }
                 }
                 main {
+                    @if let Some(now) = nav.and_then(|n| n.now.as_ref()) { (now_panel(now)) }
                     @if report.days_with_data == 0 {
                         p { "No data in this range." }
                     }
@@ -249,10 +407,10 @@ pub fn render(report: &Report) -> String {
                         }
                     }
                     div.sections {
-                        @for s in &report.sections { (section_table(s)) }
+                        @for s in &report.sections { (section_table(s, nav)) }
                     }
                 }
-                footer { p.muted { "Made by logtally from the server's access logs: no script, no cookie, nothing fetched." } }
+                footer { p.muted { "Made by logtally from the server's access logs: no script, no cookie, nothing fetched from elsewhere." } }
             }
         }
     };

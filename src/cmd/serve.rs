@@ -1,0 +1,100 @@
+//! `logtally serve`: the dashboard, read-only, over HTTP.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::exit::{ExitCode, UsageError};
+use crate::live::socket;
+use crate::serve::{self, Config};
+use crate::settings::Settings;
+use crate::store::Store;
+
+/// Arguments of `logtally serve`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    logtally serve                                   # http://127.0.0.1:8080/\n  \
+    logtally serve --listen 127.0.0.1:8080 --site example.com\n  \
+    logtally serve --listen 0.0.0.0:8080 --auth /etc/logtally/dashboard.password\n\n\
+    The URL holds the view in the words of `stats`: /?period=7d&site=example.com&filter=source%3DGoogle\n\
+    (and /report.json for the same view as `stats --format json`). Every key in a panel links to\n\
+    itself as a filter. The dashboard reads the database read-only and never blocks tail or rollup.\n\
+    Listening on anything but loopback needs --auth: put it behind nginx with TLS (see contrib/).")]
+pub struct Args {
+    /// Address to listen on (port 0: any free port, printed on stderr).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else
+    /// $XDG_DATA_HOME/logtally/logtally.db].
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// IANA time zone of days (the database's; default: TZ, else the system's, else UTC).
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
+    /// The site shown when the URL names none (default: all sites together).
+    #[arg(long, value_name = "NAME")]
+    site: Option<String>,
+    /// A file holding the password every request must give (HTTP Basic, any user name);
+    /// required to listen on anything but loopback.
+    #[arg(long, value_name = "FILE")]
+    auth: Option<PathBuf>,
+    /// The running tail's live socket [default: live.socket, or <db>.live.sock].
+    #[arg(long, value_name = "PATH")]
+    live_socket: Option<PathBuf>,
+    /// Rows per panel.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    top: u16,
+}
+
+/// Runs `logtally serve`.
+pub fn run(args: Args, settings: &Settings) -> Result<ExitCode> {
+    let password = match &args.auth {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading the password in {}", path.display()))?;
+            let p = text.trim().to_string();
+            if p.len() < 12 {
+                return Err(UsageError(format!(
+                    "--auth {}: the password must be at least 12 characters",
+                    path.display()
+                ))
+                .into());
+            }
+            Some(p)
+        }
+        None if !args.listen.ip().is_loopback() => {
+            return Err(UsageError(format!(
+                "--listen {} is reachable from other machines: give --auth FILE with a password (and put it behind TLS), or listen on 127.0.0.1",
+                args.listen
+            ))
+            .into())
+        }
+        None => None,
+    };
+    let tz = settings.time_zone(args.tz.as_deref())?;
+    let db = settings.db_path(args.db.as_deref())?;
+    // Refuse now what every page would: no database, another zone.
+    let store = Store::open_read_only(&db)?;
+    crate::store::zone::check(store.conn(), tz)?;
+    drop(store);
+    let live_socket = args
+        .live_socket
+        .clone()
+        .or(settings.live.socket.clone())
+        .unwrap_or_else(|| socket::default_path(&db));
+    let cfg = Config {
+        db,
+        tz,
+        site: args.site.clone(),
+        goals: settings.goals().to_vec(),
+        live_socket,
+        password,
+        top: usize::from(args.top),
+    };
+    serve::run(args.listen, cfg, |addr| {
+        eprintln!("logtally: dashboard on http://{addr}/");
+    })
+    .with_context(|| format!("serving on {}", args.listen))?;
+    Ok(ExitCode::Success)
+}
