@@ -288,7 +288,7 @@ pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<Exi
     let http = args.live_http.or(settings.live.http);
     if let Some(addr) = http {
         // The address bound, so `127.0.0.1:0` shows the port the system chose.
-        let bound = socket::serve_http(addr, live.clone())?;
+        let bound = crate::serve::live::spawn(addr, live.clone())?;
         log.info(&format!("serving http://{bound}/live.json"));
     }
 

@@ -8,7 +8,7 @@
 //! never another kind of file, and is removed at exit only while it is still ours.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
@@ -48,7 +48,8 @@ pub fn default_path(db: &Path) -> PathBuf {
     db.with_file_name(name)
 }
 
-fn snapshot_json(live: &Mutex<LiveState>, req: &Request) -> Vec<u8> {
+/// A snapshot for `req`, as JSON (what the socket and `/live.json` answer).
+pub fn snapshot_json(live: &Mutex<LiveState>, req: &Request) -> Vec<u8> {
     let snap = live.lock().expect("live map lock").snapshot(
         now_ms(),
         req.site.as_deref(),
@@ -227,19 +228,12 @@ struct Conn<S> {
     until: Instant,
 }
 
-/// The timeouts of [`UnixStream`] and [`TcpStream`].
+/// The timeouts of a stream ([`UnixStream`]).
 trait Timeouts {
     fn set_timeouts(&self, left: Duration) -> io::Result<()>;
 }
 
 impl Timeouts for UnixStream {
-    fn set_timeouts(&self, left: Duration) -> io::Result<()> {
-        self.set_read_timeout(Some(left))?;
-        self.set_write_timeout(Some(left))
-    }
-}
-
-impl Timeouts for TcpStream {
     fn set_timeouts(&self, left: Duration) -> io::Result<()> {
         self.set_read_timeout(Some(left))?;
         self.set_write_timeout(Some(left))
@@ -316,83 +310,13 @@ pub fn fetch(path: &Path, req: &Request) -> io::Result<Snapshot> {
     serde_json::from_slice(&reply).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
 
-/// Serves `GET /live.json[?site=NAME]` on a loopback address, on threads; returns the address
-/// bound (the port chosen when `addr` asks for port 0).
-pub fn serve_http(addr: SocketAddr, live: Arc<Mutex<LiveState>>) -> Result<SocketAddr, Error> {
-    if !addr.ip().is_loopback() {
-        return Err(Error::NotLoopback { addr });
-    }
-    let bind_err = |source| Error::Bind {
-        addr: addr.to_string(),
-        source,
-    };
-    let listener = TcpListener::bind(addr).map_err(bind_err)?;
-    let bound = listener.local_addr().map_err(bind_err)?;
-    serve_each(
-        "logtally-http",
-        move || listener.accept().map(|(s, _)| s),
-        move |stream| {
-            let _ = answer_http(Conn::new(stream), &live);
-        },
-    )
-    .map_err(bind_err)?;
-    Ok(bound)
-}
-
-/// The value of `key` in a query string (no percent-decoding beyond `+` and `%2E`-free names).
-fn query_value(query: &str, key: &str) -> Option<String> {
-    query.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k == key).then(|| v.replace('+', " "))
-    })
-}
-
-fn answer_http(mut conn: Conn<TcpStream>, live: &Mutex<LiveState>) -> io::Result<()> {
-    let mut reader = BufReader::new((&mut conn).take(16 * 1024));
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
-            break;
-        }
-    }
-    let mut parts = request_line.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let (path, query) = target.split_once('?').unwrap_or((target, ""));
-    let (status, body) = match (method, path) {
-        ("GET", "/live.json") => {
-            let req = Request {
-                site: query_value(query, "site"),
-                top: query_value(query, "top").and_then(|t| t.parse().ok()),
-            };
-            ("200 OK", snapshot_json(live, &req))
-        }
-        ("GET", _) => (
-            "404 Not Found",
-            b"{\"error\":\"not found; try /live.json\"}".to_vec(),
-        ),
-        _ => (
-            "405 Method Not Allowed",
-            b"{\"error\":\"only GET is served\"}".to_vec(),
-        ),
-    };
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nCache-Control: no-store\r\nAccess-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    conn.replying();
-    conn.write_all(head.as_bytes())?;
-    conn.write_all(&body)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::live::state::LiveSettings;
 
     #[test]
-    fn unix_and_http_serve_a_snapshot() {
+    fn the_unix_socket_serves_a_snapshot() {
         let dir = tempfile::tempdir().unwrap();
         let path = default_path(&dir.path().join("x.db"));
         assert!(path.ends_with("x.db.live.sock"));
@@ -408,25 +332,6 @@ mod tests {
         ));
         drop(guard);
         assert!(!path.exists(), "the socket goes away with the tail");
-
-        assert!(matches!(
-            serve_http("0.0.0.0:0".parse().unwrap(), live.clone()),
-            Err(Error::NotLoopback { .. })
-        ));
-        let addr = serve_http("127.0.0.1:0".parse().unwrap(), live).unwrap();
-        assert_ne!(addr.port(), 0, "the port the system chose");
-        let mut s = TcpStream::connect(addr).unwrap();
-        s.write_all(b"GET /live.json?site=a HTTP/1.1\r\nHost: x\r\n\r\n")
-            .unwrap();
-        let mut reply = String::new();
-        s.read_to_string(&mut reply).unwrap();
-        assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
-        assert!(reply.contains("\"visitors\":0"), "{reply}");
-        let mut s = TcpStream::connect(addr).unwrap();
-        s.write_all(b"GET /other HTTP/1.1\r\n\r\n").unwrap();
-        let mut reply = String::new();
-        s.read_to_string(&mut reply).unwrap();
-        assert!(reply.starts_with("HTTP/1.1 404"), "{reply}");
     }
 
     #[test]
@@ -465,35 +370,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.db.live.sock");
         let live = Arc::new(Mutex::new(LiveState::new(LiveSettings::default())));
-        let _guard = serve_unix(&path, live.clone()).unwrap();
-        let addr = serve_http("127.0.0.1:0".parse().unwrap(), live).unwrap();
-        let idle_unix: Vec<UnixStream> = (0..5)
+        let _guard = serve_unix(&path, live).unwrap();
+        let idle: Vec<UnixStream> = (0..5)
             .map(|_| UnixStream::connect(&path).unwrap())
             .collect();
-        let idle_tcp: Vec<TcpStream> = (0..10).map(|_| TcpStream::connect(addr).unwrap()).collect();
         let started = Instant::now();
         fetch(&path, &Request::default()).unwrap();
-        let mut s = TcpStream::connect(addr).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        s.write_all(b"GET /live.json HTTP/1.1\r\n\r\n").unwrap();
-        let mut reply = String::new();
-        s.read_to_string(&mut reply).unwrap();
-        assert!(reply.starts_with("HTTP/1.1 200 OK"), "{reply}");
         assert!(
             started.elapsed() < Duration::from_secs(5),
             "answered while the idle clients wait: {:?}",
             started.elapsed()
         );
-
-        // An idle client is let go after IO_TIMEOUT, and so is one trickling its request.
-        let mut trickle = TcpStream::connect(addr).unwrap();
-        let ended = (0..30).any(|_| {
-            std::thread::sleep(Duration::from_millis(200));
-            trickle.write_all(b"G").is_err()
-        });
-        assert!(ended, "a trickling client is cut off");
+        // An idle client is let go after IO_TIMEOUT.
         let mut rest = Vec::new();
-        let mut first = &idle_tcp[0];
+        let mut first = &idle[0];
         first
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
@@ -502,6 +392,5 @@ mod tests {
             0,
             "closed, nothing sent"
         );
-        drop(idle_unix);
     }
 }

@@ -5,6 +5,7 @@
 //! script. axum (on a one-thread tokio runtime) serves it: a maintained server that validates
 //! HTTP for us; the page is built by maud, which escapes what it is given.
 
+pub mod live;
 pub mod params;
 
 use std::net::SocketAddr;
