@@ -78,30 +78,51 @@ pub fn read(
     let from_record = |s: &String| !filters.is_empty() || RECORD_SECTIONS.contains(&s.as_str());
     let (recorded, rolled): (Vec<String>, Vec<String>) =
         q.sections.iter().cloned().partition(from_record);
-    let mut out = rollups::read(
-        conn,
-        &rollups::Query {
-            sections: rolled,
-            ..q.clone()
-        },
-    )
-    .context("reading rollups")?;
+    let read_rollups = |conn: &rusqlite::Connection| {
+        rollups::read(
+            conn,
+            &rollups::Query {
+                sections: rolled.clone(),
+                ..q.clone()
+            },
+        )
+        .context("reading rollups")
+    };
+    let read_record = |conn: &rusqlite::Connection| {
+        self::report::read(
+            conn,
+            &self::report::Ask {
+                site: q.site.as_deref(),
+                from: q.from,
+                until: q.until,
+                top: q.top,
+                sections: &recorded,
+                filters,
+                goals,
+            },
+        )
+        .context("reading the record of visits")
+    };
     if recorded.is_empty() {
-        return Ok(out);
+        return read_rollups(conn);
     }
-    let from_rec = self::report::read(
-        conn,
-        &self::report::Ask {
-            site: q.site.as_deref(),
-            from: q.from,
-            until: q.until,
-            top: q.top,
-            sections: &recorded,
-            filters,
-            goals,
-        },
-    )
-    .context("reading the record of visits")?;
+    // Both at once when there is a file to open a second reader on (the record is read by
+    // threads of its own; the rollups meanwhile here).
+    let second = conn
+        .path()
+        .filter(|p| !p.is_empty())
+        .and_then(|p| crate::store::Store::open_read_only(std::path::Path::new(p)).ok());
+    let (rolled_report, from_rec) = match second {
+        Some(reader) => std::thread::scope(|scope| {
+            let read_record = &read_record;
+            let record = scope.spawn(move || read_record(reader.conn()));
+            let rolled_report = read_rollups(conn);
+            (rolled_report, record.join().expect("record reader"))
+        }),
+        None => (read_rollups(conn), read_record(conn)),
+    };
+    let mut out = rolled_report?;
+    let from_rec = from_rec?;
     if recorded.iter().any(|s| s == "overview") {
         out.overview = from_rec.overview;
         out.previous = from_rec.previous;

@@ -661,7 +661,7 @@ pub fn read(conn: &Connection, ask: &Ask<'_>) -> rusqlite::Result<Report> {
         ],
         campaigns: has("campaigns"),
         hours: has("hours"),
-        goals: has("goals"),
+        goals: has("goals") && !ask.goals.is_empty(),
     };
     let sh = Shared {
         strings: &strings,
@@ -673,6 +673,14 @@ pub fn read(conn: &Connection, ask: &Ask<'_>) -> rusqlite::Result<Report> {
         until: day_number(ask.until),
         prev_from: day_number(prev_from),
     };
+    // Requests are most of the record: decoded only when a section or filter looks at them.
+    let with_hits = want.pages
+        || want.hours
+        || want.goals
+        || ask
+            .filters
+            .iter()
+            .any(|f| matches!(f.key, Key::Page | Key::Goal));
     let fresh = || {
         let acc = Acc {
             daily: vec![0; len.max(0) as usize],
@@ -689,7 +697,12 @@ pub fn read(conn: &Connection, ask: &Ask<'_>) -> rusqlite::Result<Report> {
         .par_iter()
         .filter(|(d, _)| *d <= sh.until)
         .fold(fresh, |(mut acc, mut memos), (d, blob)| {
-            add_day(&sh, &mut memos, &mut acc, &record::unpack(*d, blob));
+            add_day(
+                &sh,
+                &mut memos,
+                &mut acc,
+                &record::unpack_with(*d, blob, with_hits),
+            );
             (acc, memos)
         })
         .map(|(acc, _)| acc)

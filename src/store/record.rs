@@ -214,6 +214,12 @@ fn pack(strings: &mut Strings<'_, '_>, visits: &[RecordVisit]) -> rusqlite::Resu
 
 /// Decodes a packed day.
 pub fn unpack(day: i64, data: &[u8]) -> Day {
+    unpack_with(day, data, true)
+}
+
+/// Decodes a packed day; without `hits`, its requests are left out (most of the bytes) and every
+/// visit's range of them is empty.
+pub fn unpack_with(day: i64, data: &[u8], hits: bool) -> Day {
     let mut r = Reader { data, at: 0 };
     let n = (r.get() as usize).min(data.len());
     let profiles = (0..n)
@@ -246,16 +252,20 @@ pub fn unpack(day: i64, data: &[u8]) -> Day {
         visits.push(v);
     }
     // Each request takes at least three bytes: a damaged count cannot ask for more.
-    let total = total.min(data.len() as u32);
+    let total = if hits {
+        total.min(data.len() as u32)
+    } else {
+        0
+    };
     for v in &mut visits {
         v.hits = (v.hits.0.min(total), v.hits.1.min(total));
     }
-    let mut hits = Vec::with_capacity(total as usize);
+    let mut requests = Vec::with_capacity(total as usize);
     for _ in 0..total {
         let path = r.u32();
         let status = r.get() as u16;
         let bits = r.get();
-        hits.push(StoredHit {
+        requests.push(StoredHit {
             path,
             status,
             method: (bits >> 6) as u8,
@@ -267,7 +277,7 @@ pub fn unpack(day: i64, data: &[u8]) -> Day {
         day,
         profiles,
         visits,
-        hits,
+        hits: requests,
     }
 }
 
