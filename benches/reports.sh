@@ -6,7 +6,8 @@
 # Builds, with the record_year example, a database of 365 days ending today with about
 # PAGEVIEWS_PER_DAY (default 20,000) human page views a day, written through rollup's own
 # aggregation, then times with hyperfine: an unfiltered report from rollups, and a report with two
-# filters and every visit section from the record. Prints the record's bytes per page view.
+# filters and every visit section from the record, and the dashboard's page of three views.
+# Prints the record's bytes per page view.
 # Installs hyperfine and sqlite3 from Debian when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,3 +29,14 @@ hyperfine --warmup 2 --runs 20 -N \
   -n unfiltered "$STATS overview pages sources browsers" \
   -n "two filters, every section" "$STATS --filter source=Google --filter browser=Firefox overview pages entry-pages exit-pages sources campaigns utm-sources utm-mediums browsers os devices countries hours" \
   -n "page filter and goal" "$STATS --filter page=/pricing --goal Signup=/signup/thanks overview pages sources goals"
+# The dashboard over the same year: the page of each view, through `serve` on loopback.
+PORT=18089
+"$BIN" serve --tz UTC --db "$DB" --listen 127.0.0.1:$PORT 2>/dev/null &
+SERVE=$!
+trap 'kill $SERVE 2>/dev/null' EXIT
+sleep 1
+URL="http://127.0.0.1:$PORT/?period=year"
+hyperfine --warmup 3 --runs 20 -N \
+  -n "dashboard, the year" "curl -s -o /dev/null $URL" \
+  -n "dashboard, two filters" "curl -s -o /dev/null $URL&filter=source%3DGoogle&filter=browser%3DFirefox" \
+  -n "dashboard, a page filter" "curl -s -o /dev/null $URL&filter=page%3D%2Fpricing"

@@ -9,7 +9,8 @@
 //!   utm_content utm_term browser os device country` (what a visit's filters look at, shared by
 //!   the many visits that have the same);
 //! - visits: count, then per visit `profile visitor entry exit pageviews duration_s hits`;
-//! - requests, the visits' in order: per request `path status (method << 6 | page << 5 | hour)`.
+//! - requests, the visits' in order: per request `path status-100 (method << 6 | page << 5 |
+//!   hour)` (a status below 100 as 900 and up).
 
 use foldhash::{HashMap, HashMapExt};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
@@ -99,6 +100,18 @@ struct Reader<'b> {
 impl Reader<'_> {
     #[inline]
     fn get(&mut self) -> u64 {
+        // Most numbers are below 128: one byte, no loop.
+        if let Some(&b) = self.data.get(self.at) {
+            if b < 0x80 {
+                self.at += 1;
+                return u64::from(b);
+            }
+        }
+        self.get_long()
+    }
+
+    #[cold]
+    fn get_long(&mut self) -> u64 {
         let mut v = 0u64;
         let mut shift = 0;
         while let Some(&b) = self.data.get(self.at) {
@@ -115,6 +128,25 @@ impl Reader<'_> {
     #[inline]
     fn u32(&mut self) -> u32 {
         self.get() as u32
+    }
+}
+
+/// A status as stored: 200 as 100, so the usual ones take one byte (0-99, never sent by a
+/// server, as 900-999); [`status_of`] reverses it.
+fn status_code(status: u16) -> u16 {
+    if status >= 100 {
+        status - 100
+    } else {
+        status + 900
+    }
+}
+
+/// The status stored as `code`.
+fn status_of(code: u16) -> u16 {
+    if code >= 900 {
+        code - 900
+    } else {
+        code + 100
     }
 }
 
@@ -188,7 +220,7 @@ fn pack(strings: &mut Strings<'_, '_>, visits: &[RecordVisit]) -> rusqlite::Resu
         }
         for h in &v.hits {
             put(&mut hits, u64::from(strings.id(&h.path)?));
-            put(&mut hits, u64::from(h.status));
+            put(&mut hits, u64::from(status_code(h.status)));
             put(
                 &mut hits,
                 (u64::from(h.method) << 6) | (u64::from(h.page) << 5) | u64::from(h.hour.min(23)),
@@ -263,7 +295,7 @@ pub fn unpack_with(day: i64, data: &[u8], hits: bool) -> Day {
     let mut requests = Vec::with_capacity(total as usize);
     for _ in 0..total {
         let path = r.u32();
-        let status = r.get() as u16;
+        let status = status_of(r.get() as u16);
         let bits = r.get();
         requests.push(StoredHit {
             path,
@@ -425,6 +457,14 @@ mod tests {
         assert_eq!(p.utm[2], 0, "absent campaign field");
         assert_eq!(p.country, 0);
         assert_eq!(days(store.conn()).unwrap(), vec![10, 11]);
+    }
+
+    #[test]
+    fn every_status_survives_its_packing() {
+        for status in 0..=999 {
+            assert_eq!(status_of(status_code(status)), status);
+        }
+        assert!(status_code(200) < 128 && status_code(204) < 128, "one byte");
     }
 
     #[test]
