@@ -11,23 +11,12 @@ use logtally::rollup::aggregate::{aggregate, Event};
 use logtally::rollup::{days, record};
 use logtally::store::{rollups, Store};
 
-/// SplitMix64.
-struct Rng(u64);
+#[path = "../tests/genlog/mod.rs"]
+mod genlog;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Roughly Zipf-distributed index below `n`.
-    fn zipf(&mut self, n: usize) -> usize {
-        let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;
-        ((n as f64).powf(u) - 1.0) as usize % n
-    }
+/// Roughly Zipf-distributed index below `n`.
+fn zipf(rng: &mut genlog::Rng, n: usize) -> usize {
+    ((n as f64).powf(rng.f64()) - 1.0) as usize % n
 }
 
 fn main() {
@@ -77,7 +66,7 @@ fn main() {
     ];
     let countries = ["DE", "US", "FR", "GB", "NL", "JP", "BR", "IN"];
     let today = chrono::Utc::now().date_naive();
-    let mut rng = Rng(7);
+    let mut rng = genlog::Rng::new(7);
     let started = std::time::Instant::now();
     for back in (0..365).rev() {
         let day = today - chrono::Duration::days(back);
@@ -86,25 +75,25 @@ fn main() {
         let mut visitor = 0i64;
         while events.len() < per_day {
             visitor += 1;
-            let mut ts = start + (rng.next() % 80_000_000) as i64;
-            let (browser, os, device) = browsers[rng.zipf(browsers.len())];
-            let country = countries[rng.zipf(countries.len())];
-            let visits = 1 + usize::from(rng.next().is_multiple_of(10));
+            let mut ts = start + (rng.next_u64() % 80_000_000) as i64;
+            let (browser, os, device) = browsers[zipf(&mut rng, browsers.len())];
+            let country = countries[zipf(&mut rng, countries.len())];
+            let visits = 1 + usize::from(rng.next_u64().is_multiple_of(10));
             for _ in 0..visits {
                 let campaign = rng
-                    .next()
+                    .next_u64()
                     .is_multiple_of(12)
-                    .then(|| campaigns[rng.zipf(2)]);
+                    .then(|| campaigns[zipf(&mut rng, 2)]);
                 let source = match campaign {
                     Some((s, _, _)) => Some(s),
-                    None => Some(sources[rng.zipf(sources.len())]).filter(|s| *s != "Direct"),
+                    None => Some(sources[zipf(&mut rng, sources.len())]).filter(|s| *s != "Direct"),
                 };
-                let n = 1 + rng.zipf(6);
+                let n = 1 + zipf(&mut rng, 6);
                 for k in 0..n {
                     let path = if k == 0 {
-                        &pages[rng.zipf(40)]
+                        &pages[zipf(&mut rng, 40)]
                     } else {
-                        &pages[rng.zipf(pages.len())]
+                        &pages[zipf(&mut rng, pages.len())]
                     };
                     let mut e = Event {
                         ts,
@@ -143,7 +132,7 @@ fn main() {
                         e.ts -= 2_000;
                         events.push(e);
                     }
-                    ts += 20_000 + (rng.next() % 100_000) as i64;
+                    ts += 20_000 + (rng.next_u64() % 100_000) as i64;
                 }
                 ts += 3_600_000;
             }

@@ -9,44 +9,6 @@ use std::process::Command;
 
 use common::Env;
 
-/// 2026-11-02T00:00:00Z.
-const START_MS: i64 = 1_793_577_600_000;
-
-fn people_log() -> String {
-    let mut lines: Vec<(i64, String)> = Vec::new();
-    for day in 0..3i64 {
-        for p in 0..40i64 {
-            let ts0 = START_MS + day * 86_400_000 + 9 * 3_600_000 + p * 400_000;
-            let agent = common::firefox_at(ts0);
-            let referrer = if p % 3 == 0 {
-                "https://news.ycombinator.com/"
-            } else {
-                "-"
-            };
-            let pages: &[&str] = if p % 2 == 0 {
-                &["/", "/pricing"]
-            } else {
-                &["/blog/<b>x</b>"]
-            };
-            for (k, page) in pages.iter().enumerate() {
-                let ts = ts0 + k as i64 * 30_000;
-                let when = chrono::DateTime::from_timestamp_millis(ts)
-                    .unwrap()
-                    .format("%d/%b/%Y:%H:%M:%S +0000");
-                let r = if k == 0 {
-                    referrer.to_string()
-                } else {
-                    "https://example.com/".to_string()
-                };
-                lines.push((ts, format!("10.5.{day}.{} - - [{when}] \"GET {page} HTTP/1.1\" 200 900 \"{r}\" \"{agent}\"\n", p + 1)));
-                lines.push((ts + 100, format!("10.5.{day}.{} - - [{when}] \"GET /app.css HTTP/1.1\" 200 900 \"https://example.com{page}\" \"{agent}\"\n", p + 1)));
-            }
-        }
-    }
-    lines.sort_by_key(|(ts, _)| *ts);
-    lines.into_iter().map(|(_, l)| l).collect()
-}
-
 fn chromium() -> PathBuf {
     for name in ["chromium", "chromium-browser", "google-chrome"] {
         if let Ok(out) = Command::new("which").arg(name).output() {
@@ -94,7 +56,10 @@ fn card_value(dom: &str, id: &str) -> String {
 #[test]
 fn the_html_report_in_a_browser_shows_the_json_figures_and_fetches_nothing() {
     let env = Env::new();
-    let log = env.write("access.log", people_log());
+    let log = env.write(
+        "access.log",
+        common::three_days_of_people(5, "/blog/<b>x</b>"),
+    );
     env.import_and_rollup(&log, &[]);
     let args = [
         "stats",

@@ -15,44 +15,6 @@ use std::time::{Duration, Instant};
 use common::Env;
 use serde_json::{json, Value};
 
-/// 2026-11-02T00:00:00Z.
-const START_MS: i64 = 1_793_577_600_000;
-
-fn people_log() -> String {
-    let mut lines: Vec<(i64, String)> = Vec::new();
-    for day in 0..3i64 {
-        for p in 0..40i64 {
-            let ts0 = START_MS + day * 86_400_000 + 9 * 3_600_000 + p * 400_000;
-            let agent = common::firefox_at(ts0);
-            let referrer = if p % 3 == 0 {
-                "https://news.ycombinator.com/"
-            } else {
-                "-"
-            };
-            let pages: &[&str] = if p % 2 == 0 {
-                &["/", "/pricing"]
-            } else {
-                &["/blog/a"]
-            };
-            for (k, page) in pages.iter().enumerate() {
-                let ts = ts0 + k as i64 * 30_000;
-                let when = chrono::DateTime::from_timestamp_millis(ts)
-                    .unwrap()
-                    .format("%d/%b/%Y:%H:%M:%S +0000");
-                let r = if k == 0 {
-                    referrer.to_string()
-                } else {
-                    "https://example.com/".into()
-                };
-                lines.push((ts, format!("10.6.{day}.{} - - [{when}] \"GET {page} HTTP/1.1\" 200 900 \"{r}\" \"{agent}\"\n", p + 1)));
-                lines.push((ts + 100, format!("10.6.{day}.{} - - [{when}] \"GET /app.css HTTP/1.1\" 200 900 \"https://example.com{page}\" \"{agent}\"\n", p + 1)));
-            }
-        }
-    }
-    lines.sort_by_key(|(ts, _)| *ts);
-    lines.into_iter().map(|(_, l)| l).collect()
-}
-
 /// A child process killed when dropped.
 struct Killed(Child);
 
@@ -179,7 +141,7 @@ fn stats_json(env: &Env, extra: &[&str]) -> Value {
 
 fn built() -> Env {
     let env = Env::new();
-    let log = env.write("access.log", people_log());
+    let log = env.write("access.log", common::three_days_of_people(6, "/blog/a"));
     env.import_and_rollup(&log, &[]);
     env
 }

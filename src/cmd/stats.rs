@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono::{NaiveDate, TimeZone};
 use clap::ValueEnum;
 
 use crate::cmd::rollup::parse_date;
@@ -113,27 +113,13 @@ pub struct Args {
 }
 
 /// The first and last day of `period` on `today` (`all`: the days with data).
-pub fn period_bounds(
+fn period_bounds(
     period: Period,
     today: NaiveDate,
     data: Option<(NaiveDate, NaiveDate)>,
 ) -> (NaiveDate, NaiveDate) {
-    let days = |n: i64| today - chrono::Duration::days(n - 1);
-    match period {
-        Period::Today => (today, today),
-        Period::Yesterday => {
-            let y = today.pred_opt().unwrap_or(today);
-            (y, y)
-        }
-        Period::Days7 => (days(7), today),
-        Period::Days30 => (days(30), today),
-        Period::Month => (today.with_day(1).unwrap_or(today), today),
-        Period::Year => (
-            NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
-            today,
-        ),
-        Period::All => data.unwrap_or((today, today)),
-    }
+    let name = period.to_possible_value().expect("every period has a name");
+    crate::query::period::bounds(name.get_name(), today, data).expect("a known period")
 }
 
 /// How long the refresh waits for another writer before the report goes on without it.

@@ -142,7 +142,7 @@ impl<'a> Follow<'a> {
         tick: &mut dyn FnMut(&mut Self),
     ) -> Result<(), CommitError> {
         let (mut watcher, mut look_every) = self.watcher();
-        self.salts_ahead();
+        self.forget_old_salts();
         self.scan(true);
         let mut next_look = Instant::now() + look_every;
         let mut first_pending: Option<Instant> = None;
@@ -220,7 +220,7 @@ impl<'a> Follow<'a> {
     }
 
     /// Forgets the salts of days long past (a late line reads its day's salt again).
-    fn salts_ahead(&mut self) {
+    fn forget_old_salts(&mut self) {
         let today = self.clock.day(now_ms());
         self.parse.salts.forget_before(today - 2);
     }
@@ -371,7 +371,7 @@ impl<'a> Follow<'a> {
         if self.buffer.is_empty() {
             return Ok(());
         }
-        self.salts_ahead();
+        self.forget_old_salts();
         match self.buffer.commit(self.store.conn_mut(), &mut self.notices) {
             Ok(()) => {
                 let _ = self.checkpoint("PASSIVE");

@@ -3,6 +3,7 @@
 
 pub mod filter;
 pub mod goal;
+pub mod period;
 pub mod report;
 
 use anyhow::Context;

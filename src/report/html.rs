@@ -7,7 +7,7 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use super::{change, sanitize, Overview, Report, Section, FILTER_NOTE, VISITORS_NOTE};
+use super::{change, duration, sanitize, Overview, Report, Section, FILTER_NOTE, VISITORS_NOTE};
 use crate::output::thousands;
 
 /// Allows inline styles and nothing else: no script, no font, no image but inline SVG, no request.
@@ -44,15 +44,6 @@ a { color: inherit; } a:focus-visible, button:focus-visible, select:focus-visibl
 
 fn num(n: u64) -> Markup {
     html! { span.num data-value=(n) { (thousands(n)) } }
-}
-
-fn duration(s: f64) -> String {
-    let s = s.round() as u64;
-    if s >= 60 {
-        format!("{}m {:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
-    }
 }
 
 fn change_badge(now: f64, before: f64, higher_is_better: bool) -> Markup {
@@ -303,8 +294,6 @@ impl Nav {
     }
 }
 
-const PERIODS: &[&str] = &["today", "yesterday", "7d", "30d", "month", "year", "all"];
-
 fn picker(nav: &Nav, report: &Report) -> Markup {
     html! {
         form.picker method="get" action="" aria-label="period" {
@@ -314,7 +303,7 @@ fn picker(nav: &Nav, report: &Report) -> Markup {
             @for f in &nav.filters { input type="hidden" name="filter" value=(f); }
             label { "Period "
                 select name="period" {
-                    @for p in PERIODS {
+                    @for p in crate::query::period::PERIODS {
                         option value=(p) selected[nav.period.as_deref() == Some(*p)] { (p) }
                     }
                 }

@@ -115,6 +115,16 @@ pub fn change(now: f64, before: f64) -> Option<f64> {
     (before > 0.0).then(|| (now - before) * 100.0 / before)
 }
 
+/// A visit duration as people read it (`1m 05s`, `42s`).
+pub fn duration(s: f64) -> String {
+    let s = s.round() as u64;
+    if s >= 60 {
+        format!("{}m {:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
 /// A sparkline of daily values.
 pub fn sparkline(values: &[u64]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];

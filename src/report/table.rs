@@ -4,17 +4,8 @@ use tabled::builder::Builder;
 use tabled::settings::object::Columns;
 use tabled::settings::{Alignment, Modify, Style, Width};
 
-use super::{change, sanitize, sparkline, Overview, Report, VISITORS_NOTE};
+use super::{change, duration, sanitize, sparkline, Overview, Report, VISITORS_NOTE};
 use crate::output::thousands;
-
-fn duration(s: f64) -> String {
-    let s = s.round() as u64;
-    if s >= 60 {
-        format!("{}m {:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
-    }
-}
 
 fn change_cell(now: f64, before: f64, color: bool, higher_is_better: bool) -> String {
     match change(now, before) {

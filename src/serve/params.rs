@@ -2,10 +2,9 @@
 //! repeated, in the words of `stats`. Anything else, or a value that does not make sense, is a
 //! 400 with the reason.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
-/// Periods, as `stats --period` names them.
-pub const PERIODS: &[&str] = &["today", "yesterday", "7d", "30d", "month", "year", "all"];
+use crate::query::period::{self, PERIODS};
 /// Longest value accepted.
 const MAX_VALUE: usize = 1_000;
 /// Most filters in one view.
@@ -124,22 +123,8 @@ impl View {
         if let Some((s, u)) = self.range {
             return (s, u.unwrap_or(today));
         }
-        let days = |n: i64| today - chrono::Duration::days(n - 1);
-        match self.period.as_deref().unwrap_or("30d") {
-            "today" => (today, today),
-            "yesterday" => {
-                let y = today.pred_opt().unwrap_or(today);
-                (y, y)
-            }
-            "7d" => (days(7), today),
-            "month" => (today.with_day(1).unwrap_or(today), today),
-            "year" => (
-                NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap_or(today),
-                today,
-            ),
-            "all" => data.unwrap_or((today, today)),
-            _ => (days(30), today),
-        }
+        period::bounds(self.period.as_deref().unwrap_or("30d"), today, data)
+            .expect("periods are checked when read")
     }
 
     /// The period picked, as the period picker shows it (`None` for a range).

@@ -244,11 +244,6 @@ fn pack(strings: &mut Strings<'_, '_>, visits: &[RecordVisit]) -> rusqlite::Resu
     Ok(out)
 }
 
-/// Decodes a packed day.
-pub fn unpack(day: i64, data: &[u8]) -> Day {
-    unpack_with(day, data, true)
-}
-
 /// Decodes a packed day; without `hits`, its requests are left out (most of the bytes) and every
 /// visit's range of them is empty.
 pub fn unpack_with(day: i64, data: &[u8], hits: bool) -> Day {
@@ -328,14 +323,6 @@ pub fn replace_day(tx: &Transaction<'_>, day: i64, visits: &[RecordVisit]) -> ru
     Ok(())
 }
 
-/// Deletes the record of `day`; returns whether there was one.
-pub fn forget_day(conn: &Connection, day: i64) -> rusqlite::Result<bool> {
-    Ok(conn
-        .prepare_cached("DELETE FROM record_days WHERE day = ?1")?
-        .execute([day])?
-        > 0)
-}
-
 /// Deletes the record of days before `day`; returns the days deleted.
 pub fn forget_before(conn: &Connection, day: i64) -> rusqlite::Result<u64> {
     Ok(conn
@@ -353,7 +340,7 @@ pub fn days(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
 /// Packed days (day, data) and the record strings by id.
 pub type Loaded = (Vec<(i64, Vec<u8>)>, Vec<String>);
 
-/// The packed days `from..=until` (days since 1970-01-01; decode each with [`unpack`]), and
+/// The packed days `from..=until` (days since 1970-01-01; decode each with [`unpack_with`]), and
 /// every record string by id (`strings[id]`, "" for 0 and ids not in use), in one read
 /// transaction.
 pub fn load(conn: &Connection, from: i64, until: i64) -> rusqlite::Result<Loaded> {
@@ -435,7 +422,7 @@ mod tests {
         tx.commit().unwrap();
         let (loaded, strings) = load(store.conn(), 10, 11).unwrap();
         assert_eq!(loaded.len(), 2, "day 10 replaced, day 11 kept");
-        let d = &unpack(loaded[0].0, &loaded[0].1);
+        let d = &unpack_with(loaded[0].0, &loaded[0].1, true);
         assert_eq!(d.visits.len(), 2);
         assert_eq!(d.profiles.len(), 1, "both visits share one profile");
         assert_eq!(strings[d.visits[0].entry as usize], "/d");
@@ -470,7 +457,7 @@ mod tests {
     #[test]
     fn damaged_data_decodes_without_panicking() {
         for data in [&[][..], &[0xff; 7], &[5, 1, 2], &[0, 3, 0x80]] {
-            let _ = unpack(1, data);
+            let _ = unpack_with(1, data, true);
         }
     }
 }

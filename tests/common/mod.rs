@@ -207,3 +207,48 @@ impl Drop for Running {
         let _ = self.child.wait();
     }
 }
+
+/// Three days (from 2026-11-02, UTC) of 40 people a day, each visit's pages followed by their
+/// stylesheet: a third from Hacker News, half reading `/` then `/pricing`, the others `blog`.
+/// Addresses are 10.NET.DAY.N.
+pub fn three_days_of_people(net: u8, blog: &str) -> String {
+    const START_MS: i64 = 1_793_577_600_000;
+    let mut lines: Vec<(i64, String)> = Vec::new();
+    for day in 0..3i64 {
+        for p in 0..40i64 {
+            let ts0 = START_MS + day * 86_400_000 + 9 * 3_600_000 + p * 400_000;
+            let agent = firefox_at(ts0);
+            let referrer = if p % 3 == 0 {
+                "https://news.ycombinator.com/"
+            } else {
+                "-"
+            };
+            let pages: &[&str] = if p % 2 == 0 {
+                &["/", "/pricing"]
+            } else {
+                &[blog]
+            };
+            for (k, page) in pages.iter().enumerate() {
+                let ts = ts0 + k as i64 * 30_000;
+                let when = chrono::DateTime::from_timestamp_millis(ts)
+                    .unwrap()
+                    .format("%d/%b/%Y:%H:%M:%S +0000");
+                let r = if k == 0 {
+                    referrer.to_string()
+                } else {
+                    "https://example.com/".into()
+                };
+                let ip = format!("10.{net}.{day}.{}", p + 1);
+                lines.push((
+                    ts,
+                    format!(
+                        "{ip} - - [{when}] \"GET {page} HTTP/1.1\" 200 900 \"{r}\" \"{agent}\"\n"
+                    ),
+                ));
+                lines.push((ts + 100, format!("{ip} - - [{when}] \"GET /app.css HTTP/1.1\" 200 900 \"https://example.com{page}\" \"{agent}\"\n")));
+            }
+        }
+    }
+    lines.sort_by_key(|(ts, _)| *ts);
+    lines.into_iter().map(|(_, l)| l).collect()
+}
