@@ -323,6 +323,24 @@ impl Browser {
         self.call("POST", "/execute/sync", json!({"script": code, "args": []}))
     }
 
+    /// Waits until the page's URL holds `part` (a click that submits a form may return before
+    /// the next page has loaded), then until that page is ready.
+    fn wait_for_url(&self, part: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let url = self.call("GET", "/url", json!({}));
+            let ready = self.script("return document.readyState");
+            if url.as_str().unwrap_or("").contains(part) && ready == json!("complete") {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no page with {part:?} in its URL: {url}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The `data-value` of the visitors card.
     fn visitors(&self) -> u64 {
         self.script(
@@ -363,6 +381,7 @@ fn in_a_real_browser_clicking_a_source_filters_and_the_period_picker_works() {
 
     // Click a source: the filter is added, the URL holds it, the figures are the filtered ones.
     browser.click("a[data-filter-add='source=Hacker News']");
+    browser.wait_for_url("filter=source%3DHacker%20News");
     let url = browser.call("GET", "/url", json!({}));
     assert!(
         url.as_str()
@@ -382,6 +401,7 @@ fn in_a_real_browser_clicking_a_source_filters_and_the_period_picker_works() {
     // The period picker: one day, filter kept.
     browser.script("document.querySelector('input[name=since]').value = '2026-11-03'; document.querySelector('input[name=until]').value = '2026-11-03'; return 0");
     browser.click("form[aria-label='custom range'] button");
+    browser.wait_for_url("since=2026-11-03");
     let day = common::json(
         env.cmd()
             .args([
@@ -407,6 +427,12 @@ fn in_a_real_browser_clicking_a_source_filters_and_the_period_picker_works() {
 
     // Removing the chip brings the unfiltered figures of that day back.
     browser.click("a[data-filter-remove='source=Hacker News']");
+    browser.wait_for_url("until=2026-11-03");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while browser.script("return document.querySelectorAll('.chip').length") != json!(0) {
+        assert!(Instant::now() < deadline, "the chip goes");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let chips = browser.script("return document.querySelectorAll('.chip').length");
     assert_eq!(chips, json!(0));
 
