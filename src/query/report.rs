@@ -307,7 +307,7 @@ fn visit_passes(sh: &Shared<'_>, memos: &mut Memos, v: &StoredVisit, hits: &[Sto
             Key::EntryPage => memos.filters[i].get(v.entry, || f.pattern.matches(sh.text(v.entry))),
             Key::ExitPage => memos.filters[i].get(v.exit, || f.pattern.matches(sh.text(v.exit))),
             Key::Page => hits.iter().any(|h| {
-                h.page && memos.filters[i].get(h.path, || f.pattern.matches(sh.text(h.path)))
+                h.page() && memos.filters[i].get(h.path, || f.pattern.matches(sh.text(h.path)))
             }),
             Key::Goal => (0..sh.goals.len()).any(|g| {
                 f.pattern.matches(&sh.goals[g].name) && completions(sh, memos, g, hits) > 0
@@ -380,14 +380,14 @@ fn add_day(sh: &Shared<'_>, memos: &mut Memos, acc: &mut Acc, day: &Day) {
                 .add_visit(who, v);
         }
         if w.pages || w.hours {
-            for h in hits.iter().filter(|h| h.page) {
+            for h in hits.iter().filter(|h| h.page()) {
                 if w.pages {
                     let t = acc.pages.at(h.path);
                     t.see(who);
                     t.pageviews += 1;
                 }
                 if w.hours {
-                    acc.hours[weekday][usize::from(h.hour).min(23)] += 1;
+                    acc.hours[weekday][usize::from(h.hour()).min(23)] += 1;
                 }
             }
         }

@@ -10,6 +10,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_behaviour.sql"),
     include_str!("migrations/0005_zone.sql"),
     include_str!("migrations/0006_record.sql"),
+    include_str!("migrations/0007_record_stamp.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -76,6 +77,30 @@ mod tests {
             )
             .unwrap();
         assert_eq!(n, 1);
+    }
+
+    #[test]
+    fn days_recorded_before_stamps_each_get_one() {
+        let mut c = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..6] {
+            c.execute_batch(sql).unwrap();
+        }
+        c.pragma_update(None, "user_version", 6).unwrap();
+        c.execute_batch(
+            "INSERT INTO record_days (day, visits, pageviews, data) VALUES (1, 1, 1, x'00'), (2, 1, 1, x'00')",
+        )
+        .unwrap();
+        migrate(&mut c).unwrap();
+        let stamps: Vec<i64> = c
+            .prepare("SELECT stamp FROM record_days ORDER BY day")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(stamps.len(), 2);
+        assert_ne!(stamps[0], stamps[1], "each day its own stamp");
+        assert!(stamps.iter().all(|s| *s != 0));
     }
 
     #[test]

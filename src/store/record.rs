@@ -1,7 +1,8 @@
 //! The permanent record of human visits (schema 6): one packed row per day, written by rollup in
 //! the transaction of the day's rollups, read by filtered reports. A year of a busy site is a few
 //! million visits, and a report reads all of them: rows per visit would cost seconds to read, a
-//! packed day costs microseconds to decode.
+//! packed day costs microseconds to decode. Each write gives the day a new random stamp (schema
+//! 7), by which a reader that keeps decoded days (`query::cache`) knows they are current.
 //!
 //! Layout of `record_days.data`, all numbers LEB128 varints, strings as `record_strings` ids
 //! (0 for absent):
@@ -55,7 +56,7 @@ pub struct StoredVisit {
     pub hits: (u32, u32),
 }
 
-/// A stored request.
+/// A stored request (8 bytes: a year of a busy site holds millions of them decoded).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StoredHit {
     /// Path.
@@ -64,10 +65,22 @@ pub struct StoredHit {
     pub status: u16,
     /// `classify::Method` code.
     pub method: u8,
+    /// Bit 5: a page view; bits 0-4: the local clock hour.
+    flags: u8,
+}
+
+impl StoredHit {
     /// A page view.
-    pub page: bool,
+    #[inline]
+    pub fn page(&self) -> bool {
+        self.flags & 0x20 != 0
+    }
+
     /// Local clock hour.
-    pub hour: u8,
+    #[inline]
+    pub fn hour(&self) -> u8 {
+        self.flags & 0x1f
+    }
 }
 
 /// One day of the record, decoded.
@@ -296,8 +309,7 @@ pub fn unpack_with(day: i64, data: &[u8], hits: bool) -> Day {
             path,
             status,
             method: (bits >> 6) as u8,
-            page: bits & 0x20 != 0,
-            hour: (bits & 0x1f) as u8,
+            flags: (bits & 0x3f) as u8,
         });
     }
     Day {
@@ -317,7 +329,8 @@ pub fn replace_day(tx: &Transaction<'_>, day: i64, visits: &[RecordVisit]) -> ru
     let data = pack(&mut strings, visits)?;
     let pageviews: u64 = visits.iter().map(|v| u64::from(v.pageviews)).sum();
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO record_days (day, visits, pageviews, data) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR REPLACE INTO record_days (day, visits, pageviews, data, stamp) \
+         VALUES (?1, ?2, ?3, ?4, random())",
     )?
     .execute(params![day, visits.len() as i64, pageviews as i64, data])?;
     Ok(())
@@ -357,6 +370,63 @@ fn load_in(conn: &Connection, from: i64, until: i64) -> rusqlite::Result<Loaded>
         )?
         .query_map((from, until), |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
+    Ok((blobs, strings_in(conn)?))
+}
+
+/// The days `from..=until` as [`load_unless_known`] reads them: each day's stamp, and its packed
+/// data unless the reader already holds the day under that stamp.
+#[derive(Debug, Default)]
+pub struct Stamped {
+    /// (day, stamp, data: `None` when known), oldest first.
+    pub days: Vec<(i64, i64, Option<Vec<u8>>)>,
+    /// Every record string by id, as [`load`] gives them; read only when some day's data was.
+    pub strings: Option<Vec<String>>,
+}
+
+/// Reads, in one read transaction, the stamps of days `from..=until`, and the data of those days
+/// for which `known(day, stamp)` is false, with the strings they need. A reader that keeps decoded
+/// days reads a few bytes a day for the days it holds.
+pub fn load_unless_known(
+    conn: &Connection,
+    from: i64,
+    until: i64,
+    known: impl Fn(i64, i64) -> bool,
+) -> rusqlite::Result<Stamped> {
+    conn.execute_batch("BEGIN")?;
+    let loaded = load_unless_known_in(conn, from, until, known);
+    conn.execute_batch("COMMIT")?;
+    loaded
+}
+
+fn load_unless_known_in(
+    conn: &Connection,
+    from: i64,
+    until: i64,
+    known: impl Fn(i64, i64) -> bool,
+) -> rusqlite::Result<Stamped> {
+    let stamps: Vec<(i64, i64)> = conn
+        .prepare_cached(
+            "SELECT day, stamp FROM record_days WHERE day BETWEEN ?1 AND ?2 ORDER BY day",
+        )?
+        .query_map((from, until), |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut data = conn.prepare_cached("SELECT data FROM record_days WHERE day = ?1")?;
+    let mut out = Stamped::default();
+    for (day, stamp) in stamps {
+        let blob = if known(day, stamp) {
+            None
+        } else {
+            Some(data.query_row([day], |r| r.get(0))?)
+        };
+        out.days.push((day, stamp, blob));
+    }
+    if out.days.iter().any(|d| d.2.is_some()) {
+        out.strings = Some(strings_in(conn)?);
+    }
+    Ok(out)
+}
+
+fn strings_in(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     let mut strings = vec![String::new()];
     let mut stmt = conn.prepare_cached("SELECT id, text FROM record_strings ORDER BY id")?;
     let mut rows = stmt.query([])?;
@@ -370,7 +440,7 @@ fn load_in(conn: &Connection, from: i64, until: i64) -> rusqlite::Result<Loaded>
         }
         strings[id] = r.get(1)?;
     }
-    Ok((blobs, strings))
+    Ok(strings)
 }
 
 #[cfg(test)]
@@ -434,8 +504,8 @@ mod tests {
                 strings[post.path as usize].as_str(),
                 post.method,
                 post.status,
-                post.page,
-                post.hour
+                post.page(),
+                post.hour()
             ),
             ("/e", 3, 201, false, 22)
         );
@@ -444,6 +514,37 @@ mod tests {
         assert_eq!(p.utm[2], 0, "absent campaign field");
         assert_eq!(p.country, 0);
         assert_eq!(days(store.conn()).unwrap(), vec![10, 11]);
+    }
+
+    #[test]
+    fn a_rewritten_day_has_a_new_stamp_and_only_unknown_days_are_read() {
+        let mut store = Store::open_in_memory().unwrap();
+        let write = |store: &mut Store, day: i64, entry: &str| {
+            let tx = store.conn_mut().transaction().unwrap();
+            replace_day(&tx, day, &[visit(entry, &[entry])]).unwrap();
+            tx.commit().unwrap();
+        };
+        write(&mut store, 10, "/a");
+        write(&mut store, 11, "/b");
+        let first = load_unless_known(store.conn(), 10, 11, |_, _| false).unwrap();
+        assert!(first.days.iter().all(|d| d.2.is_some()));
+        assert!(first.strings.as_ref().unwrap().contains(&"/b".to_string()));
+        let stamps: Vec<(i64, i64)> = first.days.iter().map(|d| (d.0, d.1)).collect();
+        let known = |day: i64, stamp: i64| stamps.contains(&(day, stamp));
+        let again = load_unless_known(store.conn(), 10, 11, known).unwrap();
+        assert!(again.days.iter().all(|d| d.2.is_none()), "nothing changed");
+        assert!(again.strings.is_none(), "no day read, no strings read");
+        write(&mut store, 11, "/c");
+        let after = load_unless_known(store.conn(), 10, 11, known).unwrap();
+        assert!(after.days[0].2.is_none(), "day 10 untouched");
+        assert_ne!(
+            after.days[1].1, stamps[1].1,
+            "day 11 rewritten: a new stamp"
+        );
+        let data = after.days[1].2.as_ref().expect("day 11 read again");
+        let strings = after.strings.unwrap();
+        let d = unpack_with(11, data, true);
+        assert_eq!(strings[d.visits[0].entry as usize], "/c");
     }
 
     #[test]
