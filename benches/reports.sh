@@ -6,7 +6,8 @@
 # Builds, with the record_year example, a database of 365 days ending today with about
 # PAGEVIEWS_PER_DAY (default 20,000) human page views a day, written through rollup's own
 # aggregation, then times with hyperfine: an unfiltered report from rollups, and a report with two
-# filters and every visit section from the record, and the dashboard's page of three views.
+# filters and every visit section from the record, and the dashboard's page of three views (with
+# days kept decoded between views, and without).
 # Prints the record's bytes per page view.
 # Installs hyperfine and sqlite3 from Debian when missing.
 set -euo pipefail
@@ -29,14 +30,26 @@ hyperfine --warmup 2 --runs 20 -N \
   -n unfiltered "$STATS overview pages sources browsers" \
   -n "two filters, every section" "$STATS --filter source=Google --filter browser=Firefox overview pages entry-pages exit-pages sources campaigns utm-sources utm-mediums browsers os devices countries hours" \
   -n "page filter and goal" "$STATS --filter page=/pricing --goal Signup=/signup/thanks overview pages sources goals"
-# The dashboard over the same year: the page of each view, through `serve` on loopback.
+# The dashboard over the same year: the page of each view, through `serve` on loopback, with its
+# days kept decoded (the default) and with none kept (--cache-mib 0: every view reads the record).
 PORT=18089
 "$BIN" serve --tz UTC --db "$DB" --listen 127.0.0.1:$PORT 2>/dev/null &
 SERVE=$!
-trap 'kill $SERVE 2>/dev/null' EXIT
+"$BIN" serve --tz UTC --db "$DB" --listen 127.0.0.1:$((PORT + 1)) --cache-mib 0 2>/dev/null &
+UNCACHED=$!
+trap 'kill $SERVE $UNCACHED 2>/dev/null' EXIT
 sleep 1
 URL="http://127.0.0.1:$PORT/?period=year"
+# The first view after start, while the newest days are still being read ahead.
+kill $SERVE; wait $SERVE 2>/dev/null || true
+"$BIN" serve --tz UTC --db "$DB" --listen 127.0.0.1:$PORT 2>/dev/null &
+SERVE=$!
+sleep 0.2
+curl -s -o /dev/null -w "first view after start, a page filter: %{time_total} s\n" "$URL&filter=page%3D%2Fpricing"
+sleep 5
+echo "dashboard memory with the year held: $(grep VmRSS /proc/$SERVE/status)"
 hyperfine --warmup 3 --runs 20 -N \
   -n "dashboard, the year" "curl -s -o /dev/null $URL" \
   -n "dashboard, two filters" "curl -s -o /dev/null $URL&filter=source%3DGoogle&filter=browser%3DFirefox" \
-  -n "dashboard, a page filter" "curl -s -o /dev/null $URL&filter=page%3D%2Fpricing"
+  -n "dashboard, a page filter" "curl -s -o /dev/null $URL&filter=page%3D%2Fpricing" \
+  -n "dashboard, a page filter, --cache-mib 0" "curl -s -o /dev/null http://127.0.0.1:$((PORT + 1))/?period=year&filter=page%3D%2Fpricing"

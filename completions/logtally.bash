@@ -653,7 +653,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__serve)
-            opts="-h -V --listen --db --tz --site --auth --live-socket --top --config --help --version"
+            opts="-h -V --listen --db --tz --site --auth --live-socket --top --cache-mib --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -684,6 +684,10 @@ _logtally() {
                     return 0
                     ;;
                 --top)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cache-mib)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -193,6 +193,39 @@ fn the_dashboard_answers_with_the_figures_of_stats_and_refuses_nonsense() {
 }
 
 #[test]
+fn days_kept_in_memory_are_read_again_once_rollup_rewrites_them() {
+    let env = built();
+    let (_server, addr) = serve(&env, &[]);
+    let view = "/report.json?period=all&filter=page%3D%2Fblog%2Fb";
+    let read = |path: &str| -> Value {
+        serde_json::from_str(&http(addr, "GET", path, &[], "").2).unwrap()
+    };
+    let before = read(view);
+    assert_eq!(
+        before["overview"]["visits"],
+        json!(0),
+        "no one read /blog/b yet"
+    );
+    // The same days gain visits: rollup rewrites them while the dashboard holds them.
+    let more = env.write("more.log", common::three_days_of_people(7, "/blog/b"));
+    env.import_and_rollup(&more, &[]);
+    let after = read(view);
+    assert_eq!(
+        after["overview"]["visits"],
+        json!(60),
+        "20 a day, over three days"
+    );
+    assert_eq!(
+        after["overview"],
+        stats_json(&env, &["--filter", "page=/blog/b"])["overview"]
+    );
+    assert_eq!(
+        read("/report.json?period=all")["overview"],
+        stats_json(&env, &[])["overview"]
+    );
+}
+
+#[test]
 fn listening_beyond_loopback_needs_a_password_and_asks_for_it() {
     let env = built();
     let out = env

@@ -219,7 +219,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         top: args.top.max(1),
         sections,
     };
-    let report = crate::query::read(store.conn(), &q, &filters, &goals)?;
+    let report = crate::query::read(store.conn(), &q, &filters, &goals, None)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Table => {

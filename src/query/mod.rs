@@ -1,6 +1,7 @@
 //! Questions over the permanent record of human visits: filters, and the reports they give.
 //! Shared by `stats` and the dashboard.
 
+pub mod cache;
 pub mod filter;
 pub mod goal;
 pub mod period;
@@ -69,12 +70,14 @@ pub fn filters_and_goals(
 }
 
 /// The report asked for: unfiltered sections from the rollups, filtered ones and those only the
-/// permanent record answers from the record, in the order asked. Shared by `stats` and `serve`.
+/// permanent record answers from the record, in the order asked. Shared by `stats` and `serve`
+/// (which keeps decoded days in a `cache` between views).
 pub fn read(
     conn: &rusqlite::Connection,
     q: &rollups::Query,
     filters: &[Filter],
     goals: &[Goal],
+    cache: Option<&cache::Cache>,
 ) -> anyhow::Result<Report> {
     let from_record = |s: &String| !filters.is_empty() || RECORD_SECTIONS.contains(&s.as_str());
     let (recorded, rolled): (Vec<String>, Vec<String>) =
@@ -101,6 +104,7 @@ pub fn read(
                 filters,
                 goals,
             },
+            cache,
         )
         .context("reading the record of visits")
     };

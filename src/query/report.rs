@@ -4,11 +4,13 @@
 //! page or reached the goal); every figure is then of those visits.
 
 use std::hash::Hash;
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use foldhash::HashMap;
 use rusqlite::Connection;
 
+use super::cache::Cache;
 use super::filter::{Filter, Key};
 use super::goal::Goal;
 use crate::report::{Overview, Report, Row, Section};
@@ -621,6 +623,13 @@ fn one_section(sh: &Shared<'_>, acc: &Acc, name: &str, top: usize) -> Option<Sec
     })
 }
 
+/// The days a report adds up: packed, decoded one at a time as they are added (memory holds a
+/// few days at most), or decoded already.
+enum Days {
+    Packed(Vec<(i64, Vec<u8>)>),
+    Decoded(Vec<Arc<Day>>),
+}
+
 /// Whether a report needs the record (filters, or a section only it answers).
 pub fn needs_record(sections: &[String], filters: &[Filter]) -> bool {
     !filters.is_empty()
@@ -632,10 +641,21 @@ pub fn needs_record(sections: &[String], filters: &[Filter]) -> bool {
 /// Reads a report from the record. `sections` other than the record's and the ranked ones
 /// (`status`, `not-found`, `bots`, `crawlers`: hits, not visits) are left out. Days are decoded
 /// and added up in parallel, one day at a time, so memory holds a few days at most.
-pub fn read(conn: &Connection, ask: &Ask<'_>) -> rusqlite::Result<Report> {
+/// With a `cache`, days come decoded from it (see [`super::cache`]) instead.
+pub fn read(conn: &Connection, ask: &Ask<'_>, cache: Option<&Cache>) -> rusqlite::Result<Report> {
     let len = (ask.until - ask.from).num_days() + 1;
     let prev_from = ask.from - chrono::Duration::days(len);
-    let (blobs, strings) = record::load(conn, day_number(prev_from), day_number(ask.until))?;
+    let span = (day_number(prev_from), day_number(ask.until));
+    let (days, strings) = match cache {
+        Some(cache) => {
+            let held = cache.days(conn, span.0, span.1)?;
+            (Days::Decoded(held.days), held.strings)
+        }
+        None => {
+            let (blobs, strings) = record::load(conn, span.0, span.1)?;
+            (Days::Packed(blobs), Arc::new(strings))
+        }
+    };
     let site = ask.site.map(|s| {
         strings
             .iter()
@@ -693,20 +713,26 @@ pub fn read(conn: &Connection, ask: &Ask<'_>) -> rusqlite::Result<Report> {
         };
         (acc, memos)
     };
-    let acc = blobs
-        .par_iter()
-        .filter(|(d, _)| *d <= sh.until)
-        .fold(fresh, |(mut acc, mut memos), (d, blob)| {
-            add_day(
-                &sh,
-                &mut memos,
-                &mut acc,
-                &record::unpack_with(*d, blob, with_hits),
-            );
-            (acc, memos)
-        })
-        .map(|(acc, _)| acc)
-        .reduce(|| fresh().0, Acc::merge);
+    let add = |(mut acc, mut memos): (Acc, Memos), day: &Day| {
+        add_day(&sh, &mut memos, &mut acc, day);
+        (acc, memos)
+    };
+    let acc = match &days {
+        Days::Packed(blobs) => blobs
+            .par_iter()
+            .filter(|(d, _)| *d <= sh.until)
+            .fold(fresh, |s, (d, blob)| {
+                add(s, &record::unpack_with(*d, blob, with_hits))
+            })
+            .map(|(acc, _)| acc)
+            .reduce(|| fresh().0, Acc::merge),
+        Days::Decoded(days) => days
+            .par_iter()
+            .filter(|d| d.day <= sh.until)
+            .fold(fresh, |s, d| add(s, d))
+            .map(|(acc, _)| acc)
+            .reduce(|| fresh().0, Acc::merge),
+    };
     let mut report = Report {
         site: ask.site.map(str::to_string),
         from: ask.from,

@@ -21,6 +21,7 @@ use chrono::TimeZone;
 use chrono_tz::Tz;
 
 use crate::live::socket;
+use crate::query::cache::Cache;
 use crate::query::goal::Goal;
 use crate::report::{html, query as rollups};
 use crate::store::Store;
@@ -46,6 +47,8 @@ pub struct Config {
     pub password: Option<String>,
     /// Rows per panel.
     pub top: usize,
+    /// Days of the record kept decoded between views (`None`: read each time).
+    pub cache: Option<Arc<Cache>>,
 }
 
 /// The sections of the dashboard, in order.
@@ -144,7 +147,7 @@ fn report_of(
         top: cfg.top,
         sections,
     };
-    crate::query::read(store.conn(), &q, &filters, &goals)
+    crate::query::read(store.conn(), &q, &filters, &goals, cfg.cache.as_deref())
         .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))
 }
 
