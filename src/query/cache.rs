@@ -51,7 +51,7 @@ pub struct Days {
 }
 
 /// Bytes a decoded day holds.
-pub fn bytes_of(day: &Day) -> usize {
+fn bytes_of(day: &Day) -> usize {
     size_of::<Day>()
         + day.profiles.capacity() * size_of::<Profile>()
         + day.visits.capacity() * size_of::<StoredVisit>()
