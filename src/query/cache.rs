@@ -41,9 +41,9 @@ struct Entry {
     strings: Strings,
 }
 
-/// Days of a period, current, with strings naming all their ids.
+/// The days of a period, current, with strings naming all their ids.
 #[derive(Debug)]
-pub struct Days {
+pub struct PeriodDays {
     /// Oldest first.
     pub days: Vec<Arc<Day>>,
     /// Strings by id.
@@ -90,7 +90,7 @@ impl Cache {
     /// The days `from..=until` of the record (days since 1970-01-01), each as the database holds
     /// it now: from memory where the stamp matches, else read and decoded (in parallel), and then
     /// kept. Days are decoded with their requests.
-    pub fn days(&self, conn: &Connection, from: i64, until: i64) -> rusqlite::Result<Days> {
+    pub fn days(&self, conn: &Connection, from: i64, until: i64) -> rusqlite::Result<PeriodDays> {
         // A copy of what is held in the range, so the lock is not held across the database.
         let held: BTreeMap<i64, Entry> = self
             .lock()
@@ -101,7 +101,6 @@ impl Cache {
         let stamped = record::load_unless_known(conn, from, until, |day, stamp| {
             held.get(&day).is_some_and(|e| e.stamp == stamp)
         })?;
-        let fresh_strings: Option<Strings> = stamped.strings.map(Arc::new);
         let decoded: Vec<(i64, i64, Option<Arc<Day>>)> = stamped
             .days
             .into_par_iter()
@@ -110,36 +109,38 @@ impl Cache {
                 (day, stamp, decoded)
             })
             .collect();
-        // The longest strings met: every one is a prefix of the database's strings now.
-        let mut strings = fresh_strings.clone().unwrap_or_default();
+        // Strings are read whenever a day is, and then are the database's own; else every day
+        // is held, and the longest strings held (each a prefix of the database's) name their ids.
+        let strings: Strings = match stamped.strings {
+            Some(fresh) => Arc::new(fresh),
+            None => held
+                .values()
+                .map(|e| &e.strings)
+                .max_by_key(|s| s.len())
+                .cloned()
+                .unwrap_or_default(),
+        };
         let mut days = Vec::with_capacity(decoded.len());
         let mut new = Vec::new();
         for (day, stamp, fresh) in decoded {
             match fresh {
                 Some(d) => {
                     days.push(d.clone());
-                    if let Some(s) = &fresh_strings {
-                        new.push((
-                            day,
-                            Entry {
-                                stamp,
-                                day: d,
-                                strings: s.clone(),
-                            },
-                        ));
-                    }
+                    let strings = strings.clone();
+                    new.push((
+                        day,
+                        Entry {
+                            stamp,
+                            day: d,
+                            strings,
+                        },
+                    ));
                 }
-                None => {
-                    let e = &held[&day];
-                    if e.strings.len() > strings.len() {
-                        strings = e.strings.clone();
-                    }
-                    days.push(e.day.clone());
-                }
+                None => days.push(held[&day].day.clone()),
             }
         }
         self.keep(new);
-        Ok(Days { days, strings })
+        Ok(PeriodDays { days, strings })
     }
 
     /// Keeps newly decoded days, then drops the oldest while over budget.

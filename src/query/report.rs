@@ -17,6 +17,7 @@ use crate::report::{Overview, Report, Row, Section};
 use crate::rollup::days::day_number;
 use crate::store::record::{self, Day, StoredHit, StoredVisit};
 
+use rayon::iter::Either;
 use rayon::prelude::*;
 
 /// Sections only the record answers (they need no filter).
@@ -170,9 +171,8 @@ struct Shared<'a> {
     goals: &'a [Goal],
     site: Option<u32>,
     want: Want,
-    /// Days (since 1970-01-01) of the period, and the first of the period before.
+    /// Days (since 1970-01-01): the first of the period, and the first of the period before.
     from: i64,
-    until: i64,
     prev_from: i64,
 }
 
@@ -690,7 +690,6 @@ pub fn read(conn: &Connection, ask: &Ask<'_>, cache: Option<&Cache>) -> rusqlite
         site,
         want,
         from: day_number(ask.from),
-        until: day_number(ask.until),
         prev_from: day_number(prev_from),
     };
     // Requests are most of the record: decoded only when a section or filter looks at them.
@@ -713,26 +712,21 @@ pub fn read(conn: &Connection, ask: &Ask<'_>, cache: Option<&Cache>) -> rusqlite
         };
         (acc, memos)
     };
-    let add = |(mut acc, mut memos): (Acc, Memos), day: &Day| {
-        add_day(&sh, &mut memos, &mut acc, day);
-        (acc, memos)
+    let days = match &days {
+        Days::Packed(blobs) => Either::Left(
+            blobs
+                .par_iter()
+                .map(|(d, blob)| Arc::new(record::unpack_with(*d, blob, with_hits))),
+        ),
+        Days::Decoded(days) => Either::Right(days.par_iter().cloned()),
     };
-    let acc = match &days {
-        Days::Packed(blobs) => blobs
-            .par_iter()
-            .filter(|(d, _)| *d <= sh.until)
-            .fold(fresh, |s, (d, blob)| {
-                add(s, &record::unpack_with(*d, blob, with_hits))
-            })
-            .map(|(acc, _)| acc)
-            .reduce(|| fresh().0, Acc::merge),
-        Days::Decoded(days) => days
-            .par_iter()
-            .filter(|d| d.day <= sh.until)
-            .fold(fresh, |s, d| add(s, d))
-            .map(|(acc, _)| acc)
-            .reduce(|| fresh().0, Acc::merge),
-    };
+    let acc = days
+        .fold(fresh, |(mut acc, mut memos), day| {
+            add_day(&sh, &mut memos, &mut acc, &day);
+            (acc, memos)
+        })
+        .map(|(acc, _)| acc)
+        .reduce(|| fresh().0, Acc::merge);
     let mut report = Report {
         site: ask.site.map(str::to_string),
         from: ask.from,
