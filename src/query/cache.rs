@@ -173,6 +173,8 @@ impl Cache {
         let mut until = last;
         while until >= first && self.bytes() < self.budget {
             let from = until - 30;
+            // A month at a time, each through the gate, so views wait for one month at most.
+            let _pass = super::gate::fanout().enter();
             self.days(conn, from, until)?;
             until = from - 1;
         }
@@ -360,6 +362,50 @@ mod tests {
         none.days(store.conn(), day_number(date(1)), day_number(date(20)))
             .unwrap();
         assert!(none.is_empty(), "a budget of 0 keeps nothing");
+    }
+
+    /// 100 reports at once over a year, as 100 dashboard clients ask for them: a rayon worker
+    /// that waits for its part of one report steals parts of the others onto its own stack, and
+    /// each level of that nesting used to hold whole accumulators by value (issue #23: `serve`
+    /// aborted with "thread has overflowed its stack" at 100 connections).
+    #[test]
+    fn a_hundred_reports_at_once_keep_within_the_stack() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("year.db");
+        let mut store = Store::open(&path).unwrap();
+        let first = date(1);
+        for n in 0..365 {
+            let d = first + chrono::Duration::days(n);
+            let tx = store.conn_mut().transaction().unwrap();
+            record::replace_day(&tx, day_number(d), &visits_of(n as u32 % 28 + 1)).unwrap();
+            tx.commit().unwrap();
+        }
+        drop(store);
+        let cache = Cache::new(64 << 20);
+        let sections: Vec<String> = ["overview", "pages", "sources", "hours", "campaigns"]
+            .map(String::from)
+            .to_vec();
+        let filters = [Filter::parse("page=/pricing").unwrap()];
+        std::thread::scope(|scope| {
+            for i in 0..100 {
+                let (path, cache, sections, filters) = (&path, &cache, &sections, &filters);
+                scope.spawn(move || {
+                    let store = Store::open_read_only(path).unwrap();
+                    let ask = Ask {
+                        site: None,
+                        from: first,
+                        until: first + chrono::Duration::days(364),
+                        top: 10,
+                        sections,
+                        filters: if i % 2 == 0 { &filters[..] } else { &[] },
+                        goals: &[],
+                    };
+                    let cached = (i % 3 != 0).then_some(cache);
+                    let r = report::read(store.conn(), &ask, cached).unwrap();
+                    assert!(r.overview.unwrap().visits > 0);
+                });
+            }
+        });
     }
 
     #[test]

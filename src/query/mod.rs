@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod filter;
+pub mod gate;
 pub mod goal;
 pub mod period;
 pub mod report;

@@ -213,7 +213,8 @@ struct Acc {
 }
 
 impl Acc {
-    fn merge(mut self, o: Acc) -> Acc {
+    /// Boxed: rayon's join frames carry accumulators, and nested steals stack those frames.
+    fn merge(mut self: Box<Acc>, o: Box<Acc>) -> Box<Acc> {
         self.now.merge(&o.now);
         self.before.merge(&o.before);
         if o.daily.len() > self.daily.len() {
@@ -643,6 +644,7 @@ pub fn needs_record(sections: &[String], filters: &[Filter]) -> bool {
 /// and added up in parallel, one day at a time, so memory holds a few days at most.
 /// With a `cache`, days come decoded from it (see [`super::cache`]) instead.
 pub fn read(conn: &Connection, ask: &Ask<'_>, cache: Option<&Cache>) -> rusqlite::Result<Report> {
+    let _pass = super::gate::fanout().enter();
     let len = (ask.until - ask.from).num_days() + 1;
     let prev_from = ask.from - chrono::Duration::days(len);
     let span = (day_number(prev_from), day_number(ask.until));
@@ -710,7 +712,7 @@ pub fn read(conn: &Connection, ask: &Ask<'_>, cache: Option<&Cache>) -> rusqlite
             filters: vec![Memo::default(); ask.filters.len()],
             goal_paths: vec![Memo::default(); ask.goals.len()],
         };
-        (acc, memos)
+        (Box::new(acc), memos)
     };
     let days = match &days {
         Days::Packed(blobs) => Either::Left(
