@@ -428,12 +428,24 @@ fn ranked<K: Eq + Hash>(
     values: impl Fn(&Tally) -> Vec<u64>,
     top: usize,
 ) -> Vec<Row> {
+    ranked_with(tallies, key, |_| Vec::new(), values, top)
+}
+
+/// [`ranked`], with the values each key joins ([`Row::parts`]).
+fn ranked_with<K: Eq + Hash>(
+    tallies: HashMap<K, Tally>,
+    key: impl Fn(&K) -> String,
+    parts: impl Fn(&K) -> Vec<String>,
+    values: impl Fn(&Tally) -> Vec<u64>,
+    top: usize,
+) -> Vec<Row> {
     let mut rows: Vec<Row> = tallies
         .iter()
         .map(|(k, t)| Row {
             key: key(k),
             values: values(t),
             rate: None,
+            parts: parts(k),
         })
         .collect();
     rows.sort_by(|a, b| b.values.cmp(&a.values).then_with(|| a.key.cmp(&b.key)));
@@ -455,6 +467,7 @@ fn section(
         rate: None,
         rows,
         note,
+        parts: &[],
     }
 }
 
@@ -550,13 +563,18 @@ fn one_section(sh: &Shared<'_>, acc: &Acc, name: &str, top: usize) -> Option<Sec
                     (false, false) => format!("{c} ({s} / {md})"),
                 }
             };
-            section(
-                name,
-                "campaign (source / medium)",
-                &["visitors", "visits", "pageviews"],
-                ranked(acc.campaigns.clone(), key, visits_cols, top),
-                Some("visits whose first page carried utm_campaign"),
-            )
+            let parts =
+                |k: &(u32, u32, u32)| [k.0, k.1, k.2].map(|id| sh.text(id).to_string()).to_vec();
+            Section {
+                parts: &["campaign", "source", "medium"],
+                ..section(
+                    name,
+                    "campaign (source / medium)",
+                    &["visitors", "visits", "pageviews"],
+                    ranked_with(acc.campaigns.clone(), key, parts, visits_cols, top),
+                    Some("visits whose first page carried utm_campaign"),
+                )
+            }
         }
         "utm-sources" | "utm-mediums" | "utm-contents" | "utm-terms" => {
             let (i, label) = match name {
@@ -581,6 +599,7 @@ fn one_section(sh: &Shared<'_>, acc: &Acc, name: &str, top: usize) -> Option<Sec
                     key: d.to_string(),
                     values: hours.to_vec(),
                     rate: None,
+                    parts: Vec::new(),
                 })
                 .collect();
             section(
@@ -605,6 +624,7 @@ fn one_section(sh: &Shared<'_>, acc: &Acc, name: &str, top: usize) -> Option<Sec
                     } else {
                         t.visitors as f64 / all as f64
                     }),
+                    parts: Vec::new(),
                 })
                 .collect();
             Section {
@@ -618,6 +638,7 @@ fn one_section(sh: &Shared<'_>, acc: &Acc, name: &str, top: usize) -> Option<Sec
                 } else {
                     None
                 },
+                parts: &[],
             }
         }
         _ => return None,

@@ -120,14 +120,17 @@ mod tests {
                         key: "=HYPERLINK(\"http://x\")\n\x1b]0;t\x07".into(),
                         values: vec![1, 2],
                         rate: None,
+                        parts: Vec::new(),
                     },
                     Row {
                         key: "news.ycombinator.com".into(),
                         values: vec![3, 4],
                         rate: None,
+                        parts: Vec::new(),
                     },
                 ],
                 note: None,
+                parts: &[],
             }],
             filters: Vec::new(),
         };

@@ -434,8 +434,10 @@ mod tests {
                     key: "/<script>alert(1)</script>\u{1b}[2J".into(),
                     values: vec![7, 9],
                     rate: None,
+                    parts: Vec::new(),
                 }],
                 note: None,
+                parts: &[],
             }],
             filters: vec!["source=\"x\"".into()],
         }

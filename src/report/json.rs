@@ -1,12 +1,15 @@
 //! The report as JSON, for scripts. The shape is stable:
 //!
 //! ```json
-//! {"site": null, "from": "2026-10-01", "until": "2026-10-30", "days": 30, "days_with_data": 30,
+//! {"schema_version": 2, "site": null, "from": "2026-10-01", "until": "2026-10-30", "days": 30, "days_with_data": 30,
 //!  "note": "...", "section_notes": {"crawlers": "..."},
 //!  "overview": {"visitors": 1, ..., "daily_pageviews": [..]},
 //!  "previous": {...}, "sections": {"pages": [{"page": "/", "visitors": 1, "pageviews": 2}], ...}}
 //! ```
-//! Each section is a list of objects whose keys are the column names of the table.
+//! Each section is a list of objects whose keys are the column names of the table. Every key is
+//! a snake_case identifier holding one value (section names too: `entry_pages`), a campaign's
+//! source and medium are fields of their own, and `"schema_version"` says which shape this is
+//! (`docs/report.schema.json`).
 //!
 //! [`write_pretty`] writes it (and the other JSON that shows text from logs) with every character
 //! [`sanitize::is_hostile`] as a `\uXXXX` escape, so JSON shown on a terminal is as safe as a
@@ -97,32 +100,63 @@ pub fn write_pretty<W: io::Write, T: Serialize + ?Sized>(
     value.serialize(&mut ser)
 }
 
+/// The version of the JSON's shape, carried as `"schema_version"`: raised whenever a key is
+/// renamed, removed or changes meaning (adding keys keeps it). `docs/report.schema.json` is its
+/// JSON Schema.
+pub const SCHEMA_VERSION: u32 = 2;
+
+/// A name as a JSON key: snake_case (`entry-pages` and `entry page` both give `entry_page(s)`).
+pub fn key_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// One row of a section as a JSON object: the key (or the values it joins, each under its own
+/// name), then the numbers, then the share.
+fn row_object(s: &super::Section, r: &super::Row) -> Value {
+    let mut o = Map::new();
+    if s.name == "hours" {
+        // A weekday's 24 hourly counts: one array, as "00".."23" are no identifiers.
+        o.insert("weekday".into(), json!(r.key));
+        o.insert("pageviews".into(), json!(r.values));
+        return Value::Object(o);
+    }
+    if s.parts.is_empty() || r.parts.len() != s.parts.len() {
+        o.insert(key_name(s.key), json!(r.key));
+    } else {
+        for (name, v) in s.parts.iter().zip(&r.parts) {
+            o.insert(key_name(name), json!(v));
+        }
+    }
+    for (c, v) in s.columns.iter().zip(&r.values) {
+        o.insert(key_name(c), json!(v));
+    }
+    if let (Some(c), Some(x)) = (s.rate, r.rate) {
+        o.insert(key_name(c), json!(x));
+    }
+    Value::Object(o)
+}
+
 /// The report as a JSON value.
 pub fn render(report: &Report) -> Value {
     let mut sections = Map::new();
     let mut notes = Map::new();
     for s in &report.sections {
         if let Some(note) = s.note {
-            notes.insert(s.name.to_string(), json!(note));
+            notes.insert(key_name(s.name), json!(note));
         }
-        let rows: Vec<Value> = s
-            .rows
-            .iter()
-            .map(|r| {
-                let mut o = Map::new();
-                o.insert(s.key.replace(' ', "_"), json!(r.key));
-                for (c, v) in s.columns.iter().zip(&r.values) {
-                    o.insert(c.replace(' ', "_"), json!(v));
-                }
-                if let (Some(c), Some(x)) = (s.rate, r.rate) {
-                    o.insert(c.replace(' ', "_"), json!(x));
-                }
-                Value::Object(o)
-            })
-            .collect();
-        sections.insert(s.name.to_string(), Value::Array(rows));
+        let rows: Vec<Value> = s.rows.iter().map(|r| row_object(s, r)).collect();
+        sections.insert(key_name(s.name), Value::Array(rows));
     }
     json!({
+        "schema_version": SCHEMA_VERSION,
         "site": report.site,
         "from": report.from.to_string(),
         "until": report.until.to_string(),
@@ -162,8 +196,10 @@ mod tests {
                     key: "\x1b]0;HACKED\x07\u{9b}".into(),
                     values: vec![1],
                     rate: None,
+                    parts: Vec::new(),
                 }],
                 note: None,
+                parts: &[],
             }],
             filters: Vec::new(),
         };

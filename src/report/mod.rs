@@ -64,6 +64,9 @@ pub struct Row {
     pub values: Vec<u64>,
     /// A share (0..1) after the numbers, when the section has a [`Section::rate`] column.
     pub rate: Option<f64>,
+    /// The values the key joins, named by [`Section::parts`] (a campaign, its source and its
+    /// medium), so JSON gives each its own field; empty where the key is one value.
+    pub parts: Vec<String>,
 }
 
 /// A ranked section.
@@ -81,6 +84,8 @@ pub struct Section {
     pub rows: Vec<Row>,
     /// What to know to read it (why it is empty, what a row means).
     pub note: Option<&'static str>,
+    /// Names of the values a key joins ([`Row::parts`]); empty where the key is one value.
+    pub parts: &'static [&'static str],
 }
 
 /// The note of a browsers, systems or devices section whose only row is `Other`.

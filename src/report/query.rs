@@ -220,6 +220,7 @@ fn ranked(conn: &Connection, q: &Query, name: &str) -> rusqlite::Result<Option<S
             },
             values: values.into_iter().map(|v| v.max(0) as u64).collect(),
             rate: None,
+            parts: Vec::new(),
         })
         .collect();
     let name = super::SECTIONS
@@ -240,6 +241,7 @@ fn ranked(conn: &Connection, q: &Query, name: &str) -> rusqlite::Result<Option<S
         rate: None,
         rows,
         note,
+        parts: &[],
     }))
 }
 

@@ -195,8 +195,10 @@ mod tests {
                     key: "\x1b]0;HACKED\x07\x1b[2J\u{9b}\u{202e}".into(),
                     values: vec![1],
                     rate: None,
+                    parts: Vec::new(),
                 }],
                 note: None,
+                parts: &[],
             }],
             filters: Vec::new(),
         };
