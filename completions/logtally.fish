@@ -152,7 +152,14 @@ complete -c logtally -n "__fish_logtally_using_subcommand serve" -l auth -d 'A f
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l live-socket -d 'The running tail\'s live socket [default: live.socket, or <db>.live.sock]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l top -d 'Rows per panel' -r
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l cache-mib -d 'Memory for days of the record kept decoded between views, in MiB (0: none). A year of a site with 20,000 page views a day takes about 160 MiB; views of days not kept read them from the database each time' -r
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l allow-origin -d 'Send `Access-Control-Allow-Origin` for /api/* to this origin (repeat for more; `*` for any), so pages of the site can read them from the browser' -r
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l workers -d 'Report computations at once [default: the number of cores]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l queue -d 'Computations that may wait for a worker; beyond them a request is answered 503 with Retry-After [default: 4 per worker]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l timeout -d 'Longest a request waits for its answer before it is answered 503' -r
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l answer-cache-mib -d 'Memory for answers kept between requests (each view once per change of the data), in MiB' -r
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l max-connections -d 'Connections open at once; one more is answered 503 and closed' -r
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l public-api -d 'Answer /api/* without --auth\'s password, on any address; the dashboard still asks for it'
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c logtally -n "__fish_logtally_using_subcommand config; and not __fish_seen_subcommand_from check example help" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F

@@ -18,6 +18,7 @@ pub mod duration;
 pub mod exit;
 pub mod ingest;
 pub mod live;
+pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod parse;

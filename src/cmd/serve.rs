@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
@@ -22,7 +23,13 @@ use crate::store::Store;
     The URL holds the view in the words of `stats`: /?period=7d&site=example.com&filter=source%3DGoogle\n\
     (and /report.json for the same view as `stats --format json`). Every key in a panel links to\n\
     itself as a filter. The dashboard reads the database read-only and never blocks tail or rollup.\n\
-    Listening on anything but loopback needs --auth: put it behind nginx with TLS (see contrib/).")]
+    Listening on anything but loopback needs --auth: put it behind nginx with TLS (see contrib/).\n\n\
+    The site's own endpoints, for its pages (with --public-api they need no password):\n  \
+    /api/pages.json?period=7d&limit=10      popular pages\n  \
+    /api/counter.json?page=/posts/x         one page's visitors and page views (/api/counter.svg: a badge)\n  \
+    /api/live.json?page=/posts/x            who is on the site now, from the running tail\n\
+    /metrics is OpenMetrics text for Prometheus. Each view is computed once per rollup and kept;\n\
+    beyond --workers computations and --queue waiting, requests are answered 503 with Retry-After.")]
 pub struct Args {
     /// Address to listen on (port 0: any free port, printed on stderr).
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
@@ -52,6 +59,35 @@ pub struct Args {
     /// from the database each time.
     #[arg(long, value_name = "MIB", default_value_t = 512)]
     cache_mib: usize,
+    /// Send `Access-Control-Allow-Origin` for /api/* to this origin (repeat for more; `*` for
+    /// any), so pages of the site can read them from the browser.
+    #[arg(long, value_name = "ORIGIN")]
+    allow_origin: Vec<String>,
+    /// Answer /api/* without --auth's password, on any address; the dashboard still asks for it.
+    #[arg(long)]
+    public_api: bool,
+    /// Report computations at once [default: the number of cores].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    workers: Option<u16>,
+    /// Computations that may wait for a worker; beyond them a request is answered 503 with
+    /// Retry-After [default: 4 per worker].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(0..=10_000))]
+    queue: Option<u16>,
+    /// Longest a request waits for its answer before it is answered 503.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = wait_flag)]
+    timeout: Duration,
+    /// Memory for answers kept between requests (each view once per change of the data), in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64)]
+    answer_cache_mib: usize,
+    /// Connections open at once; one more is answered 503 and closed.
+    #[arg(long, value_name = "N", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    max_connections: u32,
+}
+
+/// A wait of 100 ms to 10 minutes.
+fn wait_flag(s: &str) -> Result<Duration, String> {
+    crate::duration::parse_in(s, Duration::from_millis(100), Duration::from_secs(600))
+        .map_err(|e| e.to_string())
 }
 
 /// Fills the cache with the newest days in the background, so the first views are as quick as
@@ -103,16 +139,24 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitCode> {
         .clone()
         .or(settings.live.socket.clone())
         .unwrap_or_else(|| socket::default_path(&db));
-    let cfg = Config {
-        db,
-        tz,
-        site: args.site.clone(),
-        goals: settings.goals().to_vec(),
-        live_socket,
-        password,
-        top: usize::from(args.top),
-        cache: (args.cache_mib > 0).then(|| Arc::new(Cache::new(args.cache_mib << 20))),
-    };
+    let mut cfg = Config::new(db, tz, live_socket);
+    cfg.site = args.site.clone();
+    cfg.goals = settings.goals().to_vec();
+    cfg.password = password;
+    cfg.top = usize::from(args.top);
+    cfg.cache = (args.cache_mib > 0).then(|| Arc::new(Cache::new(args.cache_mib << 20)));
+    cfg.allow_origins = args.allow_origin.clone();
+    cfg.public_api = args.public_api;
+    if let Some(w) = args.workers {
+        cfg.workers = usize::from(w);
+        cfg.queue = 4 * cfg.workers;
+    }
+    if let Some(q) = args.queue {
+        cfg.queue = usize::from(q);
+    }
+    cfg.request_timeout = args.timeout;
+    cfg.answer_bytes = args.answer_cache_mib << 20;
+    cfg.limits.max_connections = args.max_connections as usize;
     if let Some(cache) = cfg.cache.clone() {
         warm(cache, cfg.db.clone());
     }

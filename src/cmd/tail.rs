@@ -285,12 +285,6 @@ pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<Exi
         None => socket::default_path(&db),
     };
     let _socket = socket::serve_unix(&socket_path, live.clone())?;
-    let http = args.live_http.or(settings.live.http);
-    if let Some(addr) = http {
-        // The address bound, so `127.0.0.1:0` shows the port the system chose.
-        let bound = crate::serve::live::spawn(addr, live.clone())?;
-        log.info(&format!("serving http://{bound}/live.json"));
-    }
 
     let stop = Arc::new(AtomicBool::new(false));
     let reopen = Arc::new(AtomicBool::new(false));
@@ -312,7 +306,22 @@ pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<Exi
             .max(Duration::from_millis(10)),
         drain_idle: args.drain_idle.unwrap_or(tail.drain_idle),
     };
-    let mut follow = Follow::new(&mut store, parse, follow_settings, sources, limiter, live);
+    let mut follow = Follow::new(
+        &mut store,
+        parse,
+        follow_settings,
+        sources,
+        limiter,
+        live.clone(),
+    );
+    let http = args.live_http.or(settings.live.http);
+    if let Some(addr) = http {
+        // The address bound, so `127.0.0.1:0` shows the port the system chose.
+        let bound = crate::serve::live::spawn(addr, live, follow.metrics())?;
+        log.info(&format!(
+            "serving http://{bound}/live.json and http://{bound}/metrics"
+        ));
+    }
     log.info(&format!(
         "writing to {}, live view on {}",
         db.display(),

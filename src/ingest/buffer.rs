@@ -6,11 +6,13 @@
 //! that file are dropped and the file is read again from the offset now committed.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
 use super::notice::{Notice, Status};
+use crate::metrics;
 use crate::model::ParsedChunk;
 use crate::store::batch::{CommitError, Progress, Writer};
 use crate::store::files::{self, FileRecord};
@@ -49,6 +51,7 @@ pub struct Buffer {
     failing_since: Option<Instant>,
     last_failure_notice: Option<Instant>,
     committed: Status,
+    metrics: Arc<metrics::Ingest>,
 }
 
 impl Buffer {
@@ -61,6 +64,8 @@ impl Buffer {
     /// committed under `path`.
     pub fn push(&mut self, follower: u64, record: i64, path: &str, chunk: ParsedChunk) {
         self.rows += chunk.rows.len();
+        self.metrics.read(&chunk);
+        self.metrics.waiting(self.rows);
         self.pending.push(Pending {
             follower,
             record,
@@ -68,6 +73,11 @@ impl Buffer {
             chunk,
             read_at: Instant::now(),
         });
+    }
+
+    /// The figures of what was read and committed, for `/metrics`.
+    pub fn metrics(&self) -> Arc<metrics::Ingest> {
+        self.metrics.clone()
     }
 
     /// Rows waiting.
@@ -119,10 +129,17 @@ impl Buffer {
                 )
             })
             .collect();
+        let started = Instant::now();
         match self.writer.commit_all(conn, &items) {
             Ok(()) => {
+                let took = started.elapsed();
                 let oldest = self.pending.iter().map(|p| p.read_at).min();
                 self.committed.last_lag = oldest.map_or(Duration::ZERO, |t| t.elapsed());
+                self.metrics.committed(
+                    self.pending.iter().map(|p| &p.chunk),
+                    took.as_secs_f64(),
+                    self.committed.last_lag.as_secs_f64(),
+                );
                 for p in &self.pending {
                     self.committed.lines += p.chunk.lines;
                     self.committed.rows += p.chunk.rows.len() as u64;
@@ -138,6 +155,7 @@ impl Buffer {
                 Ok(())
             }
             Err(error) => {
+                self.metrics.commit_failed(self.rows);
                 self.failing_since.get_or_insert_with(Instant::now);
                 let reread = if matches!(error, CommitError::Moved { .. }) {
                     self.drop_moved(conn)

@@ -111,6 +111,11 @@ impl<'a> Follow<'a> {
         std::mem::take(&mut self.notices)
     }
 
+    /// The figures of what was read and committed, for `/metrics`.
+    pub fn metrics(&self) -> std::sync::Arc<crate::metrics::Ingest> {
+        self.buffer.metrics()
+    }
+
     /// Counters for a status line.
     pub fn status(&self) -> Status {
         self.buffer.status(self.followed.len())

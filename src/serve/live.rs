@@ -1,5 +1,6 @@
-//! `tail --live-http`: `GET /live.json[?site=NAME&top=N]` on loopback, served by the same HTTP
-//! stack as the dashboard, on a thread of the `tail` process (the map is in its memory).
+//! `tail --live-http`: `GET /live.json[?site=NAME&top=N]` on loopback, and `GET /metrics` (what
+//! `tail` read, rejected and committed, in OpenMetrics text), served by the same HTTP stack as the
+//! dashboard, on a thread of the `tail` process (the map and the counters are in its memory).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -12,6 +13,8 @@ use axum::Router;
 
 use crate::live::socket::{self, Error, Request};
 use crate::live::state::LiveState;
+use crate::metrics;
+use prometheus_client::registry::Registry;
 
 async fn live_json(
     State(live): State<Arc<Mutex<LiveState>>>,
@@ -39,22 +42,57 @@ async fn live_json(
         .into_response()
 }
 
-fn router(live: Arc<Mutex<LiveState>>) -> Router {
+/// What the routes read.
+#[derive(Clone)]
+struct Tail {
+    live: Arc<Mutex<LiveState>>,
+    registry: Arc<Registry>,
+}
+
+impl axum::extract::FromRef<Tail> for Arc<Mutex<LiveState>> {
+    fn from_ref(t: &Tail) -> Self {
+        t.live.clone()
+    }
+}
+
+async fn metrics_text(State(tail): State<Tail>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, metrics::CONTENT_TYPE),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        metrics::encode(&tail.registry),
+    )
+        .into_response()
+}
+
+fn router(live: Arc<Mutex<LiveState>>, counts: Arc<metrics::Ingest>) -> Router {
+    let mut registry = Registry::default();
+    counts.register(&mut registry);
+    let tail = Tail {
+        live,
+        registry: Arc::new(registry),
+    };
     Router::new()
         .route("/live.json", get(live_json))
+        .route("/metrics", get(metrics_text))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
                 [(header::CONTENT_TYPE, "application/json")],
-                "{\"error\":\"not found; try /live.json\"}",
+                "{\"error\":\"not found; try /live.json or /metrics\"}",
             )
         })
-        .with_state(live)
+        .with_state(tail)
 }
 
 /// Serves `/live.json` on a loopback address from a thread of its own; returns the address
 /// bound (the port chosen when `addr` asks for port 0).
-pub fn spawn(addr: SocketAddr, live: Arc<Mutex<LiveState>>) -> Result<SocketAddr, Error> {
+pub fn spawn(
+    addr: SocketAddr,
+    live: Arc<Mutex<LiveState>>,
+    counts: Arc<metrics::Ingest>,
+) -> Result<SocketAddr, Error> {
     if !addr.ip().is_loopback() {
         return Err(Error::NotLoopback { addr });
     }
@@ -74,7 +112,7 @@ pub fn spawn(addr: SocketAddr, live: Arc<Mutex<LiveState>>) -> Result<SocketAddr
         .spawn(move || {
             runtime.block_on(async move {
                 if let Ok(listener) = tokio::net::TcpListener::from_std(listener) {
-                    let _ = axum::serve(listener, router(live)).await;
+                    let _ = axum::serve(listener, router(live, counts)).await;
                 }
             })
         })
@@ -92,10 +130,14 @@ mod tests {
     fn live_json_is_served_on_loopback_only() {
         let live = Arc::new(Mutex::new(LiveState::new(LiveSettings::default())));
         assert!(matches!(
-            spawn("0.0.0.0:0".parse().unwrap(), live.clone()),
+            spawn(
+                "0.0.0.0:0".parse().unwrap(),
+                live.clone(),
+                Default::default()
+            ),
             Err(Error::NotLoopback { .. })
         ));
-        let addr = spawn("127.0.0.1:0".parse().unwrap(), live).unwrap();
+        let addr = spawn("127.0.0.1:0".parse().unwrap(), live, Default::default()).unwrap();
         assert_ne!(addr.port(), 0, "the port the system chose");
         let get = |path: &str| {
             let mut s = std::net::TcpStream::connect(addr).unwrap();
@@ -112,6 +154,12 @@ mod tests {
         assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
         assert!(reply.contains("\"window_seconds\":300"), "{reply}");
         assert!(get("/other").starts_with("HTTP/1.1 404"));
+        let metrics = get("/metrics");
+        assert!(
+            metrics.contains("logtally_tail_lines_read_total 0"),
+            "{metrics}"
+        );
+        assert!(metrics.trim_end().ends_with("# EOF"));
         // Ten idle connections keep no one waiting.
         let _idle: Vec<std::net::TcpStream> = (0..10)
             .map(|_| std::net::TcpStream::connect(addr).unwrap())

@@ -1,35 +1,58 @@
-//! `serve`: the dashboard over HTTP, read-only. Each request opens the database read-only (WAL:
-//! it never waits for `tail` or `rollup`, nor makes them wait) and answers with the report's page
-//! or JSON, from the same query layer as `stats`. The URL holds the whole view in the words of the
-//! command line (`?period=7d&filter=source%3DGoogle`), so a view can be bookmarked or fetched by a
-//! script. axum (on a one-thread tokio runtime) serves it: a maintained server that validates
-//! HTTP for us; the page is built by maud, which escapes what it is given.
+//! `serve`: the dashboard, and the site's own endpoints, over HTTP, read-only, under the load of
+//! the site's visitors. The URL holds the whole view in the words of the command line
+//! (`?period=7d&filter=source%3DGoogle`), so a view can be bookmarked or fetched by a script.
+//!
+//! How it holds its load (issue #23):
+//! - [`answers`]: each distinct view is computed once per change of its data (the database's
+//!   generation and the day), then answered from memory, compressed, with its `ETag`; a hundred
+//!   clients asking for one new view start one computation.
+//! - [`workers`]: computations run on a fixed number of workers (the cores) behind a short queue;
+//!   beyond it, and past the request time-out, the answer is `503` with `Retry-After`.
+//! - [`listen`]: connections are bounded in number, time and memory.
+//! - [`now`]: who is on the site now is asked of `tail` at most once a second.
+//!
+//! axum routes the requests on a multi-thread tokio runtime (one thread per core); pages are
+//! built by maud, which escapes what it is given.
 
+pub mod answers;
+pub mod api;
+pub mod listen;
 pub mod live;
+pub mod now;
 pub mod params;
+pub mod views;
+pub mod workers;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use axum::extract::{RawQuery, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use chrono::TimeZone;
+use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
+use prometheus_client::registry::Registry;
 
-use crate::live::socket;
+use crate::metrics;
 use crate::query::cache::Cache;
 use crate::query::goal::Goal;
-use crate::report::{html, query as rollups};
+use crate::report::Report;
 use crate::store::Store;
+use answers::{Answer, Failure, Flights, Weigh};
+use workers::Workers;
 
 /// The policy of every page: inline styles, nothing fetched, forms only to this server.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// What the server answers from.
+/// How often the connection that reads the generation is opened again (so a database file
+/// replaced on disk is read, not the one held open).
+const GENERATION_REOPEN: Duration = Duration::from_secs(60);
+
+/// What the server answers from, and its bounds.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The database.
@@ -49,32 +72,218 @@ pub struct Config {
     pub top: usize,
     /// Days of the record kept decoded between views (`None`: read each time).
     pub cache: Option<Arc<Cache>>,
+    /// Origins sent `Access-Control-Allow-Origin` for `/api/*` (`*` for any).
+    pub allow_origins: Vec<String>,
+    /// Whether `/api/*` answers without the password.
+    pub public_api: bool,
+    /// Report computations at once.
+    pub workers: usize,
+    /// Computations waiting for a worker, beyond which requests are answered 503.
+    pub queue: usize,
+    /// Longest a request waits for its answer before it is answered 503.
+    pub request_timeout: Duration,
+    /// Memory for answers and reports kept between requests, in bytes.
+    pub answer_bytes: usize,
+    /// The bounds of every connection.
+    pub limits: listen::Limits,
 }
 
-/// The sections of the dashboard, in order.
-pub const PANELS: &[&str] = &[
-    "overview",
-    "pages",
-    "sources",
-    "entry-pages",
-    "exit-pages",
-    "campaigns",
-    "goals",
-    "browsers",
-    "os",
-    "devices",
-    "countries",
-    "status",
-    "bots",
-];
+impl Config {
+    /// A configuration with the default bounds, for `db` in zone `tz`.
+    pub fn new(db: PathBuf, tz: Tz, live_socket: PathBuf) -> Config {
+        Config {
+            db,
+            tz,
+            site: None,
+            goals: Vec::new(),
+            live_socket,
+            password: None,
+            top: 10,
+            cache: None,
+            allow_origins: Vec::new(),
+            public_api: false,
+            workers: Workers::cores(),
+            queue: 4 * Workers::cores(),
+            request_timeout: Duration::from_secs(10),
+            answer_bytes: 64 << 20,
+            limits: listen::Limits {
+                max_connections: 4096,
+                header_timeout: Duration::from_secs(10),
+                write_timeout: Duration::from_secs(10),
+            },
+        }
+    }
+}
 
-fn bad_request(msg: String) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        format!("{msg}\n"),
-    )
-        .into_response()
+impl Weigh for Report {
+    fn weight(&self) -> usize {
+        let rows: usize = self
+            .sections
+            .iter()
+            .flat_map(|s| &s.rows)
+            .map(|r| {
+                64 + r.key.len()
+                    + 8 * r.values.len()
+                    + r.parts.iter().map(String::len).sum::<usize>()
+            })
+            .sum();
+        let days = self
+            .overview
+            .as_ref()
+            .map_or(0, |o| o.daily_pageviews.len() * 8);
+        512 + rows + 2 * days
+    }
+}
+
+/// The generation of the data read, and the connection it is read on.
+struct Generation {
+    reader: Option<(Store, Instant)>,
+    last: i64,
+}
+
+/// Everything a request handler shares.
+pub struct App {
+    cfg: Config,
+    workers: Workers,
+    reports: Arc<Flights<Report>>,
+    answers: Arc<Flights<Answer>>,
+    counts: Arc<Flights<api::PageCounts>>,
+    now: Arc<Flights<now::Now>>,
+    generation: Mutex<Generation>,
+    metrics: Arc<metrics::Serve>,
+    registry: Registry,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("cfg", &self.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// The state of a server with `cfg`.
+    pub fn new(cfg: Config) -> Arc<App> {
+        let metrics = Arc::new(metrics::Serve::default());
+        let mut registry = Registry::default();
+        metrics.register(&mut registry);
+        let budget = cfg.answer_bytes;
+        Arc::new(App {
+            workers: Workers::new(cfg.workers, cfg.queue, cfg.request_timeout),
+            reports: Flights::new(budget / 2),
+            answers: Flights::new(budget / 2),
+            counts: Flights::new(budget / 8),
+            now: Flights::new(1 << 20),
+            generation: Mutex::new(Generation {
+                reader: None,
+                last: i64::MIN,
+            }),
+            metrics,
+            registry,
+            cfg,
+        })
+    }
+
+    /// Today in the database's zone.
+    fn today(&self) -> NaiveDate {
+        self.cfg
+            .tz
+            .from_utc_datetime(&chrono::Utc::now().naive_utc())
+            .date_naive()
+    }
+
+    /// The generation of the data now (one read of one row on a connection kept open); when it
+    /// moved, every answer kept from before is dropped.
+    fn generation(&self) -> Result<i64, Failure> {
+        let mut g = self.generation.lock().expect("generation lock");
+        if g.reader
+            .as_ref()
+            .is_some_and(|(_, opened)| opened.elapsed() > GENERATION_REOPEN)
+        {
+            g.reader = None;
+        }
+        if g.reader.is_none() {
+            let store = Store::open_read_only(&self.cfg.db)
+                .map_err(|e| Failure::busy(format!("cannot read the database: {e}")))?;
+            let _ = store.conn().busy_timeout(Duration::from_millis(200));
+            g.reader = Some((store, Instant::now()));
+        }
+        let read = crate::store::generation::read(g.reader.as_ref().expect("opened").0.conn());
+        let value = match read {
+            Ok(v) => v,
+            Err(e) => {
+                g.reader = None;
+                return Err(Failure::busy(format!("cannot read the database: {e}")));
+            }
+        };
+        if value != g.last {
+            g.last = value;
+            drop(g);
+            self.reports.clear();
+            self.answers.clear();
+            self.counts.clear();
+        }
+        Ok(value)
+    }
+
+    /// Who is on the site now, from a snapshot at most a second old.
+    async fn now(self: &Arc<Self>) -> Arc<now::Now> {
+        let socket = self.cfg.live_socket.clone();
+        let (got, _) = self
+            .now
+            .get("now".into(), move || async move {
+                let snap = tokio::task::spawn_blocking(move || now::fetch(&socket))
+                    .await
+                    .unwrap_or_else(|e| now::Now(Err(e.to_string())));
+                Ok((snap, Some(now::SNAPSHOT_TTL)))
+            })
+            .await;
+        got.unwrap_or_else(|e| Arc::new(now::Now(Err(e.message))))
+    }
+
+    /// Runs `job` on a report worker; busy workers and a full queue are a 503.
+    async fn compute<T, F>(&self, job: F) -> Result<T, Failure>
+    where
+        F: FnOnce() -> Result<T, Failure> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.metrics.computed.inc();
+        match self.workers.run(job).await {
+            Ok(r) => r,
+            Err(workers::Refused::Failed) => Err(Failure::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the report failed (a bug: please report it)",
+            )),
+            Err(_) => {
+                self.metrics.shed.inc();
+                Err(Failure::busy(
+                    "every report worker is busy; try again in a second",
+                ))
+            }
+        }
+    }
+
+    /// Waits for `answer` within the request time-out; past it, a 503.
+    async fn within<T>(
+        &self,
+        answer: impl std::future::Future<Output = (Result<T, Failure>, answers::Source)>,
+    ) -> Result<T, Failure> {
+        match tokio::time::timeout(self.cfg.request_timeout, answer).await {
+            Ok((got, source)) => {
+                if source == answers::Source::Kept {
+                    self.metrics.cache_hits.inc();
+                }
+                got
+            }
+            Err(_) => {
+                self.metrics.shed.inc();
+                Err(Failure::busy(
+                    "the answer took too long; try again in a second",
+                ))
+            }
+        }
+    }
 }
 
 /// Whether the request carries the password (HTTP Basic: `user:password`, any user).
@@ -101,149 +310,6 @@ fn authorised(cfg: &Config, headers: &HeaderMap) -> bool {
     }
 }
 
-fn unauthorised() -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        [
-            (header::WWW_AUTHENTICATE, "Basic realm=\"logtally\""),
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-        ],
-        "this dashboard asks for its password\n",
-    )
-        .into_response()
-}
-
-/// Builds the report of a view (blocking: runs on the blocking pool).
-fn report_of(
-    cfg: &Config,
-    view: &params::View,
-) -> Result<crate::report::Report, (StatusCode, String)> {
-    let store = Store::open_read_only(&cfg.db).map_err(|e| {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("cannot read the database: {e}"),
-        )
-    })?;
-    crate::store::zone::check(store.conn(), cfg.tz)
-        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let today = cfg
-        .tz
-        .from_utc_datetime(&chrono::Utc::now().naive_utc())
-        .date_naive();
-    let range = rollups::data_range(store.conn())
-        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let (from, until) = view.bounds(today, range);
-    let (filters, goals) = crate::query::filters_and_goals(&view.filters, &cfg.goals, &[])
-        .map_err(|e| (StatusCode::BAD_REQUEST, e))?;
-    let sections: Vec<String> = PANELS
-        .iter()
-        .filter(|p| filters.is_empty() || !crate::query::HIT_SECTIONS.contains(p))
-        .map(|s| s.to_string())
-        .collect();
-    let q = rollups::Query {
-        site: view.site.clone().or_else(|| cfg.site.clone()),
-        from,
-        until,
-        top: cfg.top,
-        sections,
-    };
-    crate::query::read(store.conn(), &q, &filters, &goals, cfg.cache.as_deref())
-        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))
-}
-
-/// Who is on the site now, from the running tail.
-fn now(cfg: &Config, site: Option<&str>) -> Result<(u64, Vec<(String, u64)>), String> {
-    let req = socket::Request {
-        site: site.map(str::to_string),
-        top: Some(5),
-    };
-    match socket::fetch(&cfg.live_socket, &req) {
-        Ok(snap) => {
-            let pages = snap
-                .sites
-                .iter()
-                .flat_map(|s| s.pages.iter().map(|c| (c.name.clone(), c.visitors)))
-                .take(5)
-                .collect();
-            Ok((snap.visitors, pages))
-        }
-        Err(_) => Err(format!(
-            "no `logtally tail` is running for this database (no answer on {}): the live view needs one",
-            cfg.live_socket.display()
-        )),
-    }
-}
-
-async fn page(
-    State(cfg): State<Arc<Config>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    if !authorised(&cfg, &headers) {
-        return unauthorised();
-    }
-    let view = match params::View::parse(query.as_deref().unwrap_or("")) {
-        Ok(v) => v,
-        Err(e) => return bad_request(e),
-    };
-    let result = tokio::task::spawn_blocking(move || {
-        let report = report_of(&cfg, &view)?;
-        let nav = html::Nav {
-            view: view.words(),
-            filters: view.filters.clone(),
-            period: view.period_name(),
-            now: Some(now(&cfg, view.site.as_deref().or(cfg.site.as_deref()))),
-        };
-        Ok::<_, (StatusCode, String)>(html::render_page(&report, Some(&nav)))
-    })
-    .await;
-    match result {
-        Ok(Ok(page)) => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/html; charset=utf-8"),
-                ),
-                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
-            ],
-            page,
-        )
-            .into_response(),
-        Ok(Err((StatusCode::BAD_REQUEST, msg))) => bad_request(msg),
-        Ok(Err((code, msg))) => (code, format!("{msg}\n")).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
-    }
-}
-
-async fn report_json(
-    State(cfg): State<Arc<Config>>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    if !authorised(&cfg, &headers) {
-        return unauthorised();
-    }
-    let view = match params::View::parse(query.as_deref().unwrap_or("")) {
-        Ok(v) => v,
-        Err(e) => return bad_request(e),
-    };
-    let result = tokio::task::spawn_blocking(move || report_of(&cfg, &view)).await;
-    match result {
-        Ok(Ok(report)) => {
-            let mut body = Vec::new();
-            if crate::report::json::write_pretty(&mut body, &crate::report::json::render(&report))
-                .is_err()
-            {
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
-            ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-        }
-        Ok(Err((StatusCode::BAD_REQUEST, msg))) => bad_request(msg),
-        Ok(Err((code, msg))) => (code, format!("{msg}\n")).into_response(),
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
-    }
-}
-
 async fn security_headers(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
@@ -262,25 +328,73 @@ async fn security_headers(req: axum::extract::Request, next: axum::middleware::N
     res
 }
 
-/// The routes: `/` (the dashboard) and `/report.json` (the same view as `stats --format json`).
-pub fn router(cfg: Config) -> Router {
+/// Counts every answer by its status class, for `/metrics`.
+async fn count_answers(
+    State(app): State<Arc<App>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let res = next.run(req).await;
+    app.metrics.answered(res.status().as_u16());
+    res
+}
+
+/// `GET /metrics`: OpenMetrics text.
+async fn metrics_text(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    if !authorised(&app.cfg, &headers) {
+        return Failure::unauthorised().respond();
+    }
+    let load = app.workers.load();
+    app.metrics.workers_busy.set(load.running as i64);
+    app.metrics.workers_waiting.set(load.waiting as i64);
+    app.metrics
+        .cache_bytes
+        .set((app.answers.bytes() + app.reports.bytes() + app.counts.bytes()) as i64);
+    (
+        [
+            (header::CONTENT_TYPE, metrics::CONTENT_TYPE),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        metrics::encode(&app.registry),
+    )
+        .into_response()
+}
+
+/// The routes: `/` (the dashboard), `/report.json` (the same view as `stats --format json`),
+/// `/api/*` (the site's own endpoints) and `/metrics`.
+pub fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/", get(page))
-        .route("/report.json", get(report_json))
-        .fallback(|| async { (StatusCode::NOT_FOUND, "no such page: try /\n") })
+        .route("/", get(views::page))
+        .route("/report.json", get(views::report_json))
+        .route("/metrics", get(metrics_text))
+        .nest("/api", api::router(app.clone()))
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                "no such page: try /, /report.json, /api/pages.json, /api/counter.json, /api/counter.svg, /api/live.json or /metrics\n",
+            )
+        })
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(axum::middleware::from_fn(security_headers))
-        .with_state(Arc::new(cfg))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), count_answers))
+        .with_state(app)
 }
 
 /// Serves on `listen` until the process ends; `ready` gets the address bound (port 0 asks the
 /// system for one).
 pub fn run(listen: SocketAddr, cfg: Config, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cfg.workers.max(1))
+        .thread_name("logtally-serve")
         .enable_all()
         .build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         ready(listener.local_addr()?);
-        axum::serve(listener, router(cfg)).await
+        let limits = cfg.limits;
+        let app = App::new(cfg);
+        let counts = app.metrics.clone();
+        listen::serve(listener, router(app), limits, counts).await;
+        Ok(())
     })
 }

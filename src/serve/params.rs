@@ -66,6 +66,16 @@ fn date(name: &str, v: &str) -> Result<NaiveDate, String> {
 impl View {
     /// Reads a query string.
     pub fn parse(query: &str) -> Result<View, String> {
+        View::parse_with(query, &[]).map(|(v, _)| v)
+    }
+
+    /// Reads a query string whose parameters may also be those named in `extra` (an endpoint's
+    /// own, such as `limit`): their values are returned apart, by name, the last one given.
+    pub fn parse_with(
+        query: &str,
+        extra: &[&str],
+    ) -> Result<(View, std::collections::BTreeMap<String, String>), String> {
+        let mut extras = std::collections::BTreeMap::new();
         let mut view = View::default();
         let (mut since, mut until) = (None, None);
         for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -91,10 +101,16 @@ impl View {
                     }
                     view.filters.push(v);
                 }
+                other if extra.contains(&other) => {
+                    extras.insert(k, v);
+                }
                 other => {
+                    let mut known = vec!["period", "since", "until", "site", "filter"];
+                    known.extend_from_slice(extra);
                     return Err(format!(
-                        "unknown parameter {other:?}: a view takes period, since, until, site and filter"
-                    ))
+                        "unknown parameter {other:?}: this takes {}",
+                        known.join(", ")
+                    ));
                 }
             }
         }
@@ -111,7 +127,7 @@ impl View {
             }
             (None, None) => {}
         }
-        Ok(view)
+        Ok((view, extras))
     }
 
     /// The first and last day of the view (default: the last 30 days).
@@ -216,6 +232,15 @@ mod tests {
         }
         let long = format!("site={}", "a".repeat(2_000));
         assert!(View::parse(&long).is_err());
+    }
+
+    #[test]
+    fn an_endpoint_names_its_own_parameters() {
+        let (v, extra) = View::parse_with("period=7d&limit=5&limit=3", &["limit"]).unwrap();
+        assert_eq!(v.period.as_deref(), Some("7d"));
+        assert_eq!(extra["limit"], "3", "the last one given");
+        let e = View::parse_with("page=/a", &["limit"]).unwrap_err();
+        assert!(e.contains("filter, limit"), "{e}");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod dict;
 pub mod events;
 pub mod facts;
 pub mod files;
+pub mod generation;
 pub mod imports;
 pub mod migrate;
 pub mod record;

@@ -333,14 +333,19 @@ pub fn replace_day(tx: &Transaction<'_>, day: i64, visits: &[RecordVisit]) -> ru
          VALUES (?1, ?2, ?3, ?4, random())",
     )?
     .execute(params![day, visits.len() as i64, pageviews as i64, data])?;
-    Ok(())
+    super::generation::bump(tx)
 }
 
-/// Deletes the record of days before `day`; returns the days deleted.
+/// Deletes the record of days before `day` (inside the caller's transaction); returns the days
+/// deleted.
 pub fn forget_before(conn: &Connection, day: i64) -> rusqlite::Result<u64> {
-    Ok(conn
+    let gone = conn
         .prepare_cached("DELETE FROM record_days WHERE day < ?1")?
-        .execute([day])? as u64)
+        .execute([day])? as u64;
+    if gone > 0 {
+        super::generation::bump(conn)?;
+    }
+    Ok(gone)
 }
 
 /// Days whose record is held, oldest first.

@@ -123,6 +123,7 @@ pub fn replace_day(
     if state::thinned(&tx, day)? {
         return Ok(false);
     }
+    super::generation::bump(&tx)?;
     // Every site with rows on that day has a daily_totals row: delete by (site, day) prefixes.
     let sites: Vec<String> = tx
         .prepare_cached("SELECT site FROM daily_totals WHERE day = ?1")?
