@@ -6,118 +6,12 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::web::{http, serve, Browser};
 use common::Env;
 use serde_json::{json, Value};
-
-/// A child process killed when dropped.
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `logtally serve ARGS` and returns it with the address it prints.
-fn serve(env: &Env, args: &[&str]) -> (Killed, SocketAddr) {
-    let stderr = env.path("serve.err");
-    let child = Command::new(assert_cmd::cargo::cargo_bin("logtally"))
-        .args(["serve", "--tz", "UTC", "--listen", "127.0.0.1:0", "--db"])
-        .arg(env.db())
-        .args(args)
-        .env_clear()
-        .env("HOME", env.dir.path())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&stderr).unwrap())
-        .spawn()
-        .unwrap();
-    let child = Killed(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let text = std::fs::read_to_string(&stderr).unwrap_or_default();
-        if let Some(at) = text.find("http://") {
-            let addr = text[at + 7..].split('/').next().unwrap();
-            return (child, addr.parse().unwrap());
-        }
-        assert!(Instant::now() < deadline, "serve did not start: {text}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A plain HTTP/1.1 request; returns (status, headers, body).
-fn http(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String, String) {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).unwrap();
-    // Read the head, then as much body as it announces (a keep-alive peer never closes).
-    let mut out = Vec::new();
-    let mut buf = [0u8; 65536];
-    loop {
-        let n = s.read(&mut buf).unwrap();
-        out.extend_from_slice(&buf[..n]);
-        let Some(end) = out.windows(4).position(|w| w == b"\r\n\r\n") else {
-            assert!(n > 0, "connection closed before the head ended");
-            continue;
-        };
-        let head = String::from_utf8_lossy(&out[..end]).to_ascii_lowercase();
-        let length = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .map(|v| v.trim().parse::<usize>().unwrap());
-        let done = match length {
-            Some(len) => out.len() >= end + 4 + len,
-            None if head.contains("transfer-encoding: chunked") => out.ends_with(b"0\r\n\r\n"),
-            None => n == 0,
-        };
-        if done || n == 0 {
-            break;
-        }
-    }
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let (head, rest) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head[9..12].parse().unwrap();
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        let mut b = String::new();
-        let mut r = rest;
-        while let Some((size, tail)) = r.split_once("\r\n") {
-            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-            if n == 0 {
-                break;
-            }
-            b.push_str(&tail[..n]);
-            r = &tail[n + 2..];
-        }
-        b
-    } else {
-        rest.to_string()
-    };
-    (status, head.to_string(), body)
-}
 
 fn stats_json(env: &Env, extra: &[&str]) -> Value {
     common::json(
@@ -262,143 +156,6 @@ fn listening_beyond_loopback_needs_a_password_and_asks_for_it() {
     );
 }
 
-/// A WebDriver session on chromedriver.
-struct Browser {
-    driver: Killed,
-    addr: SocketAddr,
-    session: String,
-}
-
-impl Browser {
-    fn start(env: &Env) -> Browser {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let driver = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect(
-                "these tests need chromedriver: apt-get install chromium-driver (CI installs it)",
-            );
-        let driver = Killed(driver);
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(addr).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let profile = env.path("chrome-profile");
-        let caps = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,1600",
-                     format!("--user-data-dir={}", profile.display())]
-        }}}});
-        let (status, _, body) = http(
-            addr,
-            "POST",
-            "/session",
-            &[("Content-Type", "application/json")],
-            &caps.to_string(),
-        );
-        assert_eq!(status, 200, "{body}");
-        let v: Value = serde_json::from_str(&body).unwrap();
-        let session = v["value"]["sessionId"].as_str().unwrap().to_string();
-        Browser {
-            driver,
-            addr,
-            session,
-        }
-    }
-
-    fn call(&self, method: &str, path: &str, body: Value) -> Value {
-        let (status, _, text) = http(
-            self.addr,
-            method,
-            &format!("/session/{}{path}", self.session),
-            &[("Content-Type", "application/json")],
-            &if method == "GET" {
-                String::new()
-            } else {
-                body.to_string()
-            },
-        );
-        assert_eq!(status, 200, "{method} {path}: {text}");
-        serde_json::from_str::<Value>(&text).unwrap()["value"].clone()
-    }
-
-    fn go(&self, url: &str) {
-        self.call("POST", "/url", json!({ "url": url }));
-    }
-
-    fn click(&self, css: &str) {
-        let el = self.call(
-            "POST",
-            "/element",
-            json!({"using": "css selector", "value": css}),
-        );
-        let id = el
-            .as_object()
-            .unwrap()
-            .values()
-            .next()
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_string();
-        self.call("POST", &format!("/element/{id}/click"), json!({}));
-    }
-
-    fn script(&self, code: &str) -> Value {
-        self.call("POST", "/execute/sync", json!({"script": code, "args": []}))
-    }
-
-    /// Waits until the page's URL holds `part` (a click that submits a form may return before
-    /// the next page has loaded), then until that page is ready.
-    fn wait_for_url(&self, part: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let url = self.call("GET", "/url", json!({}));
-            let ready = self.script("return document.readyState");
-            if url.as_str().unwrap_or("").contains(part) && ready == json!("complete") {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no page with {part:?} in its URL: {url}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// The `data-value` of the visitors card.
-    fn visitors(&self) -> u64 {
-        self.script(
-            "return document.querySelector('#overview-visitors [data-value]').dataset.value",
-        )
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap()
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = http(
-            self.addr,
-            "DELETE",
-            &format!("/session/{}", self.session),
-            &[],
-            "",
-        );
-        let _ = &self.driver;
-    }
-}
-
 #[test]
 fn in_a_real_browser_clicking_a_source_filters_and_the_period_picker_works() {
     let env = built();
@@ -482,4 +239,435 @@ fn in_a_real_browser_clicking_a_source_filters_and_the_period_picker_works() {
     let bytes = logtally::serve::params::base64_decode(png.as_str().unwrap()).unwrap();
     assert!(bytes.starts_with(b"\x89PNG"));
     std::fs::write(shots.join("dashboard.png"), bytes).unwrap();
+}
+
+/// Lines of `n` people reading `page` (each followed by its stylesheet) at about this moment,
+/// from 198.51.100.N with a current Firefox: what `tail` counts as on the site now.
+fn people_now(n: u32, page: &str) -> String {
+    let now = chrono::Utc::now();
+    let when = now.format("%d/%b/%Y:%H:%M:%S +0000");
+    let agent = common::firefox_at(now.timestamp_millis());
+    (1..=n)
+        .map(|i| {
+            format!(
+                "198.51.100.{i} - - [{when}] \"GET {page} HTTP/1.1\" 200 900 \"-\" \"{agent}\"\n\
+                 198.51.100.{i} - - [{when}] \"GET /app.css HTTP/1.1\" 200 900 \"https://example.com{page}\" \"{agent}\"\n"
+            )
+        })
+        .collect()
+}
+
+/// Sends `path` on each of `streams` at once (all connected first), and returns each status.
+fn all_at_once(streams: Vec<std::net::TcpStream>, paths: &[String]) -> Vec<u16> {
+    use std::io::{Read, Write};
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(streams.len()));
+    let threads: Vec<_> = streams
+        .into_iter()
+        .zip(paths.iter().cycle())
+        .map(|(mut s, path)| {
+            let (barrier, path) = (barrier.clone(), path.clone());
+            std::thread::spawn(move || {
+                s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+                barrier.wait();
+                write!(
+                    s,
+                    "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                )
+                .unwrap();
+                let mut head = [0u8; 12];
+                s.read_exact(&mut head).unwrap();
+                let mut rest = Vec::new();
+                let _ = s.read_to_end(&mut rest);
+                String::from_utf8_lossy(&head[9..12])
+                    .parse::<u16>()
+                    .unwrap()
+            })
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+#[test]
+fn three_hundred_connections_at_once_get_200_or_503_and_a_rollup_changes_the_next_answer() {
+    let env = built();
+    let log = env.write("now.log", people_now(3, "/reading"));
+    let mut tail = env.spawn(&[
+        "tail",
+        "--flush-interval",
+        "300ms",
+        "--db",
+        env.db().to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    // One worker and a queue of two: most distinct views at once must be refused, not queued.
+    let (mut server, addr) = serve(&env, &["--workers", "1", "--queue", "2", "--timeout", "5s"]);
+    let mut paths: Vec<String> = (0..60)
+        .map(|i| format!("/?period=all&filter=page%21%3D%2Fnothing-{i}"))
+        .collect();
+    for p in [
+        "/?period=all",
+        "/report.json?period=all",
+        "/api/pages.json?period=all",
+        "/api/counter.json?page=/pricing",
+        "/api/counter.svg?page=/pricing",
+        "/api/live.json?page=/reading",
+    ] {
+        paths.extend(std::iter::repeat_n(p.to_string(), 40));
+    }
+    let streams: Vec<std::net::TcpStream> = (0..300)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    let statuses = all_at_once(streams, &paths);
+    let count = |code| statuses.iter().filter(|s| **s == code).count();
+    assert_eq!(
+        count(200) + count(503),
+        300,
+        "only 200 and 503: {statuses:?}"
+    );
+    assert!(count(200) > 0, "some are answered");
+    assert!(count(503) > 0, "the excess is shed");
+    assert!(server.0.try_wait().unwrap().is_none(), "serve is alive");
+
+    // A plain request is answered once the burst is over.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let before = loop {
+        let (status, _, body) = http(addr, "GET", "/api/pages.json?period=all", &[], "");
+        if status == 200 {
+            break serde_json::from_str::<Value>(&body).unwrap();
+        }
+        assert_eq!(status, 503);
+        assert!(Instant::now() < deadline, "serve never recovered");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(!before.to_string().contains("/blog/b"));
+    // The live count comes from the running tail.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, _, body) = http(addr, "GET", "/api/live.json?page=/reading", &[], "");
+        let v: Value = serde_json::from_str(&body).unwrap_or_default();
+        if status == 200 && v["page"]["visitors"] == 3 {
+            assert_eq!(v["visitors"], 3, "{v}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{status} {body}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // A rollup between two requests changes the second answer: nothing stale is kept.
+    let more = env.write("more.log", common::three_days_of_people(7, "/blog/b"));
+    env.import_and_rollup(&more, &[]);
+    let (status, _, body) = http(addr, "GET", "/api/pages.json?period=all", &[], "");
+    assert_eq!(status, 200);
+    let after: Value = serde_json::from_str(&body).unwrap();
+    assert_ne!(after, before);
+    let blog_b = after["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["page"] == "/blog/b")
+        .cloned();
+    assert_eq!(
+        blog_b,
+        Some(json!({"page": "/blog/b", "visitors": 60, "pageviews": 60})),
+        "{after}"
+    );
+    let metrics = http(addr, "GET", "/metrics", &[], "").2;
+    for needle in [
+        "logtally_serve_answers_total{class=\"5xx\"}",
+        "logtally_serve_shed_total",
+        "logtally_serve_cache_hits_total",
+    ] {
+        assert!(metrics.contains(needle), "{needle} in {metrics}");
+    }
+    assert!(metrics.trim_end().ends_with("# EOF"));
+    tail.signal(libc::SIGTERM);
+    assert_eq!(tail.wait_for_exit(Duration::from_secs(5)), Some(0));
+}
+
+#[test]
+fn answers_come_compressed_with_an_etag_and_revalidate_with_304() {
+    let env = built();
+    let (_server, addr) = serve(&env, &[]);
+    let plain = http(addr, "GET", "/report.json?period=all", &[], "");
+    assert_eq!(plain.0, 200);
+    let head = plain.1.to_ascii_lowercase();
+    assert!(head.contains("cache-control: no-cache"), "{head}");
+    assert!(head.contains("vary: accept-encoding"), "{head}");
+    let etag = head
+        .lines()
+        .find_map(|l| l.strip_prefix("etag: "))
+        .unwrap()
+        .trim()
+        .to_string();
+    for (accept, coding) in [("gzip, deflate, br", "br"), ("gzip", "gzip")] {
+        let (status, head, _) = http(
+            addr,
+            "GET",
+            "/report.json?period=all",
+            &[("Accept-Encoding", accept)],
+            "",
+        );
+        assert_eq!(status, 200);
+        assert!(
+            head.to_ascii_lowercase()
+                .contains(&format!("content-encoding: {coding}")),
+            "{accept}: {head}"
+        );
+    }
+    let (status, _, body) = http(
+        addr,
+        "GET",
+        "/report.json?period=all",
+        &[("If-None-Match", &etag)],
+        "",
+    );
+    assert_eq!((status, body.as_str()), (304, ""), "unchanged: no body");
+    // After a rollup the tag no longer matches.
+    let more = env.write("more.log", common::three_days_of_people(7, "/blog/b"));
+    env.import_and_rollup(&more, &[]);
+    let (status, _, _) = http(
+        addr,
+        "GET",
+        "/report.json?period=all",
+        &[("If-None-Match", &etag)],
+        "",
+    );
+    assert_eq!(status, 200);
+}
+
+/// The `pages` rows of `stats` over all days, as the API shapes them.
+fn stats_pages(env: &Env) -> Vec<Value> {
+    stats_json(env, &["pages"])["sections"]["pages"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn the_api_answers_the_figures_of_stats_to_the_origins_allowed_without_the_password() {
+    let env = built();
+    let secret = env.write("password", "correct horse battery staple\n");
+    let (_server, addr) = serve(
+        &env,
+        &[
+            "--auth",
+            secret.to_str().unwrap(),
+            "--public-api",
+            "--allow-origin",
+            "https://site.example",
+        ],
+    );
+    let origin = [("Origin", "https://site.example")];
+    let (status, head, body) = http(addr, "GET", "/api/pages.json?period=all", &origin, "");
+    assert_eq!(status, 200, "{body}");
+    let head = head.to_ascii_lowercase();
+    assert!(
+        head.contains("access-control-allow-origin: https://site.example"),
+        "{head}"
+    );
+    assert!(!head.contains("set-cookie"));
+    let pages: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(pages["pages"], json!(stats_pages(&env)));
+    assert_eq!(pages["from"], "2026-11-02");
+    assert_eq!(pages["until"], "2026-11-04");
+    let (_, _, two) = http(addr, "GET", "/api/pages.json?period=all&limit=2", &[], "");
+    let two: Value = serde_json::from_str(&two).unwrap();
+    assert_eq!(two["pages"], json!(stats_pages(&env)[..2]));
+
+    let pricing = stats_pages(&env)
+        .into_iter()
+        .find(|p| p["page"] == "/pricing")
+        .unwrap();
+    let (status, _, body) = http(
+        addr,
+        "GET",
+        "/api/counter.json?page=/pricing?ref=x",
+        &origin,
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    let counter: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(counter["page"], "/pricing");
+    assert_eq!(counter["visitors"], pricing["visitors"]);
+    assert_eq!(counter["pageviews"], pricing["pageviews"]);
+    let (status, head, svg) = http(addr, "GET", "/api/counter.svg?page=/pricing", &[], "");
+    assert_eq!(status, 200);
+    assert!(head
+        .to_ascii_lowercase()
+        .contains("content-type: image/svg+xml"));
+    assert!(
+        svg.contains(&format!(">{}</text>", pricing["pageviews"])),
+        "{svg}"
+    );
+    let (_, _, unknown) = http(addr, "GET", "/api/counter.json?page=/never", &[], "");
+    assert_eq!(
+        serde_json::from_str::<Value>(&unknown).unwrap()["pageviews"],
+        0
+    );
+
+    // Other origins get no grant; the dashboard keeps its password and never grants one.
+    let (_, head, _) = http(
+        addr,
+        "GET",
+        "/api/pages.json?period=all",
+        &[("Origin", "https://evil.example")],
+        "",
+    );
+    assert!(!head
+        .to_ascii_lowercase()
+        .contains("access-control-allow-origin"));
+    assert_eq!(http(addr, "GET", "/report.json", &origin, "").0, 401);
+    assert_eq!(http(addr, "GET", "/", &[], "").0, 401);
+    let good = "Basic bWU6Y29ycmVjdCBob3JzZSBiYXR0ZXJ5IHN0YXBsZQ==";
+    let (status, head, _) = http(
+        addr,
+        "GET",
+        "/report.json",
+        &[("Authorization", good), origin[0]],
+        "",
+    );
+    assert_eq!(status, 200);
+    assert!(!head
+        .to_ascii_lowercase()
+        .contains("access-control-allow-origin"));
+    for (path, needle) in [
+        ("/api/pages.json?limit=0", "limit"),
+        ("/api/pages.json?page=/a", "unknown parameter"),
+        ("/api/counter.json", "page is needed"),
+        ("/api/live.json?period=7d", "about now"),
+    ] {
+        let (status, _, body) = http(addr, "GET", path, &[], "");
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body.contains(needle), "{path}: {body}");
+    }
+    // No tail runs: the live count is unavailable, and says why.
+    let (status, head, body) = http(addr, "GET", "/api/live.json", &[], "");
+    assert_eq!(status, 503, "{body}");
+    assert!(head.to_ascii_lowercase().contains("retry-after: 1"));
+    assert!(body.contains("no `logtally tail` is running"));
+}
+
+/// The README's "popular posts" and "N reading now" snippet, pointed at `stats`.
+fn readme_snippet(stats: &str) -> String {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let after = readme
+        .split("<!-- snippet: popular-and-reading -->")
+        .nth(1)
+        .expect("the README holds the snippet");
+    let html = after
+        .split("```html\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .unwrap();
+    assert!(html.contains("https://stats.example.com"));
+    html.replace("https://stats.example.com", stats)
+}
+
+/// Serves the page `page` holds at every path of `listener` (the site: another origin than the
+/// statistics), on a thread, until the test ends.
+fn site_serving(listener: std::net::TcpListener, page: std::sync::Arc<std::sync::Mutex<String>>) {
+    use std::io::{Read, Write};
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let body = page.lock().unwrap().clone();
+            let html = format!("<!doctype html><html><head><meta charset=utf-8><title>A post</title></head><body>{body}</body></html>");
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{html}",
+                html.len()
+            );
+        }
+    });
+}
+
+/// Yesterday's readers: five of `/posts/hello`, three of `/posts/other`, each with its
+/// stylesheet.
+fn yesterdays_readers() -> String {
+    let day = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+    let mut lines = String::new();
+    for (i, page) in ["/posts/hello"; 5]
+        .iter()
+        .chain(["/posts/other"; 3].iter())
+        .enumerate()
+    {
+        let ts = day.and_hms_opt(10, i as u32, 0).unwrap().and_utc();
+        let when = ts.format("%d/%b/%Y:%H:%M:%S +0000");
+        let agent = common::firefox_at(ts.timestamp_millis());
+        let ip = format!("192.0.2.{}", i + 1);
+        lines.push_str(&format!(
+            "{ip} - - [{when}] \"GET {page} HTTP/1.1\" 200 900 \"-\" \"{agent}\"\n\
+             {ip} - - [{when}] \"GET /app.css HTTP/1.1\" 200 900 \"https://example.com{page}\" \"{agent}\"\n"
+        ));
+    }
+    lines
+}
+
+#[test]
+fn the_readme_snippet_shows_popular_posts_and_readers_now_on_another_origin_in_a_browser() {
+    let env = Env::new();
+    let log = env.write("access.log", yesterdays_readers());
+    env.import_and_rollup(&log, &[]);
+    let now = env.write("now.log", people_now(2, "/posts/hello"));
+    let mut tail = env.spawn(&[
+        "tail",
+        "--flush-interval",
+        "300ms",
+        "--db",
+        env.db().to_str().unwrap(),
+        now.to_str().unwrap(),
+    ]);
+    // The site is bound first, so that the statistics can grant its origin.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let site = listener.local_addr().unwrap();
+    let page = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    site_serving(listener, page.clone());
+    let origin = format!("http://{site}");
+    let (_server, stats) = serve(&env, &["--public-api", "--allow-origin", &origin]);
+    *page.lock().unwrap() = readme_snippet(&format!("http://{stats}"));
+    check_snippet(&env, site, stats, &mut tail);
+}
+
+fn check_snippet(
+    env: &Env,
+    site: std::net::SocketAddr,
+    stats: std::net::SocketAddr,
+    tail: &mut common::Running,
+) {
+    let browser = Browser::start(env);
+    browser.go(&format!("http://{site}/posts/hello"));
+    let want: Value =
+        serde_json::from_str(&http(stats, "GET", "/api/pages.json?period=30d&limit=5", &[], "").2)
+            .unwrap();
+    let want: Vec<String> = want["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| format!("{} ({})", p["page"].as_str().unwrap(), p["visitors"]))
+        .collect();
+    assert_eq!(want, ["/posts/hello (5)", "/posts/other (3)"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let shown = browser.script(
+            "return [...document.querySelectorAll('#popular li')].map(li => li.textContent)",
+        );
+        let reading = browser.script("return document.getElementById('reading').textContent");
+        if shown == json!(want) && reading == json!("2") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "shown {shown}, reading {reading}; tail: {}",
+            tail.stderr_text()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let links = browser.script(
+        "return [...document.querySelectorAll('#popular a')].map(a => a.getAttribute('href'))",
+    );
+    assert_eq!(links, json!(["/posts/hello", "/posts/other"]));
+    tail.signal(libc::SIGTERM);
+    assert_eq!(tail.wait_for_exit(Duration::from_secs(5)), Some(0));
 }

@@ -751,3 +751,80 @@ fn copytruncate_with_a_writer_not_using_o_append_skips_the_nul_hole() {
     assert_eq!(rejects, 0, "the hole is skipped, not read as a line");
     stop(t);
 }
+
+#[test]
+fn metrics_count_what_tail_read_rejected_and_committed() {
+    let env = Env::new();
+    let log = env.path("access.log");
+    let mut text = String::new();
+    for n in 0..5 {
+        text.push_str(&line_from(
+            "page",
+            n,
+            &format!("192.0.2.{}", n + 1),
+            BROWSER,
+        ));
+    }
+    text.push_str(&line_from(
+        "page",
+        9,
+        "192.0.2.9",
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    ));
+    text.push_str("this is no access log line\n");
+    std::fs::write(&log, text).unwrap();
+    let mut t = tail(
+        &env,
+        &["--live-http", "127.0.0.1:0"],
+        &[&log.display().to_string()],
+    );
+    let until = Instant::now() + Duration::from_secs(20);
+    let addr = loop {
+        let err = t.stderr_text();
+        if let Some(rest) = err.split("serving http://").nth(1) {
+            break rest.split('/').next().unwrap().to_string();
+        }
+        assert!(Instant::now() < until && t.is_running(), "{err}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(wait_for(&env.db(), 6, Duration::from_secs(15)).0, 6);
+    let get = || {
+        use std::io::Read;
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        out
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let text = get();
+        if text.contains("logtally_tail_lines_committed_total 7") {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "{text}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(text.contains("application/openmetrics-text"), "{text}");
+    for line in [
+        "logtally_tail_lines_read_total 7",
+        "logtally_tail_hits_committed_total 6",
+        "logtally_tail_human_pageviews_total{site=\"default\"} 5",
+        "logtally_tail_bot_hits_total{site=\"default\",reason=\"ua-search\"} 1",
+        "logtally_tail_waiting_rows 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+    }
+    assert!(
+        text.lines().any(
+            |l| l.starts_with("logtally_tail_lines_rejected_total{reason=") && l.ends_with(" 1")
+        ),
+        "{text}"
+    );
+    assert!(text.trim_end().ends_with("# EOF"));
+    stop(t);
+}

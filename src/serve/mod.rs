@@ -248,9 +248,11 @@ impl App {
         F: FnOnce() -> Result<T, Failure> + Send + 'static,
         T: Send + 'static,
     {
-        self.metrics.computed.inc();
         match self.workers.run(job).await {
-            Ok(r) => r,
+            Ok(r) => {
+                self.metrics.computed.inc();
+                r
+            }
             Err(workers::Refused::Failed) => Err(Failure::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the report failed (a bug: please report it)",

@@ -5,6 +5,7 @@
 pub mod genlog;
 pub mod mmdb;
 pub mod score;
+pub mod web;
 
 use std::path::{Path, PathBuf};
 
