@@ -653,7 +653,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__serve)
-            opts="-h -V --listen --db --tz --site --auth --live-socket --top --cache-mib --allow-origin --public-api --workers --queue --timeout --answer-cache-mib --max-connections --config --help --version"
+            opts="-h -V --listen --db --tz --site --auth --live-socket --top --cache-mib --allow-origin --public-api --workers --queue --timeout --answer-cache-mib --client-timeout --max-connections --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -708,6 +708,10 @@ _logtally() {
                     return 0
                     ;;
                 --answer-cache-mib)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

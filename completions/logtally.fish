@@ -157,6 +157,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand serve" -l workers -d '
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l queue -d 'Computations that may wait for a worker; beyond them a request is answered 503 with Retry-After [default: 4 per worker]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l timeout -d 'Longest a request waits for its answer before it is answered 503' -r
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l answer-cache-mib -d 'Memory for answers kept between requests (each view once per change of the data), in MiB' -r
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l client-timeout -d 'Time a client has to send its request\'s head, to take its answer, and to idle between requests on a kept-alive connection, before its connection is closed' -r
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l max-connections -d 'Connections open at once; one more is answered 503 and closed' -r
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l public-api -d 'Answer /api/* without --auth\'s password, on any address; the dashboard still asks for it'

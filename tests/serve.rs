@@ -671,3 +671,46 @@ fn check_snippet(
     tail.signal(libc::SIGTERM);
     assert_eq!(tail.wait_for_exit(Duration::from_secs(5)), Some(0));
 }
+
+#[test]
+fn idle_and_slow_clients_are_let_go_and_keep_no_one_waiting() {
+    use std::io::{Read, Write};
+    let env = built();
+    let (mut server, addr) = serve(&env, &["--client-timeout", "1s", "--max-connections", "64"]);
+    // Forty idle connections, and ten clients sending their request a byte at a time.
+    let idle: Vec<std::net::TcpStream> = (0..40)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    let slow: Vec<std::net::TcpStream> = (0..10)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(addr).unwrap();
+            s.write_all(b"GET /?period=all HTTP/1.1\r\nHo").unwrap();
+            s
+        })
+        .collect();
+    let started = Instant::now();
+    assert_eq!(http(addr, "GET", "/report.json?period=all", &[], "").0, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "answered beside them"
+    );
+    // Past the client time-out the server has closed them all.
+    std::thread::sleep(Duration::from_millis(2500));
+    for mut s in idle.into_iter().chain(slow) {
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buf = [0u8; 64];
+        assert_eq!(s.read(&mut buf).unwrap_or(0), 0, "closed by the server");
+    }
+    // Beyond --max-connections, a connection is answered 503 at once and closed.
+    let held: Vec<std::net::TcpStream> = (0..64)
+        .map(|_| std::net::TcpStream::connect(addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let (status, head, _) = http(addr, "GET", "/", &[], "");
+    assert_eq!(status, 503, "{head}");
+    assert!(head.to_ascii_lowercase().contains("retry-after: 1"));
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(http(addr, "GET", "/report.json?period=all", &[], "").0, 200);
+    assert!(server.0.try_wait().unwrap().is_none());
+}

@@ -79,6 +79,10 @@ pub struct Args {
     /// Memory for answers kept between requests (each view once per change of the data), in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 64)]
     answer_cache_mib: usize,
+    /// Time a client has to send its request's head, to take its answer, and to idle between
+    /// requests on a kept-alive connection, before its connection is closed.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = wait_flag)]
+    client_timeout: Duration,
     /// Connections open at once; one more is answered 503 and closed.
     #[arg(long, value_name = "N", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     max_connections: u32,
@@ -157,6 +161,8 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitCode> {
     cfg.request_timeout = args.timeout;
     cfg.answer_bytes = args.answer_cache_mib << 20;
     cfg.limits.max_connections = args.max_connections as usize;
+    cfg.limits.header_timeout = args.client_timeout;
+    cfg.limits.write_timeout = args.client_timeout;
     if let Some(cache) = cfg.cache.clone() {
         warm(cache, cfg.db.clone());
     }

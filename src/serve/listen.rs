@@ -5,6 +5,7 @@
 //! stops reading its answer for `write_timeout` is dropped too. Read buffers are capped, so
 //! memory per connection is bounded; bodies of answers kept in memory are shared, not copied.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -33,7 +34,7 @@ pub struct Limits {
 }
 
 /// The answer to a connection over [`Limits::max_connections`].
-const TOO_MANY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\nContent-Length: 36\r\nConnection: close\r\n\r\ntoo many connections; try again soon\n";
+const TOO_MANY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: text/plain\r\nContent-Length: 37\r\nConnection: close\r\n\r\ntoo many connections; try again soon\n";
 /// Largest read buffer of a connection (hyper's minimum is 8 KiB).
 const MAX_BUF_BYTES: usize = 64 << 10;
 /// Pause after a failed `accept` (out of file descriptors), so the loop does not spin.
@@ -118,8 +119,6 @@ impl AsyncWrite for WriteDeadline {
     }
 }
 
-use std::future::Future;
-
 /// Serves `app` on `listener` until the process ends.
 pub async fn serve(
     listener: TcpListener,
@@ -167,5 +166,15 @@ pub async fn serve(
             counts.connections.dec();
             drop(place);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_refusal_announces_its_own_length() {
+        let text = std::str::from_utf8(super::TOO_MANY).unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        assert!(head.contains(&format!("Content-Length: {}\r\n", body.len())));
     }
 }
