@@ -6,7 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::web::{http, serve};
+use common::web::{http, serve, tail_on};
 use common::Env;
 use serde_json::Value;
 
@@ -151,14 +151,7 @@ fn what_serve_answers_follows_its_schemas() {
         "now.log",
         format!("198.51.100.1 - - [{when}] \"GET /reading HTTP/1.1\" 200 900 \"-\" \"{agent}\"\n"),
     );
-    let mut tail = env.spawn(&[
-        "tail",
-        "--flush-interval",
-        "300ms",
-        "--db",
-        env.db().to_str().unwrap(),
-        live.to_str().unwrap(),
-    ]);
+    let mut tail = tail_on(&env, &live);
     let (_server, addr) = serve(&env, &[]);
     let get = |path: &str| -> Value {
         let (status, _, body) = http(addr, "GET", path, &[], "");

@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::web::{http, serve, Browser};
+use common::web::{http, serve, tail_on, Browser};
 use common::Env;
 use serde_json::{json, Value};
 
@@ -291,14 +291,7 @@ fn all_at_once(streams: Vec<std::net::TcpStream>, paths: &[String]) -> Vec<u16> 
 fn three_hundred_connections_at_once_get_200_or_503_and_a_rollup_changes_the_next_answer() {
     let env = built();
     let log = env.write("now.log", people_now(3, "/reading"));
-    let mut tail = env.spawn(&[
-        "tail",
-        "--flush-interval",
-        "300ms",
-        "--db",
-        env.db().to_str().unwrap(),
-        log.to_str().unwrap(),
-    ]);
+    let mut tail = tail_on(&env, &log);
     // One worker and a queue of two: most distinct views at once must be refused, not queued.
     let (mut server, addr) = serve(&env, &["--workers", "1", "--queue", "2", "--timeout", "5s"]);
     let mut paths: Vec<String> = (0..60)
@@ -611,14 +604,7 @@ fn the_readme_snippet_shows_popular_posts_and_readers_now_on_another_origin_in_a
     let log = env.write("access.log", yesterdays_readers());
     env.import_and_rollup(&log, &[]);
     let now = env.write("now.log", people_now(2, "/posts/hello"));
-    let mut tail = env.spawn(&[
-        "tail",
-        "--flush-interval",
-        "300ms",
-        "--db",
-        env.db().to_str().unwrap(),
-        now.to_str().unwrap(),
-    ]);
+    let mut tail = tail_on(&env, &now);
     // The site is bound first, so that the statistics can grant its origin.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let site = listener.local_addr().unwrap();

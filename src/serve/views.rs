@@ -132,12 +132,19 @@ fn panels(app: &App, view: View) -> Ask {
     }
 }
 
-/// `GET /`: the dashboard page.
-pub async fn page(
-    State(app): State<Arc<App>>,
+/// A dashboard answer: the request's view checked, then the answer of `kind` for it, kept or
+/// built by `build` (from the app, the data's generation and the view).
+async fn answer<F, Fut>(
+    app: Arc<App>,
     headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
+    query: Option<String>,
+    kind: &str,
+    build: F,
+) -> Response
+where
+    F: FnOnce(Arc<App>, i64, View) -> Fut,
+    Fut: std::future::Future<Output = Result<(Answer, Option<Duration>), Failure>> + Send + 'static,
+{
     let view = match dashboard_view(&app, &headers, query.as_deref()) {
         Ok(v) => v,
         Err(f) => return f.respond(),
@@ -146,37 +153,47 @@ pub async fn page(
         Ok(g) => g,
         Err(f) => return f.respond(),
     };
-    let key = format!("page|{gen}|{}|{view:?}", app.today());
+    let key = format!("{kind}|{gen}|{}|{view:?}", app.today());
     let this = app.clone();
-    let answer = app
-        .within(app.answers.get(key, move || async move {
-            let report = report(&this, gen, panels(&this, view.clone())).await?;
-            let now = this.now().await;
-            let site = view.site.clone().or_else(|| this.cfg.site.clone());
-            let body = this
-                .compute(move || {
-                    let nav = html::Nav {
-                        view: view.words(),
-                        filters: view.filters.clone(),
-                        period: view.period_name(),
-                        now: Some(match &now.0 {
-                            Ok(snap) => Ok(super::now::panel(snap, site.as_deref())),
-                            Err(e) => Err(e.clone()),
-                        }),
-                    };
-                    Ok(html::render_page(&report, Some(&nav)).into_bytes())
-                })
-                .await?;
-            Ok((
-                Answer::new("text/html; charset=utf-8", "no-cache", body),
-                Some(PAGE_TTL),
-            ))
-        }))
-        .await;
-    match answer {
+    match app
+        .within(app.answers.get(key, move || build(this, gen, view)))
+        .await
+    {
         Ok(a) => a.respond(&headers),
         Err(f) => f.respond(),
     }
+}
+
+/// `GET /`: the dashboard page.
+pub async fn page(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    answer(app, headers, query, "page", |this, gen, view| async move {
+        let report = report(&this, gen, panels(&this, view.clone())).await?;
+        let now = this.now().await;
+        let site = view.site.clone().or_else(|| this.cfg.site.clone());
+        let body = this
+            .compute(move || {
+                let nav = html::Nav {
+                    view: view.words(),
+                    filters: view.filters.clone(),
+                    period: view.period_name(),
+                    now: Some(match &now.0 {
+                        Ok(snap) => Ok(super::now::panel(snap, site.as_deref())),
+                        Err(e) => Err(e.clone()),
+                    }),
+                };
+                Ok(html::render_page(&report, Some(&nav)).into_bytes())
+            })
+            .await?;
+        Ok((
+            Answer::new("text/html; charset=utf-8", "no-cache", body),
+            Some(PAGE_TTL),
+        ))
+    })
+    .await
 }
 
 /// `GET /report.json`: the view as `stats --format json` gives it.
@@ -185,27 +202,12 @@ pub async fn report_json(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let view = match dashboard_view(&app, &headers, query.as_deref()) {
-        Ok(v) => v,
-        Err(f) => return f.respond(),
-    };
-    let gen = match app.generation() {
-        Ok(g) => g,
-        Err(f) => return f.respond(),
-    };
-    let key = format!("json|{gen}|{}|{view:?}", app.today());
-    let this = app.clone();
-    let answer = app
-        .within(app.answers.get(key, move || async move {
-            let report = report(&this, gen, panels(&this, view)).await?;
-            let mut body = Vec::new();
-            crate::report::json::write_pretty(&mut body, &crate::report::json::render(&report))
-                .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-            Ok((Answer::new("application/json", "no-cache", body), None))
-        }))
-        .await;
-    match answer {
-        Ok(a) => a.respond(&headers),
-        Err(f) => f.respond(),
-    }
+    answer(app, headers, query, "json", |this, gen, view| async move {
+        let report = report(&this, gen, panels(&this, view)).await?;
+        let mut body = Vec::new();
+        crate::report::json::write_pretty(&mut body, &crate::report::json::render(&report))
+            .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+        Ok((Answer::new("application/json", "no-cache", body), None))
+    })
+    .await
 }

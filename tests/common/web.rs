@@ -250,3 +250,16 @@ impl Drop for Browser {
         let _ = &self.driver;
     }
 }
+
+/// Starts `logtally tail` on `log` into `env`'s database, committing every 300 ms (its live
+/// socket is where `serve` looks by default).
+pub fn tail_on(env: &Env, log: &std::path::Path) -> super::Running {
+    env.spawn(&[
+        "tail",
+        "--flush-interval",
+        "300ms",
+        "--db",
+        env.db().to_str().unwrap(),
+        log.to_str().unwrap(),
+    ])
+}
