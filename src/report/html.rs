@@ -227,6 +227,8 @@ pub struct Nav {
     pub filters: Vec<String>,
     /// The period picked (`7d`), or `None` for `since`/`until`.
     pub period: Option<String>,
+    /// The periods the picker offers, in order.
+    pub periods: &'static [&'static str],
     /// Who is on the site now, or why that is not known.
     pub now: Option<Result<Now, String>>,
 }
@@ -303,7 +305,7 @@ fn picker(nav: &Nav, report: &Report) -> Markup {
             @for f in &nav.filters { input type="hidden" name="filter" value=(f); }
             label { "Period "
                 select name="period" {
-                    @for p in crate::query::period::PERIODS {
+                    @for p in nav.periods {
                         option value=(p) selected[nav.period.as_deref() == Some(*p)] { (p) }
                     }
                 }

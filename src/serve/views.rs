@@ -180,6 +180,7 @@ pub async fn page(
                     view: view.words(),
                     filters: view.filters.clone(),
                     period: view.period_name(),
+                    periods: crate::query::period::PERIODS,
                     now: Some(match &now.0 {
                         Ok(snap) => Ok(super::now::panel(snap, site.as_deref())),
                         Err(e) => Err(e.clone()),
