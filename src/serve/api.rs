@@ -23,7 +23,7 @@ use serde_json::json;
 
 use super::answers::{Answer, Failure, Weigh};
 use super::params::View;
-use super::views::{report, report_of, Ask};
+use super::views::{report, report_of, ttl_of, Ask};
 use super::{authorised, App};
 
 /// Most pages `/api/pages.json` lists.
@@ -119,7 +119,7 @@ async fn pages(State(app): State<Arc<App>>, headers: HeaderMap, RawQuery(q): Raw
                 "until": report.until.to_string(),
                 "pages": rows,
             });
-            Ok((json_answer(&v, API_CACHE_CONTROL)?, None))
+            Ok((json_answer(&v, API_CACHE_CONTROL)?, ttl_of(&this, &report)))
         }))
         .await;
     respond(answer, &headers)

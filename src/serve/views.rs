@@ -33,6 +33,15 @@ pub const PANELS: &[&str] = &[
 
 /// How long a page stays good: its now panel is a snapshot of who is on the site.
 const PAGE_TTL: Duration = Duration::from_secs(5);
+/// How long a report of a period that holds today stays good, whatever the generation says: a
+/// backstop, so "today" is read again on a timer of its own.
+pub const TODAY_TTL: Duration = Duration::from_secs(60);
+
+/// How long `report` stays good: [`TODAY_TTL`] when its period holds today, else until the data
+/// changes.
+pub fn ttl_of(app: &App, report: &Report) -> Option<Duration> {
+    (report.until >= app.today()).then_some(TODAY_TTL)
+}
 
 /// A report and its rows per section.
 #[derive(Clone, Debug)]
@@ -110,7 +119,8 @@ pub async fn report(app: &Arc<App>, gen: i64, ask: Ask) -> Result<Arc<Report>, F
     app.within(app.reports.get(key, move || async move {
         let worker = this.clone();
         let report = this.compute(move || report_of(&worker, &ask)).await?;
-        Ok((report, None))
+        let ttl = ttl_of(&this, &report);
+        Ok((report, ttl))
     }))
     .await
 }
@@ -208,7 +218,8 @@ pub async fn report_json(
         let mut body = Vec::new();
         crate::report::json::write_pretty(&mut body, &crate::report::json::render(&report))
             .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        Ok((Answer::new("application/json", "no-cache", body), None))
+        let ttl = ttl_of(&this, &report);
+        Ok((Answer::new("application/json", "no-cache", body), ttl))
     })
     .await
 }
