@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Human figures against hand labels, per labelled log, side by side with GoAccess in the same run.
 #
-#   benches/accuracy.sh CORPUS_DIR [BEFORE_BIN]
+#   benches/accuracy.sh CORPUS_DIR[:MORE_DIRS...] [BEFORE_BIN]
 #
-# For every benches/labels/NAME.tsv whose log CORPUS_DIR/NAME.log exists: imports the log with
+# For every benches/labels/NAME.tsv whose log NAME.log is in one of the folders given: imports the log with
 # this checkout's logtally (and BEFORE_BIN, another logtally binary, when given) into a fresh
 # database, rolls it up (--tz UTC), and compares each stored event with the labelled truth of its
 # line (examples/accuracy.rs); then runs `goaccess --ignore-crawlers` on the same file. Prints a
@@ -29,8 +29,10 @@ echo "| log | truth PV | truth visitors | logtally PV | bots' share | lost | log
 echo "|---|---:|---:|---:|---:|---:|---:|$( [ -n "$BEFORE" ] && echo '---:|---:|')---:|---:|"
 for labels in benches/labels/*.tsv; do
   name=$(basename "$labels" .tsv)
-  log="$CORPUS/$name.log"
-  [ -f "$log" ] || { echo "skipping $name: no $log" >&2; continue; }
+  log=""
+  IFS=: read -ra dirs <<<"$CORPUS"
+  for d in "${dirs[@]}"; do [ -f "$d/$name.log" ] && log="$d/$name.log"; done
+  [ -n "$log" ] || { echo "skipping $name: no $name.log in $CORPUS" >&2; continue; }
   read -r tpv rpv bots lost tvis rvis < <("$ACC" --summary labels "$log" "$labels")
   before=""
   if [ -n "$BEFORE" ]; then

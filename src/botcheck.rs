@@ -64,7 +64,7 @@ pub struct BotCheck<'p> {
     strings: Pool,
     records: Vec<Record>,
     /// By (agent, month): its layer-1 verdict and whether its browser is stale then.
-    agents: HashMap<(u32, browser_age::Month), (u8, bool)>,
+    agents: HashMap<(u32, browser_age::Month), (u8, bool, bool)>,
 }
 
 /// Hits of one reason.
@@ -150,20 +150,24 @@ impl<'p> BotCheck<'p> {
         let spam = host.as_deref().is_some_and(|h| self.rules.spam.is_spam(h));
         let day = self.clock.day(hit.ts_ms);
         let month = browser_age::month_of_day(day);
-        let (by_agent, stale) = *self.agents.entry((agent, month)).or_insert_with(|| {
-            let by_agent =
-                bots::agent_verdict(&self.rules.agents, agent_text.as_deref(), month, logged);
-            let stale = agent_text.as_deref().is_some_and(|a| {
-                browser_age::stale_from(&a.to_ascii_lowercase()).is_some_and(|m| month >= m)
+        let (by_agent, stale, before_http2) =
+            *self.agents.entry((agent, month)).or_insert_with(|| {
+                let by_agent =
+                    bots::agent_verdict(&self.rules.agents, agent_text.as_deref(), month, logged);
+                let lower = agent_text.as_deref().map(str::to_ascii_lowercase);
+                let stale = lower
+                    .as_deref()
+                    .is_some_and(|a| browser_age::stale_from(a).is_some_and(|m| month >= m));
+                let before_http2 = lower.as_deref().is_some_and(browser_age::predates_http2);
+                (by_agent, stale, before_http2)
             });
-            (by_agent, stale)
-        });
         let bot = bots::combine(
             by_agent,
             method != Method::None,
             || bots::path_verdict(path_text.as_deref(), (400..500).contains(&hit.status)),
             spam,
         );
+        let bot = bots::protocol_verdict(bot, before_http2, hit.protocol.as_deref());
         let referrer = host.map(|h| {
             let source = referrer::source_of_host(&h, None);
             (self.strings.id(&h), self.strings.id(&source))

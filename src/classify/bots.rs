@@ -41,6 +41,9 @@ pub enum Reason {
     /// Layer 1, decided again in rollup: a browser that does not update itself (IE, Safari, old
     /// Opera) years out of date; a person's after all if it loads what its pages need.
     ObsoleteBrowser = 14,
+    /// Layer 1, per request: a browser older than HTTP/2 (IE 10, Chrome 40, Firefox 35, Presto
+    /// Opera, Android's stock browser) on a request made over HTTP/2 or HTTP/3.
+    NoHttp2 = 15,
     /// Layer 2: a vulnerability probe (`/wp-login.php`, `/.env`, `/.git/`...).
     ProbePath = 20,
     /// Layer 2: fetched `robots.txt` (the client is a bot for that day).
@@ -83,7 +86,7 @@ pub enum Reason {
 
 impl Reason {
     /// All reasons, in code order.
-    pub const ALL: [Reason; 31] = [
+    pub const ALL: [Reason; 32] = [
         Reason::SearchCrawler,
         Reason::AiCrawler,
         Reason::SocialPreview,
@@ -98,6 +101,7 @@ impl Reason {
         Reason::OldBrowser,
         Reason::FutureBrowser,
         Reason::ObsoleteBrowser,
+        Reason::NoHttp2,
         Reason::ProbePath,
         Reason::RobotsTxt,
         Reason::GarbageRequest,
@@ -139,6 +143,7 @@ impl Reason {
             Reason::OldBrowser => "ua-old-browser",
             Reason::FutureBrowser => "ua-future",
             Reason::ObsoleteBrowser => "ua-obsolete",
+            Reason::NoHttp2 => "ua-no-http2",
             Reason::ProbePath => "probe-path",
             Reason::RobotsTxt => "robots-txt",
             Reason::GarbageRequest => "garbage-request",
@@ -181,6 +186,9 @@ impl Reason {
             }
             Reason::FutureBrowser => {
                 "browser version newer than the day of the hit, or one that never existed"
+            }
+            Reason::NoHttp2 => {
+                "browser older than HTTP/2 (IE 10, Chrome 40, Presto Opera...) on a request over HTTP/2 or 3"
             }
             Reason::ProbePath => {
                 "probed for a vulnerable path (/.env, /wp-login.php...): the whole day"
@@ -458,6 +466,22 @@ pub fn combine(by_agent: u8, has_method: bool, by_path: impl FnOnce() -> u8, spa
             0 => by_agent,
             v => v,
         }
+    }
+}
+
+/// Layer 1 for one request: [`Reason::NoHttp2`] when an agent that `predates_http2`
+/// (`classify::browser_age::predates_http2`) made it over HTTP/2 or HTTP/3, else the verdict
+/// `so_far` of layers 1 and 2 (which this overrides only where rollup could still clear it: a
+/// person's, or an obsolete browser's).
+pub fn protocol_verdict(so_far: u8, predates_http2: bool, protocol: Option<&[u8]>) -> u8 {
+    let h2 = matches!(
+        protocol,
+        Some(b"HTTP/2.0" | b"HTTP/2" | b"HTTP/3.0" | b"HTTP/3")
+    );
+    if predates_http2 && h2 && (so_far == 0 || so_far == Reason::ObsoleteBrowser as u8) {
+        Reason::NoHttp2 as u8
+    } else {
+        so_far
     }
 }
 

@@ -94,6 +94,23 @@ const PRESTO: &[(u32, Month)] = &[
     (12, m(2012, 6)),
 ];
 
+/// Android's own browser (WebKit, `Version/4.0` whatever its age, no `Chrome/` token), dated by
+/// the Android release it came with: the version is `major * 10 + minor` (4.4 is 44).
+const ANDROID_STOCK: &[(u32, Month)] = &[
+    (10, m(2008, 9)),
+    (15, m(2009, 4)),
+    (16, m(2009, 9)),
+    (20, m(2009, 10)),
+    (22, m(2010, 5)),
+    (23, m(2010, 12)),
+    (30, m(2011, 2)),
+    (40, m(2011, 10)),
+    (41, m(2012, 7)),
+    (42, m(2012, 11)),
+    (43, m(2013, 7)),
+    (44, m(2013, 10)),
+];
+
 /// Internet Explorer's end of support: any IE after this is a script.
 const MSIE_RETIRED: Month = m(2022, 6);
 
@@ -108,6 +125,8 @@ enum Family {
     /// A Gecko browser dated only by its build (`Gecko/20010801`, Mozilla and Netscape of old):
     /// the version is the build's month (months since year 0).
     GeckoBuild,
+    /// Android's stock browser, by its Android version ([`ANDROID_STOCK`]).
+    AndroidStock,
 }
 
 impl Family {
@@ -119,6 +138,7 @@ impl Family {
             Family::Msie => MSIE,
             Family::Presto => PRESTO,
             Family::GeckoBuild => &[],
+            Family::AndroidStock => ANDROID_STOCK,
         }
     }
 
@@ -127,7 +147,11 @@ impl Family {
     fn lifetime_months(self) -> Month {
         match self {
             Family::Chrome | Family::Firefox => 4 * 12,
-            Family::Safari | Family::Msie | Family::Presto | Family::GeckoBuild => 5 * 12,
+            Family::Safari
+            | Family::Msie
+            | Family::Presto
+            | Family::GeckoBuild
+            | Family::AndroidStock => 5 * 12,
         }
     }
 
@@ -137,6 +161,9 @@ impl Family {
     fn stale_months(self) -> Month {
         match self {
             Family::Chrome | Family::Firefox => 12,
+            // Android's own browser stays on the phone it came with: years behind is the normal
+            // state of a person's old phone, only past its lifetime a sign.
+            Family::AndroidStock => Family::AndroidStock.lifetime_months(),
             Family::Safari | Family::Msie | Family::Presto | Family::GeckoBuild => 36,
         }
     }
@@ -145,7 +172,11 @@ impl Family {
     fn lead(self) -> u32 {
         match self {
             Family::Chrome | Family::Firefox => 2,
-            Family::Safari | Family::Msie | Family::Presto | Family::GeckoBuild => 1,
+            Family::Safari
+            | Family::Msie
+            | Family::Presto
+            | Family::GeckoBuild
+            | Family::AndroidStock => 1,
         }
     }
 
@@ -154,7 +185,7 @@ impl Family {
         match self {
             Family::Chrome | Family::Firefox => Some(1),
             Family::Safari => Some(12),
-            Family::Msie | Family::Presto | Family::GeckoBuild => None,
+            Family::Msie | Family::Presto | Family::GeckoBuild | Family::AndroidStock => None,
         }
     }
 }
@@ -271,7 +302,19 @@ fn claimed(ua: &str) -> Option<(Family, u32)> {
         }
     }
     // Version/N is Safari's only on Apple systems: Android's stock browser says Version/4.0
-    // whatever its age.
+    // whatever its age, and is dated by its Android release instead.
+    if ua.contains("android") && ua.contains("version/4.0") && ua.contains("safari/") {
+        let start = ua.find("android ")? + "android ".len();
+        let mut parts = ua[start..].split(|c: char| !c.is_ascii_digit());
+        let major: u32 = parts.next()?.parse().ok()?;
+        let minor: u32 = parts
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0)
+            .min(9);
+        // From 4.4 on the stock browser is Chromium's WebView and names its Chrome version.
+        return (major < 5).then_some((Family::AndroidStock, major * 10 + minor));
+    }
     let apple = ["macintosh", "iphone", "ipad", "ipod"]
         .iter()
         .any(|d| ua.contains(d));
@@ -335,6 +378,21 @@ fn last_update(ua: &str, family: Family, version: u32) -> Option<Month> {
         (Family::Chrome, 109, true) => Some(m(2023, 10)),
         (Family::Firefox, 115, true) => Some(m(2026, 3)),
         _ => released(family, version),
+    }
+}
+
+/// Whether a lowercase agent claims a browser that came out before HTTP/2 and cannot speak it:
+/// Presto Opera, Internet Explorer 10 and older, Chrome before 41, Firefox before 36, Safari
+/// before 9, Android's stock browser, and Gecko builds of that age. Such an agent on a request
+/// made over HTTP/2 or HTTP/3 is lying about itself (issue #24, class 4).
+pub fn predates_http2(ua: &str) -> bool {
+    match claimed(ua) {
+        Some((Family::Presto | Family::GeckoBuild | Family::AndroidStock, _)) => true,
+        Some((Family::Msie, v)) => v <= 10,
+        Some((Family::Chrome, v)) => v < 41,
+        Some((Family::Firefox, v)) => v < 36,
+        Some((Family::Safari, v)) => v < 9,
+        None => false,
     }
 }
 
@@ -465,6 +523,46 @@ mod tests {
         let ios = stale_from(IOS_13).unwrap();
         assert!(ios > at(2022, 6) && ios < at(2023, 1));
         assert_eq!(stale_from("curl/8.0"), None);
+    }
+
+    #[test]
+    fn browsers_older_than_http2_are_named() {
+        for ua in [
+            "opera/9.80 (windows nt 6.1; wow64) presto/2.12.388 version/12.18",
+            "mozilla/5.0 (compatible; msie 10.0; windows nt 6.2; trident/6.0)",
+            "mozilla/5.0 (windows nt 6.1) applewebkit/537.36 (khtml, like gecko) chrome/40.0.2214.115 safari/537.36",
+            "mozilla/5.0 (windows nt 6.1; rv:35.0) gecko/20100101 firefox/35.0",
+            "mozilla/5.0 (linux; u; android 4.1.2; en-us; gt-i9100 build/jzo54k) applewebkit/534.30 (khtml, like gecko) version/4.0 mobile safari/534.30",
+        ] {
+            assert!(predates_http2(ua), "{ua}");
+        }
+        for ua in [
+            "mozilla/5.0 (windows nt 10.0; win64; x64) applewebkit/537.36 (khtml, like gecko) chrome/41.0.2272.89 safari/537.36",
+            "mozilla/5.0 (windows nt 10.0; win64; x64; rv:36.0) gecko/20100101 firefox/36.0",
+            "mozilla/5.0 (windows nt 10.0; trident/7.0; rv:11.0) like gecko",
+            IOS_13,
+            "opera/9.80 (j2me/midp; opera mini/7.1.32052/191.257; u; en) presto/2.12.423 version/12.16",
+            "curl/8.0",
+        ] {
+            assert!(!predates_http2(ua), "{ua}");
+        }
+    }
+
+    #[test]
+    fn androids_stock_browser_is_dated_by_its_android() {
+        let ics = "mozilla/5.0 (linux; u; android 4.0.4; en-us; gt-p5110 build/imm76d) applewebkit/534.30 (khtml, like gecko) version/4.0 safari/534.30";
+        assert_eq!(judge(ics, at(2012, 6)), Age::Plausible);
+        assert_eq!(
+            judge(ics, at(2024, 6)),
+            Age::Obsolete,
+            "a forgotten tablet, or a script"
+        );
+        let webview = "mozilla/5.0 (linux; android 5.1; xt1021 build/lpcs23.13-34.8-3; wv) applewebkit/537.36 (khtml, like gecko) version/4.0 chrome/95.0.4638.74 mobile safari/537.36";
+        assert_eq!(
+            judge(webview, at(2022, 1)),
+            Age::Plausible,
+            "WebView names its Chrome"
+        );
     }
 
     #[test]

@@ -131,6 +131,8 @@ struct Cursor<'c> {
     agent_bots: foldhash::HashMap<(u32, i64), u8>,
     path_bots: foldhash::HashMap<(u32, bool), u8>,
     path_classes: foldhash::HashMap<u32, PathClass>,
+    /// Whether a local agent id names a browser older than HTTP/2.
+    before_http2: foldhash::HashMap<u32, bool>,
 }
 
 /// What a hit's referrer is: its local id (NONE for direct), whether it is spam, and the key of
@@ -384,6 +386,13 @@ impl ChunkParser {
         };
         let (bot, obsolete) =
             self.bot_verdict(out, cur, agent, path, method, referrer.spam, hit.status);
+        let before_http2 = agent != NONE
+            && *cur.before_http2.entry(agent).or_insert_with(|| {
+                classify::browser_age::predates_http2(
+                    &out.agents.items[agent as usize].to_ascii_lowercase(),
+                )
+            });
+        let bot = bots::protocol_verdict(bot, before_http2, hit.protocol.as_deref());
         let (visitor, origin) = match (&hit.addr, agent_key) {
             (Cow::Borrowed(addr), Some(key)) => match cur.visitors.get(&(*addr, key)) {
                 Some(v) => *v,
@@ -486,6 +495,7 @@ impl ChunkParser {
             visitors: Default::default(),
             origins: Default::default(),
             agent_bots: Default::default(),
+            before_http2: Default::default(),
             path_bots: Default::default(),
             path_classes: Default::default(),
         };
