@@ -114,6 +114,9 @@ fn main() {
                 for n in &table.bot_pageview_lines {
                     println!("counted {n} [{}] {}", truth[n - 1].class, show(*n));
                 }
+                for n in &table.non_page_lines {
+                    println!("not-a-page {n} {}", show(*n));
+                }
                 for (n, reason) in &table.lost_lines {
                     let name = logtally::classify::bots::Reason::from_code(*reason)
                         .map_or("?", |r| r.name());

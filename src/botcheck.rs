@@ -168,12 +168,19 @@ impl<'p> BotCheck<'p> {
             spam,
         );
         let bot = bots::protocol_verdict(bot, before_http2, hit.protocol.as_deref());
+        let class = path_text.as_deref().map(|p| self.rules.pages.class(p));
+        let kind = kind::kind(method, hit.status, class);
+        let datacenter = ip.is_some_and(network::is_datacenter);
+        let bot = bots::click_scanner_verdict(
+            bot,
+            kind == crate::classify::Kind::Page
+                && hit.query.as_deref().is_some_and(path::has_click_id),
+            datacenter,
+        );
         let referrer = host.map(|h| {
             let source = referrer::source_of_host(&h, None);
             (self.strings.id(&h), self.strings.id(&source))
         });
-        let class = path_text.as_deref().map(|p| self.rules.pages.class(p));
-        let datacenter = ip.is_some_and(network::is_datacenter);
         let obsolete = by_agent == Reason::ObsoleteBrowser as u8;
         self.records.push(Record {
             day,
@@ -190,7 +197,7 @@ impl<'p> BotCheck<'p> {
             network,
             visitor: ((client as i64) << 32) | agent as i64,
             status: hit.status,
-            kind: kind::kind(method, hit.status, class) as u8,
+            kind: kind as u8,
             method: method as u8,
             bot,
             traits: traits::of(datacenter, hit.protocol.as_deref(), obsolete),

@@ -82,11 +82,23 @@ pub enum Reason {
     /// Layer 4: HTTP/1.x from a browser agent on a site whose browsers all speak HTTP/2 or 3, with
     /// no subresources or with an out-of-date browser.
     LegacyProtocol = 51,
+    /// Layer 4: text (a page, a stylesheet, a script) taken at its uncompressed size, 2.5 times or
+    /// more what most clients get for it: a client that does not ask for compression, as every
+    /// browser does, however fully it renders.
+    Uncompressed = 52,
+    /// Layer 4: a day of one request, the site's home page, with no referrer and none of the
+    /// subresources it loads: what monitors, scanners and scrapers send (on the labelled logs,
+    /// 3,003 such client-days were bots' and 13 people's).
+    LoneRoot = 53,
+    /// Layer 2, per request: a page with a platform's click id (`fbclid`, `gclid`...) fetched from
+    /// a datacenter network: the platform's link scanner (Meta's, AdsBot) renders the link it
+    /// sends from its own network; the person who clicks it comes from theirs.
+    ClickScanner = 24,
 }
 
 impl Reason {
     /// All reasons, in code order.
-    pub const ALL: [Reason; 32] = [
+    pub const ALL: [Reason; 35] = [
         Reason::SearchCrawler,
         Reason::AiCrawler,
         Reason::SocialPreview,
@@ -106,6 +118,7 @@ impl Reason {
         Reason::RobotsTxt,
         Reason::GarbageRequest,
         Reason::ReferrerSpam,
+        Reason::ClickScanner,
         Reason::LiveRate,
         Reason::RepeatedPath,
         Reason::ManyPageViews,
@@ -119,6 +132,8 @@ impl Reason {
         Reason::Http10,
         Reason::StaleBrowser,
         Reason::LegacyProtocol,
+        Reason::Uncompressed,
+        Reason::LoneRoot,
     ];
 
     /// The reason for a stored code.
@@ -161,6 +176,9 @@ impl Reason {
             Reason::Http10 => "http10",
             Reason::StaleBrowser => "stale-browser",
             Reason::LegacyProtocol => "legacy-protocol",
+            Reason::Uncompressed => "uncompressed",
+            Reason::LoneRoot => "lone-root",
+            Reason::ClickScanner => "click-scanner",
         }
     }
 
@@ -216,6 +234,15 @@ impl Reason {
             }
             Reason::LegacyProtocol => {
                 "HTTP/1.x on a site whose browsers speak HTTP/2 or 3, with no subresources or an out-of-date browser"
+            }
+            Reason::Uncompressed => {
+                "pages, stylesheets or scripts taken uncompressed, 2.5 times what browsers get: no Accept-Encoding"
+            }
+            Reason::LoneRoot => {
+                "one request all day, the home page, without referrer or the subresources it loads"
+            }
+            Reason::ClickScanner => {
+                "a page with a platform's click id (fbclid, gclid...) fetched from a datacenter: its link scanner"
             }
         }
     }
@@ -480,6 +507,18 @@ pub fn protocol_verdict(so_far: u8, predates_http2: bool, protocol: Option<&[u8]
     );
     if predates_http2 && h2 && (so_far == 0 || so_far == Reason::ObsoleteBrowser as u8) {
         Reason::NoHttp2 as u8
+    } else {
+        so_far
+    }
+}
+
+/// Layer 2 for one request: [`Reason::ClickScanner`] for a page with a click id
+/// (`classify::path::has_click_id`) from a datacenter address, else `so_far` (which it overrides
+/// only where rollup could still clear it).
+pub fn click_scanner_verdict(so_far: u8, page_with_click_id: bool, datacenter: bool) -> u8 {
+    if page_with_click_id && datacenter && (so_far == 0 || so_far == Reason::ObsoleteBrowser as u8)
+    {
+        Reason::ClickScanner as u8
     } else {
         so_far
     }

@@ -414,8 +414,10 @@ pub fn judge(ua: &str, month: Month) -> Age {
     } else if version > current(family, month) + family.lead() {
         return Age::Future;
     }
-    let updates_itself =
-        matches!(family, Family::Chrome) || (family == Family::Firefox && version >= 4);
+    // Chrome updates itself, but not on a phone whose system it no longer supports: an old
+    // Android keeps its last Chrome, and rollup judges it by what it does (issue #24, class 3).
+    let updates_itself = (family == Family::Chrome && !ua.contains("android"))
+        || (family == Family::Firefox && version >= 4);
     let out_of_date = (family == Family::Msie && month > MSIE_RETIRED)
         || month - release > family.lifetime_months();
     match (out_of_date, updates_itself) {
@@ -523,6 +525,21 @@ mod tests {
         let ios = stale_from(IOS_13).unwrap();
         assert!(ios > at(2022, 6) && ios < at(2023, 1));
         assert_eq!(stale_from("curl/8.0"), None);
+    }
+
+    #[test]
+    fn chrome_on_an_old_phone_is_obsolete_not_old() {
+        let phone = "mozilla/5.0 (linux; android 5.1.1; sm-j200f) applewebkit/537.36 (khtml, like gecko) chrome/78.0.3904.108 mobile safari/537.36";
+        assert_eq!(
+            judge(phone, at(2024, 1)),
+            Age::Obsolete,
+            "decided again by what it does"
+        );
+        let desktop = phone.replace(
+            "linux; android 5.1.1; sm-j200f",
+            "windows nt 10.0; win64; x64",
+        );
+        assert_eq!(judge(&desktop, at(2024, 1)), Age::Old);
     }
 
     #[test]

@@ -44,6 +44,29 @@ fn hex(c: u8) -> Option<u8> {
     }
 }
 
+/// Query parameters platforms add to the links they send people through: a click id.
+const CLICK_IDS: &[&[u8]] = &[
+    b"fbclid",
+    b"gclid",
+    b"gbraid",
+    b"wbraid",
+    b"msclkid",
+    b"ttclid",
+    b"twclid",
+    b"li_fat_id",
+    b"yclid",
+    b"igshid",
+    b"dclid",
+];
+
+/// Whether a query string carries a platform's click id (`fbclid=`, `gclid=`...).
+pub fn has_click_id(query: &[u8]) -> bool {
+    query.split(|c| *c == b'&').any(|pair| {
+        let name = pair.split(|c| *c == b'=').next().unwrap_or(b"");
+        CLICK_IDS.iter().any(|id| name.eq_ignore_ascii_case(id))
+    })
+}
+
 /// Decodes `%HH` and `+` in a query value.
 fn decode(v: &[u8]) -> String {
     let mut out = Vec::with_capacity(v.len());
@@ -150,6 +173,14 @@ mod tests {
             campaign_details(&[b"utm_campaign=".as_slice(), &[b'x'; 500]].concat())[1].len(),
             MAX_SOURCE_BYTES
         );
+    }
+
+    #[test]
+    fn click_ids_are_found_by_name() {
+        assert!(has_click_id(b"fbclid=IwAR0ATv"));
+        assert!(has_click_id(b"a=1&GCLID=x"));
+        assert!(!has_click_id(b"fbclidx=1&q=gclid"));
+        assert!(!has_click_id(b""));
     }
 
     #[test]

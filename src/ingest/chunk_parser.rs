@@ -412,6 +412,11 @@ impl ChunkParser {
             ),
         };
         let traits = traits::of(origin.datacenter, hit.protocol.as_deref(), obsolete);
+        let bot = bots::click_scanner_verdict(
+            bot,
+            kind == classify::Kind::Page && hit.query.as_deref().is_some_and(path::has_click_id),
+            origin.datacenter,
+        );
         if bot == 0
             && kind == classify::Kind::Asset
             && referrer.id != NONE

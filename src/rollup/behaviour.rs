@@ -80,6 +80,26 @@ const RENDER_MS: i64 = 10_000;
 /// A subresource counts for a page when it comes within this time of it, before or after: a
 /// server logs a request when it ends, so a page's stylesheet may be logged before the page.
 const SUBRESOURCE_WINDOW_MS: i64 = 60_000;
+/// Text a client takes at this many times the size most clients get was not compressed: every
+/// browser asks for gzip or brotli, and compressed text is a fifth to a tenth of its size.
+const UNCOMPRESSED_RATIO: f64 = 2.5;
+/// Clients that must have taken a text for the size most get to mean anything...
+const UNCOMPRESSED_MIN_CLIENTS: usize = 5;
+/// ...and the smallest such size (tiny files are not worth compressing, and servers do not).
+const UNCOMPRESSED_MIN_BYTES: i64 = 1_000;
+/// A /24 (a carrier's NAT) through which this many clients render pages in a day is a network of
+/// people, not one rotating agents (issue #24, class 3).
+const BUSY_NETWORK_RENDERERS: u32 = 10;
+/// A search engine's prefetch of a result is the person's page view when the same browser agent
+/// loads the page's subresources from its own address within this time, with no page of its own
+/// fetched meanwhile: it opened the page it had prefetched (issue #24, class 2).
+const PREFETCH_FOLLOW_MS: i64 = 300_000;
+/// The search engines whose results a browser prefetches through a proxy of the engine's.
+const PREFETCHING_ENGINES: &[&str] = &["Google", "Bing", "Yahoo", "DuckDuckGo", "Ecosia"];
+
+/// HTTP/1.0 tells nothing on a site where at least this share of the pages that browsers render
+/// that day come over it (a proxy in front that speaks it to the server for everyone).
+const HTTP10_NORMAL_SHARE: f64 = 0.3;
 
 /// One client's day (a visitor hash: address + agent + day).
 struct ClientDay {
@@ -121,6 +141,10 @@ struct ClientDay {
     last_hit: i64,
     /// Requests over HTTP/1.x.
     http1: u32,
+    /// It took a page, stylesheet or script at its uncompressed size.
+    uncompressed: bool,
+    /// Its page views over HTTP/1.0.
+    http10_pages: u32,
 }
 
 impl ClientDay {
@@ -151,6 +175,8 @@ impl ClientDay {
             first_hit: e.ts,
             last_hit: e.ts,
             http1: 0,
+            uncompressed: false,
+            http10_pages: 0,
         }
     }
 
@@ -238,6 +264,64 @@ fn regular(times: &mut [i64]) -> bool {
     var.sqrt() / mean < RHYTHM_MAX_SPREAD
 }
 
+/// Whether a path is a site's home page: `/` or its index file.
+fn is_home(path: &str) -> bool {
+    matches!(
+        path,
+        "/" | "/index.php" | "/index.html" | "/index.htm" | "/default.aspx"
+    )
+}
+
+/// Whether a successful GET is of text a server compresses: a page, a stylesheet or a script.
+fn is_text(e: &Event<'_>) -> bool {
+    e.status == 200
+        && e.method == Method::Get as u8
+        && e.bytes > 0
+        && e.path.is_some_and(|p| {
+            e.kind == Kind::Page as u8 || {
+                let p = p.as_bytes();
+                let ends =
+                    |x: &[u8]| p.len() >= x.len() && p[p.len() - x.len()..].eq_ignore_ascii_case(x);
+                ends(b".css") || ends(b".js")
+            }
+        })
+}
+
+/// The clients (site, visitor) that took some text at [`UNCOMPRESSED_RATIO`] times the size most
+/// clients took it at. A client's size of a text is the smallest it got, so a server that logs a
+/// request twice (a proxy in front, an uncompressed backend line) marks nobody.
+fn uncompressed_clients(events: &[Event<'_>], site_of: &[u32]) -> HashSet<(u32, i64)> {
+    let mut sizes: HashMap<(u32, i64), HashMap<i64, i64>> = HashMap::new();
+    for (e, site) in events.iter().zip(site_of) {
+        if is_text(e) {
+            let size = sizes
+                .entry((*site, e.page_key))
+                .or_default()
+                .entry(e.visitor)
+                .or_insert(e.bytes);
+            *size = (*size).min(e.bytes);
+        }
+    }
+    let mut out = HashSet::default();
+    for ((site, _), by_client) in sizes {
+        if by_client.len() < UNCOMPRESSED_MIN_CLIENTS {
+            continue;
+        }
+        let mut all: Vec<i64> = by_client.values().copied().collect();
+        all.sort_unstable();
+        let usual = all[all.len() / 2];
+        if usual < UNCOMPRESSED_MIN_BYTES {
+            continue;
+        }
+        for (visitor, size) in by_client {
+            if size as f64 >= UNCOMPRESSED_RATIO * usual as f64 {
+                out.insert((site, visitor));
+            }
+        }
+    }
+    out
+}
+
 /// What the client's address and network did that day.
 #[derive(Clone, Copy, Default)]
 struct Rotation {
@@ -299,9 +383,16 @@ fn verdict(
     rotating: Rotation,
     spread: bool,
     rhythm: bool,
+    http10_normal: bool,
 ) -> Option<u8> {
-    if let Some(r) = c.whole_day {
-        return Some(r);
+    match c.whole_day {
+        // One look at robots.txt by a browser that renders its pages is its owner checking it.
+        Some(r) if r == Reason::RobotsTxt as u8 && c.loads > 0 => {}
+        Some(r) => return Some(r),
+        None => {}
+    }
+    if c.uncompressed {
+        return Some(Reason::Uncompressed as u8);
     }
     if c.old && c.loads == 0 {
         return Some(Reason::ObsoleteBrowser as u8);
@@ -334,7 +425,7 @@ fn verdict(
     // Pages viewed and nothing loaded: signs that need no knowledge of the pages...
     let reason = if c.traits & traits::DATACENTER != 0 {
         Reason::Datacenter
-    } else if c.traits & traits::HTTP10 != 0 {
+    } else if c.traits & traits::HTTP10 != 0 && !http10_normal {
         Reason::Http10
     } else if rotating.address_flagged {
         Reason::AgentRotation
@@ -349,6 +440,8 @@ fn verdict(
     } else if !c.bare() {
         return None;
     // ...and signs that hold only where the pages viewed load subresources.
+    } else if c.requests == 1 && c.pages == 1 && c.root == 1 && c.referred_pages == 0 {
+        Reason::LoneRoot
     } else if rotating.agents {
         Reason::AgentRotation
     } else if spread {
@@ -408,13 +501,22 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds, profiles: &HashMap<&str, S
                 c.max_path = Some(e.page_key);
             }
         }
-        c.root += u32::from(e.path == Some("/"));
+        c.root += u32::from(e.path.is_some_and(is_home));
         c.no_referrer += u32::from(e.source.is_none() && e.referrer_host.is_none());
         // A 408 is a connection a browser opened ahead and never used: no sign of anything.
         if e.bot != 0 && e.status != 408 {
             c.ingest_reason.get_or_insert(e.bot);
-            // A robots.txt fetch or a probe makes the client a bot for the whole day.
-            if e.bot == Reason::RobotsTxt as u8 || e.bot == Reason::ProbePath as u8 {
+            // A robots.txt fetch or a probe makes the client a bot for the whole day, and so does
+            // an agent caught lying about its browser or a platform's link scanner.
+            if [
+                Reason::RobotsTxt,
+                Reason::ProbePath,
+                Reason::NoHttp2,
+                Reason::ClickScanner,
+            ]
+            .iter()
+            .any(|r| *r as u8 == e.bot)
+            {
                 c.whole_day.get_or_insert(e.bot);
             }
         }
@@ -429,6 +531,7 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds, profiles: &HashMap<&str, S
                 c.referred_pages += 1;
             }
             c.pages += 1;
+            c.http10_pages += u32::from(e.traits & traits::HTTP10 != 0);
             c.page_times.push(e.ts);
         } else if is_subresource(e) {
             c.subresource_times.push(e.ts);
@@ -437,13 +540,35 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds, profiles: &HashMap<&str, S
     for c in clients.values_mut() {
         c.loads = near(&c.subresource_times, &c.page_times, SUBRESOURCE_WINDOW_MS);
     }
+    for key in uncompressed_clients(events, &site_of) {
+        if let Some(c) = clients.get_mut(&key) {
+            c.uncompressed = true;
+        }
+    }
+    // Per site: whether HTTP/1.0 is what the pages its browsers render come over that day.
+    let mut rendered: Vec<(u32, u32)> = vec![(0, 0); sites.len()];
+    for c in clients.values().filter(|c| c.loads > 0) {
+        let n = &mut rendered[c.site as usize];
+        n.0 += c.pages;
+        n.1 += c.http10_pages;
+    }
+    let http10_normal: Vec<bool> = rendered
+        .iter()
+        .map(|(all, http10)| {
+            *all >= 5 && f64::from(*http10) >= HTTP10_NORMAL_SHARE * f64::from(*all)
+        })
+        .collect();
 
     // Neighbours: agents per address and per /24, addresses per agent.
     let mut by_address: HashMap<(u32, u32), (HashSet<i64>, bool)> = HashMap::new();
     let mut by_network: HashMap<(u32, u32), HashSet<i64>> = HashMap::new();
+    let mut renderers: HashMap<(u32, u32), u32> = HashMap::new();
     let mut agents: HashMap<(u32, i64), AgentDay> = HashMap::new();
     for c in clients.values() {
         let flagged = c.ingest_reason.is_some();
+        if c.loads > 0 {
+            *renderers.entry((c.site, c.network)).or_default() += 1;
+        }
         let a = by_address.entry((c.site, c.address)).or_default();
         a.1 |= c.ingest_reason.is_some_and(hides);
         if c.bare() && !flagged {
@@ -486,9 +611,13 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds, profiles: &HashMap<&str, S
             continue; // named at ingest: its hits keep their reasons
         }
         let address = &by_address[&(c.site, c.address)];
+        let busy_network = renderers
+            .get(&(c.site, c.network))
+            .is_some_and(|n| *n >= BUSY_NETWORK_RENDERERS);
         let rotating = Rotation {
             address_flagged: c.unloaded() && address.1,
             agents: c.bare()
+                && !busy_network
                 && (address.0.len() as u32 >= t.rotation_agents
                     || by_network
                         .get(&(c.site, c.network))
@@ -502,7 +631,8 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds, profiles: &HashMap<&str, S
             });
         let rhythm = rhythm_of.get_mut(key).is_some_and(|times| regular(times));
         let site = site_profiles[c.site as usize];
-        if let Some(r) = verdict(c, t, site, rotating, spread, rhythm) {
+        let normal = http10_normal[c.site as usize];
+        if let Some(r) = verdict(c, t, site, rotating, spread, rhythm, normal) {
             verdicts.insert(*key, r);
         }
     }
@@ -515,13 +645,81 @@ pub fn flag(events: &mut [Event<'_>], t: &Thresholds, profiles: &HashMap<&str, S
         })
         .map(|(k, _)| *k)
         .collect();
-    for (e, site) in events.iter_mut().zip(&site_of).filter(|(e, _)| e.bot == 0) {
+    let opened = opened_prefetches(events, &site_of, &clients);
+    for (i, (e, site)) in events.iter_mut().zip(&site_of).enumerate() {
+        if e.bot != 0 || opened.contains(&i) {
+            continue;
+        }
         if let Some(r) = verdicts.get(&(*site, e.visitor)) {
             e.bot = *r;
         } else if monitors.contains(&(*site, e.agent)) {
             e.bot = Reason::MonitorPattern as u8;
         }
     }
+}
+
+/// The events that are a search engine's prefetch of a page from a datacenter address (its
+/// proxy), with the search engine as referrer and no subresource of its own, which the same
+/// browser agent then opened from another network: its subresources follow within
+/// [`PREFETCH_FOLLOW_MS`] and it fetched no page itself in between. Each such page view is the
+/// person's, counted once, on the prefetch; a follower opens one prefetch only. A prefetch nobody
+/// opened is a search engine guessing, not a visit (Chrome prefetches results before any click).
+fn opened_prefetches(
+    events: &[Event<'_>],
+    site_of: &[u32],
+    clients: &HashMap<(u32, i64), ClientDay>,
+) -> HashSet<usize> {
+    // Clients that may have opened a prefetch, by (site, agent): not in a datacenter, loading
+    // subresources.
+    let mut followers: HashMap<(u32, i64), Vec<(i64, &ClientDay)>> = HashMap::new();
+    for ((site, visitor), c) in clients {
+        if c.traits & traits::DATACENTER == 0 && !c.subresource_times.is_empty() {
+            followers
+                .entry((*site, c.agent))
+                .or_default()
+                .push((*visitor, c));
+        }
+    }
+    let mut used: HashSet<(u32, i64)> = HashSet::default();
+    let mut opened = HashSet::default();
+    for (i, (e, site)) in events.iter().zip(site_of).enumerate() {
+        let prefetch = e.bot == 0
+            && e.kind == Kind::Page as u8
+            && e.traits & traits::DATACENTER != 0
+            && e.source.is_some_and(|s| PREFETCHING_ENGINES.contains(&s))
+            && clients
+                .get(&(*site, e.visitor))
+                .is_some_and(|c| c.subresource_times.is_empty());
+        if !prefetch {
+            continue;
+        }
+        let Some(candidates) = followers.get(&(*site, e.agent)) else {
+            continue;
+        };
+        let t = e.ts;
+        let follower = candidates.iter().find(|(visitor, f)| {
+            if used.contains(&(*site, *visitor)) {
+                return false;
+            }
+            let Some(first) = f
+                .subresource_times
+                .iter()
+                .find(|s| (t..=t + PREFETCH_FOLLOW_MS).contains(*s))
+            else {
+                return false;
+            };
+            // A page of its own around its first subresources (a server logs a request when it
+            // ends, so its page may come after them): it fetched what it reads itself.
+            !f.page_times
+                .iter()
+                .any(|p| (t - SUBRESOURCE_WINDOW_MS..=*first + SUBRESOURCE_WINDOW_MS).contains(p))
+        });
+        if let Some((visitor, _)) = follower {
+            used.insert((*site, *visitor));
+            opened.insert(i);
+        }
+    }
+    opened
 }
 
 #[cfg(test)]

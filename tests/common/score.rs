@@ -71,6 +71,8 @@ pub struct Table {
     pub bot_pageview_lines: Vec<usize>,
     /// Line numbers of the people's page views lost, with the reason code logtally gave.
     pub lost_lines: Vec<(usize, u8)>,
+    /// Line numbers of people's requests counted as page views that are none.
+    pub non_page_lines: Vec<usize>,
 }
 
 impl Table {
@@ -258,7 +260,10 @@ pub fn score(log: &[u8], format: &Format, truth: &[Truth], db: &Path) -> Table {
                 table.bot_pageviews_counted += 1;
                 table.bot_pageview_lines.push(line.number);
             }
-            (false, true) => table.non_pages_counted += 1,
+            (false, true) => {
+                table.non_pages_counted += 1;
+                table.non_page_lines.push(line.number);
+            }
             (true, false) if *bot != 0 => {
                 table.lost_as_bot += 1;
                 table.lost_lines.push((line.number, *bot));

@@ -423,7 +423,17 @@ impl<'c> Model<'c> {
     ) {
         let bytes = match status {
             304 => 0,
-            200 => 500 + (self.rng.next_u64() % 40_000) as u32,
+            // A server answers one URL with one size (a dynamic page varies a little): the size of
+            // a path is fixed by the path, give or take 3%.
+            200 => {
+                let path = target.split('?').next().unwrap_or("");
+                let base = 500
+                    + path.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, c| {
+                        (h ^ u64::from(c)).wrapping_mul(0x100_0000_01b3)
+                    }) % 40_000;
+                let jitter = self.rng.next_u64() % (base / 16 + 1);
+                (base - base / 32 + jitter) as u32
+            }
             _ => 150 + (self.rng.next_u64() % 400) as u32,
         };
         self.out.push(Req {
