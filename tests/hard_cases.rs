@@ -422,3 +422,49 @@ fn a_link_with_a_click_id_rendered_from_a_datacenter_is_the_platforms_scanner() 
         bot_hits(&v)
     );
 }
+
+/// Class 3, a server's own habit: where a proxy in front and the server behind it both log each
+/// request (the backend's line over HTTP/1.0), a page read once is one page view; and what a page
+/// fetches for itself at once (a frame, a script's call to a PHP endpoint) is none.
+#[test]
+fn a_request_logged_by_the_proxy_and_its_backend_and_what_a_page_embeds_count_once() {
+    let env = Env::new();
+    let mut log = String::new();
+    for i in 0..10 {
+        let ip = format!("81.2.69.{}", 10 + i);
+        let secs = i * 300;
+        let page = render(
+            secs,
+            &ip,
+            "/",
+            "https://www.google.com/",
+            common::day::CHROME,
+            1,
+        );
+        // The backend's copy of the page, the same second, small and over HTTP/1.0.
+        log.push_str(&at(
+            secs,
+            &ip,
+            "GET / HTTP/1.0",
+            200,
+            220,
+            "https://www.google.com/",
+            common::day::CHROME,
+        ));
+        log.push_str(&page);
+        // The page's script asks an endpoint for its data at once.
+        log.push_str(&at(
+            secs + 1,
+            &ip,
+            "GET /getStaticData.php HTTP/2.0",
+            200,
+            700,
+            "https://example.com/",
+            common::day::CHROME,
+        ));
+    }
+    env.import_and_rollup(&env.write("access.log", log), &[]);
+    let v = report(&env, &["overview", "pages"]);
+    assert_eq!(v["overview"]["pageviews"], 10, "one a reader: {v:#}");
+    assert_eq!(v["sections"]["pages"].as_array().unwrap().len(), 1, "{v:#}");
+}

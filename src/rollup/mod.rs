@@ -9,6 +9,7 @@ pub mod aggregate;
 pub mod behaviour;
 pub mod bound;
 pub mod days;
+pub mod echoes;
 pub mod internal;
 pub mod record;
 
@@ -192,8 +193,9 @@ struct RolledDay {
     day: NaiveDate,
     max_id: i64,
     events: u64,
-    /// Events newly flagged by behaviour: (id, reason), written back to `events`.
-    flagged: Vec<(i64, u8)>,
+    /// Events whose verdict or kind the day's behaviour changed: (id, reason, kind), written back
+    /// to `events`.
+    flagged: Vec<(i64, u8, u8)>,
     /// The day's human visits, for the permanent record.
     record: crate::model::RecordDay,
     sites: foldhash::HashMap<String, rollups::SiteDay>,
@@ -276,12 +278,13 @@ fn compute_day(
         }
     }
     internal::mark(&mut events, &profiles);
+    echoes::mark(&mut events);
     behaviour::flag(&mut events, thresholds, &profiles);
-    let flagged: Vec<(i64, u8)> = raw
+    let flagged: Vec<(i64, u8, u8)> = raw
         .iter()
         .zip(&events)
-        .filter(|(r, e)| r.bot != e.bot)
-        .map(|(r, e)| (r.id, e.bot))
+        .filter(|(r, e)| r.bot != e.bot || r.kind != e.kind)
+        .map(|(r, e)| (r.id, e.bot, e.kind))
         .collect();
     let sites = aggregate::aggregate(&events, tz);
     let record = crate::model::RecordDay {

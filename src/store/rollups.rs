@@ -103,8 +103,9 @@ pub struct SiteDay {
     pub hourly: HashMap<u32, (u64, u64, u64)>,
 }
 
-/// Writes `rolled` as the whole of `day`, records on the events the behaviour verdicts that
-/// changed (`flagged`: new bot reasons, or 0 where a day's new lines cleared one), and records
+/// Writes `rolled` as the whole of `day`, records on the events the behaviour verdicts and kinds
+/// that changed (`flagged`: (id, bot reason or 0 where a day's new lines cleared one, kind: a
+/// page request that is no page view is retyped, `rollup::echoes`)), and records
 /// `max_id` in `rollup_state`, with the day's permanent record of human visits. Returns `false`,
 /// writing nothing, when cleanup has begun to delete the day's raw events since they were read: `rollup` may have read part of them, and a day's
 /// rollup is never replaced by one computed from part of its events. Cleanup marks a day
@@ -116,7 +117,7 @@ pub fn replace_day(
     tz: Tz,
     max_id: i64,
     rolled: &HashMap<String, SiteDay>,
-    flagged: &[(i64, u8)],
+    flagged: &[(i64, u8, u8)],
     record: &crate::model::RecordDay,
 ) -> rusqlite::Result<bool> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -198,9 +199,9 @@ pub fn replace_day(
     super::record::replace_day(&tx, record.day, &record.visits)?;
     // Layer-4 bot verdicts stay on the events, as marks until cleanup; they are decided again
     // whenever the day is.
-    let mut mark = tx.prepare_cached("UPDATE events SET bot = ?2 WHERE id = ?1")?;
-    for (id, bot) in flagged {
-        mark.execute(params![id, bot])?;
+    let mut mark = tx.prepare_cached("UPDATE events SET bot = ?2, kind = ?3 WHERE id = ?1")?;
+    for (id, bot, kind) in flagged {
+        mark.execute(params![id, bot, kind])?;
     }
     drop(mark);
     state::record_rolled(&tx, day, max_id, tz)?;
