@@ -6,7 +6,9 @@
 Rows on which both labellers give the same verdict are taken from A. Every client-day whose
 verdict differs must be settled in DECISIONS.tsv, one row `first_line<TAB>A|B<TAB>why`, and the
 row of the labeller named is taken; a decision may also pick B's row of a client-day both call
-the same but count differently. Refuses (exit 1) when a disagreement is left unsettled.
+the same but count differently. A row `*<TAB>A|B<TAB>why` settles every disagreement on a
+client-day that neither labeller gives a page view (no figure depends on those). Refuses (exit 1)
+when a disagreement is left unsettled.
 """
 import sys
 
@@ -31,13 +33,17 @@ def main():
         for line in f:
             if line.strip() and not line.startswith("#"):
                 first, who, why = line.rstrip("\n").split("\t", 2)
-                decisions[int(first)] = (who, why)
+                decisions[first if first == "*" else int(first)] = (who, why)
+    default = decisions.pop("*", None)
     if set(a) != set(b):
         sys.exit("the two labellings do not have the same client-days: %d only in A, %d only in B"
                  % (len(set(a) - set(b)), len(set(b) - set(a))))
     out = []
     for k in sorted(a):
         differ = a[k][3] != b[k][3]
+        no_views = a[k][5] in ("", "0") and b[k][5] in ("", "0")
+        if differ and k not in decisions and default and no_views:
+            decisions[k] = default
         if differ and k not in decisions:
             sys.exit("client-day %d: A says %s, B says %s; settle it in %s" % (k, a[k][3], b[k][3], decisions_path))
         if k in decisions and decisions[k][0] not in ("A", "B"):

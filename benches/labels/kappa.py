@@ -6,7 +6,9 @@
 Both files follow BRIEF.md (one row per client-day, keyed by its first line). Prints, as one
 tab-separated line: client-days in both, Cohen's kappa of the verdict (human or bot) over them,
 the share of client-days with the same verdict, human page views of A and of B, page-view lines
-both mark, and Cohen's kappa of "is a human page view" over every line of the log. With --disagreements, then lists each client-day whose
+both mark, Cohen's kappa of "is a human page view" over every line of the log, and the client-days
+with a page view in either labelling (the ones the figures depend on) with how many of them get
+different verdicts (kappa is no use on them: almost all are people's). With --disagreements, then lists each client-day whose
 verdict differs, with both reasons, for adjudication.
 """
 import sys
@@ -53,6 +55,7 @@ def main():
     pv_a = set().union(*(r["pageviews"] for r in a.values() if r["verdict"] == "human"))
     pv_b = set().union(*(r["pageviews"] for r in b.values() if r["verdict"] == "human"))
     total = max(sum(r["lines"] for r in a.values()), sum(r["lines"] for r in b.values()))
+    viewed = [k for k in both if a[k]["pageviews"] or b[k]["pageviews"]]
     print("\t".join(str(x) for x in [
         len(both),
         "%.3f" % kappa(verdicts),
@@ -61,6 +64,8 @@ def main():
         len(pv_b),
         len(pv_a & pv_b),
         "%.3f" % kappa([(n in pv_a, n in pv_b) for n in range(1, total + 1)]),
+        len(viewed),
+        sum(1 for k in viewed if a[k]["verdict"] != b[k]["verdict"]),
     ]))
     if "--disagreements" in sys.argv:
         for k in both:
