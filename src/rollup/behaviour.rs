@@ -85,8 +85,11 @@ const SUBRESOURCE_WINDOW_MS: i64 = 60_000;
 const UNCOMPRESSED_RATIO: f64 = 2.5;
 /// Clients that must have taken a text for the size most get to mean anything...
 const UNCOMPRESSED_MIN_CLIENTS: usize = 5;
-/// ...and the smallest such size (tiny files are not worth compressing, and servers do not).
+/// ...and the smallest such size (tiny files are not worth compressing, and servers do not)...
 const UNCOMPRESSED_MIN_BYTES: i64 = 1_000;
+/// ...and the share of clients that got within half again of that size: one resource, not
+/// several under one path.
+const UNCOMPRESSED_USUAL_SHARE: f64 = 0.5;
 /// A /24 (a carrier's NAT) through which this many clients render pages in a day is a network of
 /// people, not one rotating agents (issue #24, class 3).
 const BUSY_NETWORK_RENDERERS: u32 = 10;
@@ -272,7 +275,8 @@ fn is_home(path: &str) -> bool {
     )
 }
 
-/// Whether a successful GET is of text a server compresses: a page, a stylesheet or a script.
+/// Whether a successful GET is of text a server compresses: a page, or a stylesheet or script a
+/// page names (with a referrer).
 fn is_text(e: &Event<'_>) -> bool {
     e.status == 200
         && e.method == Method::Get as u8
@@ -282,20 +286,46 @@ fn is_text(e: &Event<'_>) -> bool {
                 let p = p.as_bytes();
                 let ends =
                     |x: &[u8]| p.len() >= x.len() && p[p.len() - x.len()..].eq_ignore_ascii_case(x);
-                ends(b".css") || ends(b".js")
+                e.referrer_host.is_some() && (ends(b".css") || ends(b".js"))
             }
         })
 }
 
 /// The clients (site, visitor) that took some text at [`UNCOMPRESSED_RATIO`] times the size most
 /// clients took it at. A client's size of a text is the smallest it got, so a server that logs a
-/// request twice (a proxy in front, an uncompressed backend line) marks nobody.
+/// request twice (a proxy in front, an uncompressed backend line) marks nobody. A subresource is
+/// known by its path and the host of the pages naming it; a page by its path, only where the log
+/// holds one site (where several share it without a host field, `/` of one is not `/` of
+/// another), and any text only where most clients got one size of it
+/// ([`UNCOMPRESSED_USUAL_SHARE`]).
 fn uncompressed_clients(events: &[Event<'_>], site_of: &[u32]) -> HashSet<(u32, i64)> {
-    let mut sizes: HashMap<(u32, i64), HashMap<i64, i64>> = HashMap::new();
+    // Per site: the hosts its subresources name. More than one that matters (a tenth of them or
+    // more) means several sites share this site's log, and pages cannot be told apart by path.
+    let mut hosts: HashMap<(u32, &str), u32> = HashMap::new();
+    let mut named: HashMap<u32, u32> = HashMap::new();
     for (e, site) in events.iter().zip(site_of) {
-        if is_text(e) {
+        if let (true, Some(h)) = (e.kind == Kind::Asset as u8, e.referrer_host) {
+            *hosts.entry((*site, h)).or_default() += 1;
+            *named.entry(*site).or_default() += 1;
+        }
+    }
+    let mut shared: HashMap<u32, u32> = HashMap::new();
+    for ((site, _), n) in &hosts {
+        if *n * 10 >= named[site] {
+            *shared.entry(*site).or_default() += 1;
+        }
+    }
+    let several = |site: u32| shared.get(&site).is_some_and(|n| *n > 1);
+    let mut sizes: HashMap<(u32, i64, &str), HashMap<i64, i64>> = HashMap::new();
+    for (e, site) in events.iter().zip(site_of) {
+        if is_text(e) && !(e.kind == Kind::Page as u8 && several(*site)) {
+            let host = if e.kind == Kind::Page as u8 {
+                ""
+            } else {
+                e.referrer_host.unwrap_or_default()
+            };
             let size = sizes
-                .entry((*site, e.page_key))
+                .entry((*site, e.page_key, host))
                 .or_default()
                 .entry(e.visitor)
                 .or_insert(e.bytes);
@@ -303,14 +333,20 @@ fn uncompressed_clients(events: &[Event<'_>], site_of: &[u32]) -> HashSet<(u32, 
         }
     }
     let mut out = HashSet::default();
-    for ((site, _), by_client) in sizes {
+    for ((site, _, _), by_client) in sizes {
         if by_client.len() < UNCOMPRESSED_MIN_CLIENTS {
             continue;
         }
         let mut all: Vec<i64> = by_client.values().copied().collect();
         all.sort_unstable();
         let usual = all[all.len() / 2];
-        if usual < UNCOMPRESSED_MIN_BYTES {
+        let near_usual = all
+            .iter()
+            .filter(|s| (**s as f64) * 1.5 >= usual as f64 && (**s as f64) <= 1.5 * usual as f64)
+            .count();
+        if usual < UNCOMPRESSED_MIN_BYTES
+            || (near_usual as f64) < UNCOMPRESSED_USUAL_SHARE * all.len() as f64
+        {
             continue;
         }
         for (visitor, size) in by_client {
