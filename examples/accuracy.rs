@@ -33,6 +33,10 @@ struct Args {
     /// counted, lost, truth visitors, reported visitors.
     #[arg(long, global = true)]
     summary: bool,
+    /// Print, per bot reason, a tab-separated line: the reason, bots' page hits it flagged, and
+    /// people's page views it cost.
+    #[arg(long, global = true)]
+    by_reason: bool,
     #[command(subcommand)]
     what: What,
 }
@@ -161,7 +165,30 @@ fn main() {
             score::score(&log, &Format::Combined, &truth, &db)
         }
     };
-    if args.summary {
+    if args.by_reason {
+        let mut lost: std::collections::BTreeMap<u8, u64> = Default::default();
+        for (_, code) in &table.lost_lines {
+            *lost.entry(*code).or_default() += 1;
+        }
+        let codes: std::collections::BTreeSet<u8> = table
+            .caught_by_reason
+            .keys()
+            .chain(lost.keys())
+            .copied()
+            .collect();
+        for code in codes {
+            let name = logtally::classify::bots::Reason::from_code(code).map_or("?", |r| r.name());
+            println!(
+                "{name}\t{}\t{}",
+                table.caught_by_reason.get(&code).copied().unwrap_or(0),
+                lost.get(&code).copied().unwrap_or(0)
+            );
+        }
+        println!(
+            "(not a page view)\t-\t{}",
+            table.lost_as_non_page
+        );
+    } else if args.summary {
         println!(
             "{}\t{}\t{}\t{}\t{}\t{}",
             table.truth_pageviews,

@@ -73,6 +73,8 @@ pub struct Table {
     pub lost_lines: Vec<(usize, u8)>,
     /// Line numbers of people's requests counted as page views that are none.
     pub non_page_lines: Vec<usize>,
+    /// Bots' page hits flagged, by the reason code logtally gave.
+    pub caught_by_reason: BTreeMap<u8, u64>,
 }
 
 impl Table {
@@ -251,6 +253,9 @@ pub fn score(log: &[u8], format: &Format, truth: &[Truth], db: &Path) -> Table {
         if *kind == Kind::Page as u8 {
             row.pages += 1;
             row.counted += u64::from(*bot == 0);
+            if !t.human && *bot != 0 {
+                *table.caught_by_reason.entry(*bot).or_default() += 1;
+            }
         }
         table.truth_pageviews += u64::from(t.pageview);
         table.reported_pageviews += u64::from(counted);
