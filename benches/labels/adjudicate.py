@@ -35,11 +35,12 @@ def main():
                 first, who, why = line.rstrip("\n").split("\t", 2)
                 decisions[first if first == "*" else int(first)] = (who, why)
     default = decisions.pop("*", None)
-    if set(a) != set(b):
-        sys.exit("the two labellings do not have the same client-days: %d only in A, %d only in B"
-                 % (len(set(a) - set(b)), len(set(b) - set(a))))
-    out = []
-    for k in sorted(a):
+    only_a, only_b = sorted(set(a) - set(b)), sorted(set(b) - set(a))
+    if only_a or only_b:
+        # A line one labeller could not read (a truncated one) is a client-day of the other only.
+        print("client-days of one labelling only, taken as they are: A %s, B %s" % (only_a, only_b))
+    out = [a[k] for k in only_a] + [b[k] for k in only_b]
+    for k in sorted(set(a) & set(b)):
         differ = a[k][3] != b[k][3]
         no_views = a[k][5] in ("", "0") and b[k][5] in ("", "0")
         if differ and k not in decisions and default and no_views:
@@ -52,6 +53,7 @@ def main():
             out.append(a[k] if decisions[k][0] == "A" else b[k])
         else:
             out.append(a[k])
+    out.sort(key=lambda row: int(row[0]))
     with open(out_path, "w", encoding="utf-8") as f:
         f.write(header)
         for row in out:
