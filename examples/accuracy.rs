@@ -184,10 +184,7 @@ fn main() {
                 lost.get(&code).copied().unwrap_or(0)
             );
         }
-        println!(
-            "(not a page view)\t-\t{}",
-            table.lost_as_non_page
-        );
+        println!("(not a page view)\t-\t{}", table.lost_as_non_page);
     } else if args.summary {
         println!(
             "{}\t{}\t{}\t{}\t{}\t{}",

@@ -3,23 +3,12 @@
 
 mod common;
 
-use common::day::{browse, line, people, CHROME, FIREFOX};
+use common::day::{browse, line, people, report, CHROME, FIREFOX};
 use common::{json, Env};
 use predicates::prelude::*;
 
 fn import_rollup(env: &Env, name: &str, log: &str) {
     env.import_and_rollup(&env.write(name, log), &[]);
-}
-
-fn report(env: &Env, sections: &[&str]) -> serde_json::Value {
-    json(
-        env.cmd()
-            .args(["stats", "--tz", "UTC", "--no-refresh", "--format", "json"])
-            .args(["--since", "2024-10-14", "--until", "2024-10-14", "--db"])
-            .arg(env.db())
-            .args(sections),
-        0,
-    )
 }
 
 fn section_keys(v: &serde_json::Value, section: &str, key: &str) -> Vec<String> {

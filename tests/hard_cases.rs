@@ -4,19 +4,8 @@
 
 mod common;
 
-use common::day::{browse, people};
-use common::{json, Env};
-
-fn report(env: &Env, sections: &[&str]) -> serde_json::Value {
-    json(
-        env.cmd()
-            .args(["stats", "--tz", "UTC", "--no-refresh", "--format", "json"])
-            .args(["--since", "2024-10-14", "--until", "2024-10-14", "--db"])
-            .arg(env.db())
-            .args(sections),
-        0,
-    )
-}
+use common::day::{browse, people, report};
+use common::Env;
 
 /// The hits of each bot reason.
 fn bot_hits(v: &serde_json::Value) -> Vec<(String, u64)> {

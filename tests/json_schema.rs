@@ -48,29 +48,6 @@ fn check(name: &str, doc: &Value) {
     }
 }
 
-const EVERY_SECTION: &[&str] = &[
-    "overview",
-    "pages",
-    "entry-pages",
-    "exit-pages",
-    "sources",
-    "campaigns",
-    "utm-sources",
-    "utm-mediums",
-    "utm-contents",
-    "utm-terms",
-    "hours",
-    "goals",
-    "browsers",
-    "os",
-    "devices",
-    "countries",
-    "status",
-    "not-found",
-    "bots",
-    "crawlers",
-];
-
 /// People (some arriving from a newsletter campaign), bots and a 404, over three days.
 fn site() -> Env {
     let env = Env::new();
@@ -90,12 +67,9 @@ fn site() -> Env {
 fn stats_json_of_every_section_follows_its_schema() {
     let env = site();
     for extra in [&[][..], &["--filter", "source=Hacker News"][..]] {
-        let sections: Vec<&str> = EVERY_SECTION
-            .iter()
-            .copied()
-            .filter(|s| {
-                extra.is_empty() || !["status", "not-found", "bots", "crawlers"].contains(s)
-            })
+        // Every section there is (those counting requests take no filter).
+        let sections: Vec<&str> = logtally::query::sections()
+            .filter(|s| extra.is_empty() || !logtally::query::HIT_SECTIONS.contains(s))
             .collect();
         let doc = common::json(
             env.cmd()

@@ -48,3 +48,15 @@ pub fn people() -> String {
         })
         .collect()
 }
+
+/// `stats --format json` of 2024-10-14 with `sections`.
+pub fn report(env: &super::Env, sections: &[&str]) -> serde_json::Value {
+    super::json(
+        env.cmd()
+            .args(["stats", "--tz", "UTC", "--no-refresh", "--format", "json"])
+            .args(["--since", "2024-10-14", "--until", "2024-10-14", "--db"])
+            .arg(env.db())
+            .args(sections),
+        0,
+    )
+}
