@@ -87,9 +87,10 @@ const UNCOMPRESSED_RATIO: f64 = 2.5;
 const UNCOMPRESSED_MIN_CLIENTS: usize = 5;
 /// ...and the smallest such size (tiny files are not worth compressing, and servers do not)...
 const UNCOMPRESSED_MIN_BYTES: i64 = 1_000;
-/// ...and the share of clients that got within half again of that size: one resource, not
-/// several under one path.
-const UNCOMPRESSED_USUAL_SHARE: f64 = 0.5;
+/// ...and the share of clients that got within half again of that size: a size many got, not a
+/// stray one (for a page: most clients' size).
+const UNCOMPRESSED_USUAL_SHARE: f64 = 0.2;
+const UNCOMPRESSED_PAGE_SHARE: f64 = 0.5;
 /// A /24 (a carrier's NAT) through which this many clients render pages in a day is a network of
 /// people, not one rotating agents (issue #24, class 3).
 const BUSY_NETWORK_RENDERERS: u32 = 10;
@@ -275,6 +276,9 @@ fn is_home(path: &str) -> bool {
     )
 }
 
+/// A text of a day: (site, path key, host of the pages naming it; empty for a page).
+type TextKey<'n> = (u32, i64, &'n str);
+
 /// Whether a successful GET is of text a server compresses: a page, or a stylesheet or script a
 /// page names (with a referrer).
 fn is_text(e: &Event<'_>) -> bool {
@@ -292,8 +296,9 @@ fn is_text(e: &Event<'_>) -> bool {
 }
 
 /// The clients (site, visitor) that took some text at [`UNCOMPRESSED_RATIO`] times the size most
-/// clients took it at. A client's size of a text is the smallest it got, so a server that logs a
-/// request twice (a proxy in front, an uncompressed backend line) marks nobody. A subresource is
+/// clients took it at. A client's size of a text is the smallest it got over the protocol it
+/// spoke, so a server that logs a request twice (a proxy in front, and the backend's line over
+/// HTTP/1.0 with the backend's size) marks nobody and hides nobody. A subresource is
 /// known by its path and the host of the pages naming it; a page by its path, only where the log
 /// holds one site (where several share it without a host field, `/` of one is not `/` of
 /// another), and any text only where most clients got one size of it
@@ -316,7 +321,10 @@ fn uncompressed_clients(events: &[Event<'_>], site_of: &[u32]) -> HashSet<(u32, 
         }
     }
     let several = |site: u32| shared.get(&site).is_some_and(|n| *n > 1);
-    let mut sizes: HashMap<(u32, i64, &str), HashMap<i64, i64>> = HashMap::new();
+    // Per text and client: the smallest size it got over its own protocol, and over HTTP/1.0
+    // (where a proxy in front also logs its request to the backend, the backend's line has the
+    // backend's size, which says nothing of what the client asked for).
+    let mut sizes: HashMap<TextKey<'_>, HashMap<i64, (i64, i64)>> = HashMap::new();
     for (e, site) in events.iter().zip(site_of) {
         if is_text(e) && !(e.kind == Kind::Page as u8 && several(*site)) {
             let host = if e.kind == Kind::Page as u8 {
@@ -328,25 +336,43 @@ fn uncompressed_clients(events: &[Event<'_>], site_of: &[u32]) -> HashSet<(u32, 
                 .entry((*site, e.page_key, host))
                 .or_default()
                 .entry(e.visitor)
-                .or_insert(e.bytes);
-            *size = (*size).min(e.bytes);
+                .or_insert((i64::MAX, i64::MAX));
+            if e.traits & traits::HTTP10 != 0 {
+                size.1 = size.1.min(e.bytes);
+            } else {
+                size.0 = size.0.min(e.bytes);
+            }
         }
     }
     let mut out = HashSet::default();
-    for ((site, _, _), by_client) in sizes {
+    for ((site, _, host), by_client) in sizes {
+        // Pages vary (a reader signed in, a mobile variant), so for them "what browsers get" is
+        // what half the clients got, and it must be most clients' size; a stylesheet or script is
+        // one file, and a fifth of its clients getting one size says what browsers get.
+        let page = host.is_empty();
+        let (quantile, share) = if page {
+            (2, UNCOMPRESSED_PAGE_SHARE)
+        } else {
+            (5, UNCOMPRESSED_USUAL_SHARE)
+        };
+        let by_client: HashMap<i64, i64> = by_client
+            .into_iter()
+            .map(|(v, (own, http10))| (v, if own < i64::MAX { own } else { http10 }))
+            .collect();
         if by_client.len() < UNCOMPRESSED_MIN_CLIENTS {
             continue;
         }
         let mut all: Vec<i64> = by_client.values().copied().collect();
         all.sort_unstable();
-        let usual = all[all.len() / 2];
+        // What browsers get: for a file, the size at the fifth of clients that got least, which
+        // stands where uncompressed clients are most (a click farm outnumbering a small site's
+        // readers).
+        let usual = all[all.len() / quantile];
         let near_usual = all
             .iter()
             .filter(|s| (**s as f64) * 1.5 >= usual as f64 && (**s as f64) <= 1.5 * usual as f64)
             .count();
-        if usual < UNCOMPRESSED_MIN_BYTES
-            || (near_usual as f64) < UNCOMPRESSED_USUAL_SHARE * all.len() as f64
-        {
+        if usual < UNCOMPRESSED_MIN_BYTES || (near_usual as f64) < share * all.len() as f64 {
             continue;
         }
         for (visitor, size) in by_client {
