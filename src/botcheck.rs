@@ -167,15 +167,18 @@ impl<'p> BotCheck<'p> {
             || bots::path_verdict(path_text.as_deref(), (400..500).contains(&hit.status)),
             spam,
         );
-        let bot = bots::protocol_verdict(bot, before_http2, hit.protocol.as_deref());
         let class = path_text.as_deref().map(|p| self.rules.pages.class(p));
         let kind = kind::kind(method, hit.status, class);
         let datacenter = ip.is_some_and(network::is_datacenter);
-        let bot = bots::click_scanner_verdict(
+        let bot = bots::request_verdict(
             bot,
-            kind == crate::classify::Kind::Page
-                && hit.query.as_deref().is_some_and(path::has_click_id),
-            datacenter,
+            &bots::Request {
+                protocol: hit.protocol.as_deref(),
+                agent_predates_http2: before_http2,
+                page_with_click_id: kind == crate::classify::Kind::Page
+                    && hit.query.as_deref().is_some_and(path::has_click_id),
+                datacenter,
+            },
         );
         let referrer = host.map(|h| {
             let source = referrer::source_of_host(&h, None);

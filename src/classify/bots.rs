@@ -496,11 +496,32 @@ pub fn combine(by_agent: u8, has_method: bool, by_path: impl FnOnce() -> u8, spa
     }
 }
 
+/// What one request says of its client beyond its agent and path.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Request<'a> {
+    /// The protocol of its request line (`HTTP/2.0`...).
+    pub protocol: Option<&'a [u8]>,
+    /// Its agent names a browser older than HTTP/2 (`classify::browser_age::predates_http2`).
+    pub agent_predates_http2: bool,
+    /// It is a page whose query carries a platform's click id (`classify::path::has_click_id`).
+    pub page_with_click_id: bool,
+    /// Its address is in a datacenter network.
+    pub datacenter: bool,
+}
+
+/// The verdict of one request at ingest, the same for `import`, `tail` and `check --bots`: layers
+/// 1 and 2 of its agent and path (`so_far`, from [`combine`]), then what the request itself gives
+/// away (its protocol, a click id from a datacenter).
+pub fn request_verdict(so_far: u8, r: &Request<'_>) -> u8 {
+    let so_far = protocol_verdict(so_far, r.agent_predates_http2, r.protocol);
+    click_scanner_verdict(so_far, r.page_with_click_id, r.datacenter)
+}
+
 /// Layer 1 for one request: [`Reason::NoHttp2`] when an agent that `predates_http2`
 /// (`classify::browser_age::predates_http2`) made it over HTTP/2 or HTTP/3, else the verdict
 /// `so_far` of layers 1 and 2 (which this overrides only where rollup could still clear it: a
 /// person's, or an obsolete browser's).
-pub fn protocol_verdict(so_far: u8, predates_http2: bool, protocol: Option<&[u8]>) -> u8 {
+fn protocol_verdict(so_far: u8, predates_http2: bool, protocol: Option<&[u8]>) -> u8 {
     let h2 = matches!(
         protocol,
         Some(b"HTTP/2.0" | b"HTTP/2" | b"HTTP/3.0" | b"HTTP/3")
@@ -515,7 +536,7 @@ pub fn protocol_verdict(so_far: u8, predates_http2: bool, protocol: Option<&[u8]
 /// Layer 2 for one request: [`Reason::ClickScanner`] for a page with a click id
 /// (`classify::path::has_click_id`) from a datacenter address, else `so_far` (which it overrides
 /// only where rollup could still clear it).
-pub fn click_scanner_verdict(so_far: u8, page_with_click_id: bool, datacenter: bool) -> u8 {
+fn click_scanner_verdict(so_far: u8, page_with_click_id: bool, datacenter: bool) -> u8 {
     if page_with_click_id && datacenter && (so_far == 0 || so_far == Reason::ObsoleteBrowser as u8)
     {
         Reason::ClickScanner as u8

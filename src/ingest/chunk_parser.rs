@@ -392,7 +392,6 @@ impl ChunkParser {
                     &out.agents.items[agent as usize].to_ascii_lowercase(),
                 )
             });
-        let bot = bots::protocol_verdict(bot, before_http2, hit.protocol.as_deref());
         let (visitor, origin) = match (&hit.addr, agent_key) {
             (Cow::Borrowed(addr), Some(key)) => match cur.visitors.get(&(*addr, key)) {
                 Some(v) => *v,
@@ -412,10 +411,15 @@ impl ChunkParser {
             ),
         };
         let traits = traits::of(origin.datacenter, hit.protocol.as_deref(), obsolete);
-        let bot = bots::click_scanner_verdict(
+        let bot = bots::request_verdict(
             bot,
-            kind == classify::Kind::Page && hit.query.as_deref().is_some_and(path::has_click_id),
-            origin.datacenter,
+            &bots::Request {
+                protocol: hit.protocol.as_deref(),
+                agent_predates_http2: before_http2,
+                page_with_click_id: kind == classify::Kind::Page
+                    && hit.query.as_deref().is_some_and(path::has_click_id),
+                datacenter: origin.datacenter,
+            },
         );
         if bot == 0
             && kind == classify::Kind::Asset
