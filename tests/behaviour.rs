@@ -31,7 +31,7 @@ fn endpoints_feeds_admin_and_media_are_not_page_views() {
         "GET /feed/ HTTP/2.0",
         "GET /api/v1/items HTTP/2.0",
         "GET /admin/ HTTP/2.0",
-        "GET /swagger/ HTTP/2.0",
+        "GET /graphql HTTP/2.0",
         "GET /video/seg-001.ts HTTP/2.0",
         "GET /photo.jpe HTTP/2.0",
         "GET /images/12345 HTTP/2.0",

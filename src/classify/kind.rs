@@ -190,8 +190,6 @@ const NOT_PAGE_SEGMENTS: &[&str] = &[
     "jsonrpc",
     "__webpack_hmr",
     "hybridaction",
-    "swagger",
-    "swagger-ui",
 ];
 
 /// The extension of the last path segment, if it has one.
@@ -354,7 +352,6 @@ mod tests {
             "/post-sitemap",
             "/login",
             "/user/login",
-            "/swagger/",
             "/swagger/api",
             "/.well-known/security",
             "/graphql",
@@ -364,6 +361,9 @@ mod tests {
         assert_eq!(path_class("/blog/feedback-wanted"), PathClass::Page);
         assert_eq!(path_class("/apis-explained"), PathClass::Page);
         assert_eq!(path_class("/statusbar-tips"), PathClass::Page);
+        // An API's documentation is a page people read, its endpoints are not.
+        assert_eq!(path_class("/swagger/"), PathClass::Page);
+        assert_eq!(path_class("/redoc/"), PathClass::Page);
     }
 
     #[test]
