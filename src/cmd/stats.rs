@@ -205,9 +205,10 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         None => period_bounds(args.period, today, range),
     };
     let sections: Vec<String> = if args.sections.is_empty() {
-        report::DEFAULT_SECTIONS
+        report::catalogue::CATALOGUE
             .iter()
-            .map(|s| s.to_string())
+            .filter(|d| d.default)
+            .map(|d| d.name.to_string())
             .collect()
     } else {
         args.sections.clone()
@@ -243,6 +244,29 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_help_names_every_section_of_the_catalogue_and_the_defaults() {
+        let cmd = <Args as clap::Args>::augment_args(clap::Command::new("stats"));
+        let help = cmd.get_after_help().expect("after_help").to_string();
+        let (names, defaults) = help.split_once("(default: ").expect("defaults named");
+        let words: Vec<&str> = names.split([' ', ',', '\n', '.']).collect();
+        for d in report::catalogue::CATALOGUE
+            .iter()
+            .filter(|d| d.with.is_none())
+        {
+            assert!(words.contains(&d.name), "{} missing from the help", d.name);
+        }
+        let shown: Vec<&str> = report::catalogue::CATALOGUE
+            .iter()
+            .filter(|d| d.default)
+            .map(|d| d.name)
+            .collect();
+        assert!(
+            defaults.starts_with(&format!("{})", shown.join(" "))),
+            "{defaults}"
+        );
+    }
 
     #[test]
     fn periods() {

@@ -10,17 +10,14 @@ pub mod report;
 
 use anyhow::Context;
 
-use self::report::RECORD_SECTIONS;
+use crate::report::catalogue::{self, counts_hits, record_only};
 use crate::report::{self as rendered, query as rollups, Report};
 use filter::Filter;
 use goal::Goal;
 
-/// Sections that count requests, bots included, rather than visits: no visit filter applies.
-pub const HIT_SECTIONS: &[&str] = &["status", "not-found", "bots", "crawlers"];
-
 /// Every section a report can hold.
 pub fn sections() -> impl Iterator<Item = &'static str> {
-    rendered::SECTIONS.iter().chain(RECORD_SECTIONS).copied()
+    catalogue::names()
 }
 
 /// Checks the sections asked for: known, and none that filters cannot apply to.
@@ -34,7 +31,7 @@ pub fn check_sections(asked: &[String], filters: &[Filter]) -> Result<(), String
         }
     }
     if !filters.is_empty() {
-        if let Some(s) = asked.iter().find(|s| HIT_SECTIONS.contains(&s.as_str())) {
+        if let Some(s) = asked.iter().find(|s| counts_hits(s)) {
             return Err(format!(
                 "the {s} section counts requests, bots included, not visits: no filter applies to it; ask for it without filters"
             ));
@@ -80,7 +77,7 @@ pub fn read(
     goals: &[Goal],
     cache: Option<&cache::Cache>,
 ) -> anyhow::Result<Report> {
-    let from_record = |s: &String| !filters.is_empty() || RECORD_SECTIONS.contains(&s.as_str());
+    let from_record = |s: &String| !filters.is_empty() || record_only(s);
     let (recorded, rolled): (Vec<String>, Vec<String>) =
         q.sections.iter().cloned().partition(from_record);
     let read_rollups = |conn: &rusqlite::Connection| {
@@ -139,12 +136,33 @@ pub fn read(
             out.sections.push(all.remove(i));
         }
         // `bots` brings `crawlers` with it.
-        if name == "bots" {
-            if let Some(i) = all.iter().position(|s| s.name == "crawlers") {
+        for extra in catalogue::CATALOGUE
+            .iter()
+            .filter(|d| d.with == Some(name.as_str()))
+        {
+            if let Some(i) = all.iter().position(|s| s.name == extra.name) {
                 out.sections.push(all.remove(i));
             }
         }
     }
     out.filters = filters.iter().map(ToString::to_string).collect();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_filter_key_the_catalogue_names_is_one_filters_take() {
+        for d in catalogue::CATALOGUE {
+            if let Some(key) = d.filter {
+                assert!(
+                    Filter::parse(&format!("{key}=x")).is_ok(),
+                    "{}: {key}",
+                    d.name
+                );
+            }
+        }
+    }
 }

@@ -13,24 +13,12 @@ use rusqlite::Connection;
 use super::cache::Cache;
 use super::filter::{Filter, Key};
 use super::goal::Goal;
-use crate::report::{Overview, Report, Row, Section};
+use crate::report::{catalogue, Overview, Report, Row, Section};
 use crate::rollup::days::day_number;
 use crate::store::record::{self, Day, StoredHit, StoredVisit};
 
 use rayon::iter::Either;
 use rayon::prelude::*;
-
-/// Sections only the record answers (they need no filter).
-pub const RECORD_SECTIONS: &[&str] = &[
-    "exit-pages",
-    "campaigns",
-    "utm-sources",
-    "utm-mediums",
-    "utm-contents",
-    "utm-terms",
-    "hours",
-    "goals",
-];
 
 /// What to report.
 #[derive(Clone, Debug)]
@@ -68,6 +56,17 @@ struct Tally {
 }
 
 impl Tally {
+    /// The figure a section's column of that name shows.
+    fn column(&self, name: &str) -> u64 {
+        match name {
+            "visitors" => self.visitors,
+            "visits" => self.visits,
+            "pageviews" => self.pageviews,
+            "bounces" => self.bounces,
+            _ => unreachable!("no figure {name:?} in a tally"),
+        }
+    }
+
     #[inline]
     fn see(&mut self, who: VisitorKey) {
         if self.last != Some(who) {
@@ -453,17 +452,16 @@ fn ranked_with<K: Eq + Hash>(
     rows
 }
 
+/// A section as the catalogue describes it, with its rows.
 fn section(
-    name: &'static str,
-    key: &'static str,
-    columns: &[&'static str],
+    described: &catalogue::Described,
     rows: Vec<Row>,
     note: Option<&'static str>,
 ) -> Section {
     Section {
-        name,
-        key,
-        columns: columns.to_vec(),
+        name: described.name,
+        key: described.key,
+        columns: described.columns.to_vec(),
         rate: None,
         rows,
         note,
@@ -471,88 +469,35 @@ fn section(
     }
 }
 
-/// The name a section is known by (a `'static` str from the lists of sections).
-fn static_name(name: &str) -> &'static str {
-    crate::report::SECTIONS
-        .iter()
-        .chain(RECORD_SECTIONS)
-        .find(|s| **s == name)
-        .copied()
-        .unwrap_or("unknown")
-}
-
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-const HOURS: [&str; 24] = [
-    "00", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11", "12", "13", "14", "15",
-    "16", "17", "18", "19", "20", "21", "22", "23",
-];
 
 /// One section from the accumulated figures.
 fn one_section(sh: &Shared<'_>, acc: &Acc, name: &str, top: usize) -> Option<Section> {
-    let name = static_name(name);
+    let described = catalogue::described(name)?;
+    let name = described.name;
     let text = |k: &u32| sh.text(*k).to_string();
-    let reach = |t: &Tally| vec![t.visitors, t.pageviews];
-    let visits_cols = |t: &Tally| vec![t.visitors, t.visits, t.pageviews];
-    let rows = |by: &ById, values: &dyn Fn(&Tally) -> Vec<u64>| {
-        ranked(by.clone().into_map(), text, values, top)
+    // The columns the catalogue names, from each key's tally.
+    let values = |t: &Tally| described.columns.iter().map(|c| t.column(c)).collect();
+    let rows = |by: &ById| ranked(by.clone().into_map(), text, values, top);
+    let by = match name {
+        "pages" => Some(&acc.pages),
+        "entry-pages" => Some(&acc.entry),
+        "exit-pages" => Some(&acc.exit),
+        "sources" => Some(&acc.sources),
+        "browsers" => Some(&acc.browsers),
+        "os" => Some(&acc.os),
+        "devices" => Some(&acc.devices),
+        "countries" => Some(&acc.countries),
+        "utm-sources" => Some(&acc.utm[0]),
+        "utm-mediums" => Some(&acc.utm[1]),
+        "utm-contents" => Some(&acc.utm[3]),
+        "utm-terms" => Some(&acc.utm[4]),
+        _ => None,
     };
+    if let Some(by) = by {
+        return Some(section(described, rows(by), None));
+    }
     Some(match name {
-        "pages" => section(
-            name,
-            "page",
-            &["visitors", "pageviews"],
-            rows(&acc.pages, &reach),
-            None,
-        ),
-        "entry-pages" => section(
-            name,
-            "entry page",
-            &["visits", "bounces"],
-            rows(&acc.entry, &|t| vec![t.visits, t.bounces]),
-            None,
-        ),
-        "exit-pages" => section(
-            name,
-            "exit page",
-            &["visits", "pageviews"],
-            rows(&acc.exit, &|t| vec![t.visits, t.pageviews]),
-            None,
-        ),
-        "sources" => section(
-            name,
-            "source",
-            &["visitors", "visits", "pageviews"],
-            rows(&acc.sources, &visits_cols),
-            None,
-        ),
-        "browsers" => section(
-            name,
-            "browser",
-            &["visitors", "pageviews"],
-            rows(&acc.browsers, &reach),
-            None,
-        ),
-        "os" => section(
-            name,
-            "os",
-            &["visitors", "pageviews"],
-            rows(&acc.os, &reach),
-            None,
-        ),
-        "devices" => section(
-            name,
-            "device",
-            &["visitors", "pageviews"],
-            rows(&acc.devices, &reach),
-            None,
-        ),
-        "countries" => section(
-            name,
-            "country",
-            &["visitors", "pageviews"],
-            rows(&acc.countries, &reach),
-            None,
-        ),
         "campaigns" => {
             let key = |k: &(u32, u32, u32)| {
                 let (c, s, md) = (sh.text(k.0), sh.text(k.1), sh.text(k.2));
@@ -568,28 +513,11 @@ fn one_section(sh: &Shared<'_>, acc: &Acc, name: &str, top: usize) -> Option<Sec
             Section {
                 parts: &["campaign", "source", "medium"],
                 ..section(
-                    name,
-                    "campaign (source / medium)",
-                    &["visitors", "visits", "pageviews"],
-                    ranked_with(acc.campaigns.clone(), key, parts, visits_cols, top),
+                    described,
+                    ranked_with(acc.campaigns.clone(), key, parts, values, top),
                     Some("visits whose first page carried utm_campaign"),
                 )
             }
-        }
-        "utm-sources" | "utm-mediums" | "utm-contents" | "utm-terms" => {
-            let (i, label) = match name {
-                "utm-sources" => (0, "utm_source"),
-                "utm-mediums" => (1, "utm_medium"),
-                "utm-contents" => (3, "utm_content"),
-                _ => (4, "utm_term"),
-            };
-            section(
-                name,
-                label,
-                &["visitors", "visits", "pageviews"],
-                rows(&acc.utm[i], &visits_cols),
-                None,
-            )
         }
         "hours" => {
             let rows = WEEKDAYS
@@ -603,9 +531,7 @@ fn one_section(sh: &Shared<'_>, acc: &Acc, name: &str, top: usize) -> Option<Sec
                 })
                 .collect();
             section(
-                name,
-                "weekday",
-                &HOURS,
+                described,
                 rows,
                 Some("page views by weekday and clock hour of the database's time zone"),
             )
@@ -628,17 +554,14 @@ fn one_section(sh: &Shared<'_>, acc: &Acc, name: &str, top: usize) -> Option<Sec
                 })
                 .collect();
             Section {
-                name,
-                key: "goal",
-                columns: vec!["visitors", "completions"],
                 rate: Some("conversion"),
-                rows,
-                note: if sh.goals.is_empty() {
-                    Some("no goals: add [[goal]] tables to the configuration, or --goal NAME=PATH")
-                } else {
-                    None
-                },
-                parts: &[],
+                ..section(
+                    described,
+                    rows,
+                    sh.goals.is_empty().then_some(
+                        "no goals: add [[goal]] tables to the configuration, or --goal NAME=PATH",
+                    ),
+                )
             }
         }
         _ => return None,
@@ -654,10 +577,7 @@ enum Days {
 
 /// Whether a report needs the record (filters, or a section only it answers).
 pub fn needs_record(sections: &[String], filters: &[Filter]) -> bool {
-    !filters.is_empty()
-        || sections
-            .iter()
-            .any(|s| RECORD_SECTIONS.contains(&s.as_str()))
+    !filters.is_empty() || sections.iter().any(|s| catalogue::record_only(s))
 }
 
 /// Reads a report from the record. `sections` other than the record's and the ranked ones

@@ -233,23 +233,6 @@ pub struct Nav {
     pub now: Option<Result<Now, String>>,
 }
 
-/// Sections whose keys are values of a filter key.
-const FILTER_KEYS: &[(&str, &str)] = &[
-    ("pages", "page"),
-    ("entry-pages", "entry-page"),
-    ("exit-pages", "exit-page"),
-    ("sources", "source"),
-    ("browsers", "browser"),
-    ("os", "os"),
-    ("devices", "device"),
-    ("countries", "country"),
-    ("utm-sources", "utm-source"),
-    ("utm-mediums", "utm-medium"),
-    ("utm-contents", "utm-content"),
-    ("utm-terms", "utm-term"),
-    ("goals", "goal"),
-];
-
 /// Percent-encodes a query value.
 fn encode(v: &str) -> String {
     let mut out = String::with_capacity(v.len());
@@ -277,7 +260,7 @@ impl Nav {
 
     /// The link adding `key` of section `section` as a filter, and the filter.
     fn add_filter(&self, section: &str, key: &str) -> Option<(String, String)> {
-        let (_, name) = FILTER_KEYS.iter().find(|(s, _)| *s == section)?;
+        let name = super::catalogue::described(section)?.filter?;
         if key == crate::rollup::bound::OTHER || key.contains('*') {
             return None;
         }

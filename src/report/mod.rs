@@ -2,6 +2,7 @@
 //! terminal tables, JSON, CSV and a self-contained HTML page, each showing text from logs
 //! through [`sanitize`].
 
+pub mod catalogue;
 pub mod csv;
 pub mod html;
 pub mod json;
@@ -10,25 +11,6 @@ pub mod sanitize;
 pub mod table;
 
 use chrono::NaiveDate;
-
-/// Sections `stats` can show.
-pub const SECTIONS: &[&str] = &[
-    "overview",
-    "pages",
-    "entry-pages",
-    "sources",
-    "browsers",
-    "os",
-    "devices",
-    "countries",
-    "status",
-    "not-found",
-    "bots",
-    "crawlers",
-];
-
-/// Sections shown when none is named.
-pub const DEFAULT_SECTIONS: &[&str] = &["overview", "pages", "sources", "browsers"];
 
 /// The note every multi-day report carries.
 pub const VISITORS_NOTE: &str =

@@ -81,98 +81,26 @@ fn overview(
     })
 }
 
-/// (table, key column, key label, number columns with labels, order column).
-type Shape = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static [(&'static str, &'static str)],
-);
-
-fn shape(section: &str) -> Option<Shape> {
-    Some(match section {
-        "pages" => (
-            "daily_pages",
-            "path",
-            "page",
-            &[("visitors", "visitors"), ("pageviews", "pageviews")],
-        ),
-        "entry-pages" => (
-            "daily_entry_pages",
-            "path",
-            "entry page",
-            &[("visits", "visits"), ("bounces", "bounces")],
-        ),
-        "sources" => (
-            "daily_referrers",
-            "source",
-            "source",
-            &[
-                ("visitors", "visitors"),
-                ("visits", "visits"),
-                ("pageviews", "pageviews"),
-            ],
-        ),
-        "browsers" => (
-            "daily_browsers",
-            "browser",
-            "browser",
-            &[("visitors", "visitors"), ("pageviews", "pageviews")],
-        ),
-        "os" => (
-            "daily_os",
-            "os",
-            "os",
-            &[("visitors", "visitors"), ("pageviews", "pageviews")],
-        ),
-        "devices" => (
-            "daily_devices",
-            "device",
-            "device",
-            &[("visitors", "visitors"), ("pageviews", "pageviews")],
-        ),
-        "countries" => (
-            "daily_countries",
-            "country",
-            "country",
-            &[("visitors", "visitors"), ("pageviews", "pageviews")],
-        ),
-        "status" => ("daily_status", "status", "status", &[("hits", "hits")]),
-        "not-found" => (
-            "daily_not_found",
-            "path",
-            "path",
-            &[("hits", "hits"), ("bot_hits", "bot hits")],
-        ),
-        "bots" => (
-            "daily_bots",
-            "reason",
-            "reason",
-            &[("hits", "hits"), ("visitors", "visitors")],
-        ),
-        "crawlers" => (
-            "daily_crawlers",
-            "name",
-            "crawler",
-            &[("hits", "hits"), ("visitors", "visitors")],
-        ),
-        _ => return None,
-    })
-}
-
 /// A section key as stored: a number (`Ok`) or text bytes (`Err`).
 type RowKey = Result<i64, Vec<u8>>;
 
 fn ranked(conn: &Connection, q: &Query, name: &str) -> rusqlite::Result<Option<Section>> {
-    let Some((table, key, label, numbers)) = shape(name) else {
+    let Some(described) = super::catalogue::described(name) else {
+        return Ok(None);
+    };
+    let super::catalogue::Origin::Rollup {
+        table,
+        key,
+        numbers,
+    } = described.origin
+    else {
         return Ok(None);
     };
     // Summed here rather than by SQLite's GROUP BY, whose sorter over a year of text keys is
     // most of a report's time.
-    let columns: Vec<&str> = numbers.iter().map(|(c, _)| *c).collect();
     let sql = format!(
         "SELECT {key}, {} FROM {table} WHERE day BETWEEN ?1 AND ?2 AND {}",
-        columns.join(", "),
+        numbers.join(", "),
         site_clause(&q.site)
     );
     let width = numbers.len();
@@ -223,11 +151,7 @@ fn ranked(conn: &Connection, q: &Query, name: &str) -> rusqlite::Result<Option<S
             parts: Vec::new(),
         })
         .collect();
-    let name = super::SECTIONS
-        .iter()
-        .find(|s| **s == name)
-        .copied()
-        .unwrap_or("unknown");
+    let name = described.name;
     let only_other = !rows.is_empty() && rows.iter().all(|r| r.key == "Other");
     let note = match name {
         "browsers" | "os" | "devices" if only_other => Some(super::NO_AGENTS_NOTE),
@@ -236,8 +160,8 @@ fn ranked(conn: &Connection, q: &Query, name: &str) -> rusqlite::Result<Option<S
     };
     Ok(Some(Section {
         name,
-        key: label,
-        columns: numbers.iter().map(|(_, l)| *l).collect(),
+        key: described.key,
+        columns: described.columns.to_vec(),
         rate: None,
         rows,
         note,
@@ -275,8 +199,13 @@ pub fn read(conn: &Connection, q: &Query) -> rusqlite::Result<Report> {
         } else if let Some(section) = ranked(conn, q, name)? {
             report.sections.push(section);
             // Bots by reason, then the named ones among them (GPTBot, Googlebot...).
-            if name == "bots" && !q.sections.iter().any(|s| s == "crawlers") {
-                report.sections.extend(ranked(conn, q, "crawlers")?);
+            for extra in super::catalogue::CATALOGUE
+                .iter()
+                .filter(|d| d.with == Some(name.as_str()))
+            {
+                if !q.sections.iter().any(|s| s == extra.name) {
+                    report.sections.extend(ranked(conn, q, extra.name)?);
+                }
             }
         }
     }

@@ -11,25 +11,16 @@ use axum::response::Response;
 use super::answers::{Answer, Failure};
 use super::params::View;
 use super::{authorised, App};
-use crate::report::{html, query as rollups, Report};
+use crate::report::{catalogue, html, query as rollups, Report};
 use crate::store::Store;
 
 /// The sections of the dashboard, in order.
-pub const PANELS: &[&str] = &[
-    "overview",
-    "pages",
-    "sources",
-    "entry-pages",
-    "exit-pages",
-    "campaigns",
-    "goals",
-    "browsers",
-    "os",
-    "devices",
-    "countries",
-    "status",
-    "bots",
-];
+fn panel_names() -> impl Iterator<Item = &'static str> {
+    catalogue::CATALOGUE
+        .iter()
+        .filter(|d| d.panel)
+        .map(|d| d.name)
+}
 
 /// How long a page stays good: its now panel is a snapshot of who is on the site.
 const PAGE_TTL: Duration = Duration::from_secs(5);
@@ -73,7 +64,7 @@ pub fn report_of(app: &App, ask: &Ask) -> Result<Report, Failure> {
     let sections: Vec<String> = ask
         .sections
         .iter()
-        .filter(|p| filters.is_empty() || !crate::query::HIT_SECTIONS.contains(&p.as_str()))
+        .filter(|p| filters.is_empty() || !catalogue::counts_hits(p))
         .cloned()
         .collect();
     let site = ask.view.site.clone().or_else(|| cfg.site.clone());
@@ -136,7 +127,7 @@ fn dashboard_view(app: &App, headers: &HeaderMap, query: Option<&str>) -> Result
 fn panels(app: &App, view: View) -> Ask {
     Ask {
         view,
-        sections: PANELS.iter().map(|s| s.to_string()).collect(),
+        sections: panel_names().map(String::from).collect(),
         top: app.cfg.top,
         from_record: false,
     }
