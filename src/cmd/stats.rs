@@ -13,7 +13,8 @@ use crate::exit::{ExitCode, UsageError};
 use crate::output::Output;
 use crate::query::filter::Filter;
 use crate::query::goal::Goal;
-use crate::report::{self, query};
+use crate::query::rollups;
+use crate::report;
 use crate::rollup;
 use crate::settings::Settings;
 use crate::store::Store;
@@ -187,7 +188,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
             },
         );
     }
-    let range = query::data_range(store.conn())?;
+    let range = rollups::data_range(store.conn())?;
     let (from, until) = match &args.since {
         Some(s) => {
             let from = parse_date("--since", s)?;
@@ -213,7 +214,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
     } else {
         args.sections.clone()
     };
-    let q = query::Query {
+    let q = rollups::Query {
         site: args.site.clone(),
         from,
         until,

@@ -7,11 +7,12 @@ pub mod gate;
 pub mod goal;
 pub mod period;
 pub mod report;
+pub mod rollups;
 
 use anyhow::Context;
 
 use crate::report::catalogue::{self, counts_hits, record_only};
-use crate::report::{self as rendered, query as rollups, Report};
+use crate::report::{self as rendered, Report};
 use filter::Filter;
 use goal::Goal;
 

@@ -6,7 +6,6 @@ pub mod catalogue;
 pub mod csv;
 pub mod html;
 pub mod json;
-pub mod query;
 pub mod sanitize;
 pub mod table;
 

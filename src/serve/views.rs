@@ -11,7 +11,8 @@ use axum::response::Response;
 use super::answers::{Answer, Failure};
 use super::params::View;
 use super::{authorised, App};
-use crate::report::{catalogue, html, query as rollups, Report};
+use crate::query::rollups;
+use crate::report::{catalogue, html, Report};
 use crate::store::Store;
 
 /// The sections of the dashboard, in order.

@@ -15,6 +15,7 @@ pub mod files;
 pub mod generation;
 pub mod imports;
 pub mod migrate;
+pub mod reads;
 pub mod record;
 pub mod retention;
 pub mod rollups;

@@ -1,0 +1,167 @@
+//! What reports read of the rollup tables. Every read is a range over the `(day, site, key)`
+//! primary keys of the `daily_*` tables; `events` is never read.
+
+use chrono::NaiveDate;
+use rusqlite::{params, Connection};
+
+use super::rollups::TABLES;
+
+/// A day as the rollup tables store it (`2026-03-01`).
+fn day_key(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
+/// The days and site a read covers.
+#[derive(Clone, Copy, Debug)]
+pub struct Span<'a> {
+    /// One site, or all.
+    pub site: Option<&'a str>,
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day (inclusive).
+    pub until: NaiveDate,
+}
+
+/// The sums of `daily_totals` over a span.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sums {
+    /// Visitors (daily visitors added up).
+    pub visitors: u64,
+    /// Page views.
+    pub pageviews: u64,
+    /// Visits.
+    pub visits: u64,
+    /// Visits of one page view.
+    pub bounces: u64,
+    /// Time spent over all visits, seconds.
+    pub duration_s: u64,
+    /// Bot hits.
+    pub bot_hits: u64,
+    /// Page views per day of the span, oldest first (0 for days without data).
+    pub daily_pageviews: Vec<u64>,
+}
+
+/// A ranked key as stored: a number (`Ok`) or text bytes (`Err`).
+pub type Key = Result<i64, Vec<u8>>;
+
+/// `site = ?` or any site.
+fn site_clause(site: Option<&str>) -> &'static str {
+    if site.is_some() {
+        "site = ?3"
+    } else {
+        "?3 IS NULL"
+    }
+}
+
+/// The totals of `span`.
+pub fn sums(conn: &Connection, span: Span<'_>) -> rusqlite::Result<Sums> {
+    let bounds = params![day_key(span.from), day_key(span.until), span.site];
+    let sql = format!(
+        "SELECT coalesce(sum(visitors), 0), coalesce(sum(pageviews), 0), coalesce(sum(visits), 0), coalesce(sum(bounces), 0),
+                coalesce(sum(duration_s), 0), coalesce(sum(bot_hits), 0)
+         FROM daily_totals WHERE day BETWEEN ?1 AND ?2 AND {}",
+        site_clause(span.site)
+    );
+    let mut sums = conn.prepare_cached(&sql)?.query_row(bounds, |r| {
+        Ok(Sums {
+            visitors: r.get(0)?,
+            pageviews: r.get(1)?,
+            visits: r.get(2)?,
+            bounces: r.get(3)?,
+            duration_s: r.get(4)?,
+            bot_hits: r.get(5)?,
+            daily_pageviews: Vec::new(),
+        })
+    })?;
+    let per_day: std::collections::HashMap<String, u64> = conn
+        .prepare_cached(&format!(
+            "SELECT day, sum(pageviews) FROM daily_totals WHERE day BETWEEN ?1 AND ?2 AND {} GROUP BY day",
+            site_clause(span.site)
+        ))?
+        .query_map(bounds, |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    sums.daily_pageviews = span
+        .from
+        .iter_days()
+        .take_while(|d| *d <= span.until)
+        .map(|d| per_day.get(&day_key(d)).copied().unwrap_or(0))
+        .collect();
+    Ok(sums)
+}
+
+/// The keys of column `key` of rollup table `table` over `span`, with the sums of its columns
+/// `numbers`: the `top` largest by the first of them, then by key (numbers before text, as
+/// SQLite orders them). `table` must be one of the rollup tables.
+pub fn ranked(
+    conn: &Connection,
+    span: Span<'_>,
+    table: &str,
+    key: &str,
+    numbers: &[&str],
+    top: usize,
+) -> rusqlite::Result<Vec<(Key, Vec<u64>)>> {
+    assert!(TABLES.contains(&table), "{table} is no rollup table");
+    // Summed here rather than by SQLite's GROUP BY, whose sorter over a year of text keys is
+    // most of a report's time.
+    let sql = format!(
+        "SELECT {key}, {} FROM {table} WHERE day BETWEEN ?1 AND ?2 AND {}",
+        numbers.join(", "),
+        site_clause(span.site)
+    );
+    let width = numbers.len();
+    let mut texts: foldhash::HashMap<Vec<u8>, Vec<i64>> = Default::default();
+    let mut ints: foldhash::HashMap<i64, Vec<i64>> = Default::default();
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(params![day_key(span.from), day_key(span.until), span.site])?;
+    while let Some(r) = rows.next()? {
+        let sums = match r.get_ref(0)? {
+            rusqlite::types::ValueRef::Integer(i) => {
+                ints.entry(i).or_insert_with(|| vec![0; width])
+            }
+            v => {
+                let bytes = v.as_bytes()?;
+                if !texts.contains_key(bytes) {
+                    texts.insert(bytes.to_vec(), vec![0; width]);
+                }
+                texts.get_mut(bytes).expect("just inserted")
+            }
+        };
+        for (i, slot) in sums.iter_mut().enumerate() {
+            *slot += r.get::<_, i64>(i + 1)?;
+        }
+    }
+    drop(rows);
+    let mut ranked: Vec<(Vec<i64>, Key)> = ints
+        .into_iter()
+        .map(|(k, v)| (v, Ok(k)))
+        .chain(texts.into_iter().map(|(k, v)| (v, Err(k))))
+        .collect();
+    ranked.sort_by(|(a, ka), (b, kb)| b[0].cmp(&a[0]).then_with(|| ka.cmp(kb)));
+    ranked.truncate(top);
+    Ok(ranked
+        .into_iter()
+        .map(|(values, k)| (k, values.into_iter().map(|v| v.max(0) as u64).collect()))
+        .collect())
+}
+
+/// Days of `span` with rolled-up data.
+pub fn days_with_data(conn: &Connection, span: Span<'_>) -> rusqlite::Result<u64> {
+    conn.prepare_cached(&format!(
+        "SELECT count(DISTINCT day) FROM daily_totals WHERE day BETWEEN ?1 AND ?2 AND {}",
+        site_clause(span.site)
+    ))?
+    .query_row(
+        params![day_key(span.from), day_key(span.until), span.site],
+        |r| r.get(0),
+    )
+}
+
+/// The first and last days with rolled-up data.
+pub fn data_range(conn: &Connection) -> rusqlite::Result<Option<(NaiveDate, NaiveDate)>> {
+    let (a, b): (Option<String>, Option<String>) =
+        conn.query_row("SELECT min(day), max(day) FROM daily_totals", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    let parse = |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
+    Ok(parse(a).zip(parse(b)))
+}
