@@ -13,8 +13,8 @@ use crate::classify::Kind;
 use crate::classify::{browser_age, kind, path, referrer, traits, DayClock, Method, Rules};
 use crate::parse::Hit;
 use crate::rollup::aggregate::Event;
-use crate::rollup::behaviour::{self, SiteProfile, Thresholds};
-use crate::rollup::internal;
+use crate::rollup::behaviour::{SiteProfile, Thresholds};
+use crate::rollup::verdicts;
 use crate::store::facts::Window;
 
 /// Strings kept once.
@@ -50,6 +50,8 @@ struct Record {
     network: u32,
     visitor: i64,
     status: u16,
+    /// Response bytes, 0 for none (the uncompressed-text rule compares them).
+    bytes: i64,
     kind: u8,
     method: u8,
     bot: u8,
@@ -200,6 +202,7 @@ impl<'p> BotCheck<'p> {
             network,
             visitor: ((client as i64) << 32) | agent as i64,
             status: hit.status,
+            bytes: hit.bytes.map_or(0, |b| b.min(i64::MAX as u64) as i64),
             kind: kind as u8,
             method: method as u8,
             bot,
@@ -215,9 +218,12 @@ impl<'p> BotCheck<'p> {
         let mut hosts: HashMap<u32, u64> = HashMap::new();
         let mut pages: Vec<(u32, i64)> = Vec::new();
         for r in &self.records {
-            let counted = r.bot == 0
-                && r.kind == Kind::Asset as u8
-                && kind::is_subresource(self.strings.items[r.path as usize].as_bytes());
+            let counted = kind::is_referred_subresource(
+                r.bot,
+                Kind::from_code(r.kind),
+                r.referrer.is_some(),
+                Some(self.strings.items[r.path as usize].as_bytes()),
+            );
             if let (true, Some((host, _))) = (counted, r.referrer) {
                 window.referred_assets += 1;
                 window.referred_assets_http1 += u64::from(r.traits & traits::HTTP1 != 0);
@@ -279,20 +285,16 @@ impl<'p> BotCheck<'p> {
                     agent: r.agent as i64,
                     visitor: r.visitor,
                     status: r.status,
-                    bytes: 0,
+                    bytes: r.bytes,
                     kind: r.kind,
                     method: r.method,
-                    bot: if r.bot == Reason::ObsoleteBrowser as u8 {
-                        0
-                    } else {
-                        r.bot
-                    },
+                    bot: r.bot,
                 })
                 .collect();
-            internal::mark(&mut events, &profiles);
-            behaviour::flag(&mut events, thresholds, &profiles);
+            verdicts::decide(&mut events, thresholds, &profiles);
             for (r, e) in day.iter().zip(&events) {
-                let page = r.kind == kind::Kind::Page as u8;
+                // The kind as the day decided it (a request logged twice is one page view).
+                let page = e.kind == kind::Kind::Page as u8;
                 if e.bot == 0 {
                     report.human_pageviews += u64::from(page);
                     continue;

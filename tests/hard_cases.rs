@@ -22,6 +22,34 @@ fn bot_hits(v: &serde_json::Value) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// Asserts that `check --bots` on `log` judges it as import and rollup did (report `v`, with
+/// its overview and bots sections): the same people's page views, the same hits per reason.
+fn check_agrees(env: &Env, log: &std::path::Path, v: &serde_json::Value) {
+    let c = common::json(
+        env.cmd()
+            .args(["check", "--json", "--bots", "--tz", "UTC"])
+            .arg(log),
+        0,
+    );
+    let bots = &c["bots"];
+    assert_eq!(bots["human_pageviews"], v["overview"]["pageviews"], "{c:#}");
+    let mut checked: Vec<(String, u64)> = bots["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["reason"].as_str().unwrap().to_string(),
+                r["hits"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut rolled = bot_hits(v);
+    checked.sort();
+    rolled.sort();
+    assert_eq!(checked, rolled, "check --bots and rollup");
+}
+
 /// Class 4: browsers that came out before HTTP/2 cannot have made a request over it. An agent
 /// claiming one on an HTTP/2 request is lying, however fully it renders the page.
 #[test]
@@ -141,7 +169,8 @@ fn a_full_render_that_takes_its_text_uncompressed_is_a_bot() {
             9,
         ));
     }
-    env.import_and_rollup(&env.write("access.log", log), &[]);
+    let file = env.write("access.log", log);
+    env.import_and_rollup(&file, &[]);
     let v = report(&env, &["overview", "bots"]);
     assert_eq!(v["overview"]["pageviews"], 10, "the ten people only: {v:#}");
     assert!(
@@ -149,6 +178,7 @@ fn a_full_render_that_takes_its_text_uncompressed_is_a_bot() {
         "{:?}",
         bot_hits(&v)
     );
+    check_agrees(&env, &file, &v);
 }
 
 /// Class 1 and 5: a day of one request, the home page, with no referrer and none of what it
@@ -452,8 +482,10 @@ fn a_request_logged_by_the_proxy_and_its_backend_and_what_a_page_embeds_count_on
             common::day::CHROME,
         ));
     }
-    env.import_and_rollup(&env.write("access.log", log), &[]);
-    let v = report(&env, &["overview", "pages"]);
+    let file = env.write("access.log", log);
+    env.import_and_rollup(&file, &[]);
+    let v = report(&env, &["overview", "pages", "bots"]);
     assert_eq!(v["overview"]["pageviews"], 10, "one a reader: {v:#}");
     assert_eq!(v["sections"]["pages"].as_array().unwrap().len(), 1, "{v:#}");
+    check_agrees(&env, &file, &v);
 }

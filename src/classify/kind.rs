@@ -59,6 +59,17 @@ pub enum Kind {
     Other = 2,
 }
 
+impl Kind {
+    /// The kind of a stored code (`Other` for any unknown one).
+    pub fn from_code(code: u8) -> Kind {
+        match code {
+            0 => Kind::Page,
+            1 => Kind::Asset,
+            _ => Kind::Other,
+        }
+    }
+}
+
 /// What a path names, whatever the method and status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PathClass {
@@ -212,6 +223,13 @@ pub fn is_asset(path: &[u8]) -> bool {
 /// extension (under a static folder) is.
 pub fn is_subresource(path: &[u8]) -> bool {
     extension(path).is_none_or(|e| listed(SUBRESOURCES, e))
+}
+
+/// Whether a request tells what a site's browsers load (the facts of `store::facts`, counted at
+/// ingest and by `check --bots` alike): a subresource with a referrer, from a client no request
+/// rule flagged (`bot` 0).
+pub fn is_referred_subresource(bot: u8, kind: Kind, referred: bool, path: Option<&[u8]>) -> bool {
+    bot == 0 && kind == Kind::Asset && referred && path.is_some_and(is_subresource)
 }
 
 fn one_of(segment: &str, list: &[&str]) -> bool {

@@ -421,11 +421,7 @@ impl ChunkParser {
                 datacenter: origin.datacenter,
             },
         );
-        if bot == 0
-            && kind == classify::Kind::Asset
-            && referrer.id != NONE
-            && hit.path.as_deref().is_some_and(kind::is_subresource)
-        {
+        if kind::is_referred_subresource(bot, kind, referrer.id != NONE, hit.path.as_deref()) {
             let facts = out.site_facts.entry((site, cur.day)).or_default();
             facts.referred_assets += 1;
             facts.referred_assets_http1 += u64::from(traits & traits::HTTP1 != 0);

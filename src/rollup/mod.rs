@@ -12,6 +12,7 @@ pub mod days;
 pub mod echoes;
 pub mod internal;
 pub mod record;
+pub mod verdicts;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -256,13 +257,8 @@ fn compute_day(
                 bytes: e.bytes.unwrap_or(0),
                 kind: e.kind,
                 method: e.method,
-                // Behaviour verdicts of an earlier rollup are decided again with the whole day,
-                // and so is an obsolete browser (a person's, if it loads what its pages need).
-                bot: if bots::is_behaviour(e.bot) || e.bot == bots::Reason::ObsoleteBrowser as u8 {
-                    0
-                } else {
-                    e.bot
-                },
+                // Cleared and decided again by `verdicts::decide` where a day tells more.
+                bot: e.bot,
                 old: e.traits & traits::OBSOLETE != 0,
                 // Rows written before origins were recorded: each visitor its own address.
                 origin: e.origin.unwrap_or(e.visitor),
@@ -277,9 +273,7 @@ fn compute_day(
             profiles.insert(e.site, behaviour::SiteProfile::from_window(&window));
         }
     }
-    internal::mark(&mut events, &profiles);
-    echoes::mark(&mut events);
-    behaviour::flag(&mut events, thresholds, &profiles);
+    verdicts::decide(&mut events, thresholds, &profiles);
     let flagged: Vec<(i64, u8, u8)> = raw
         .iter()
         .zip(&events)
