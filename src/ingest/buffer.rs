@@ -16,6 +16,8 @@ use crate::metrics;
 use crate::model::ParsedChunk;
 use crate::store::batch::{CommitError, Progress, Writer};
 use crate::store::files::{self, FileRecord};
+use crate::store::sink::Sink;
+use crate::store::Store;
 
 /// How often a failing commit is reported.
 const FAILURE_NOTICE_EVERY: Duration = Duration::from_secs(60);
@@ -43,9 +45,8 @@ pub struct Refused {
 }
 
 /// Rows read and not yet committed, with the counters of what was committed.
-#[derive(Default)]
 pub struct Buffer {
-    writer: Writer,
+    sink: Box<dyn Sink + Send>,
     pending: Vec<Pending>,
     rows: usize,
     failing_since: Option<Instant>,
@@ -54,10 +55,29 @@ pub struct Buffer {
     metrics: Arc<metrics::Ingest>,
 }
 
+impl Default for Buffer {
+    fn default() -> Buffer {
+        Buffer::with_sink(Box::new(Writer::new()))
+    }
+}
+
 impl Buffer {
-    /// An empty buffer.
+    /// An empty buffer committing to the SQLite database.
     pub fn new() -> Buffer {
         Buffer::default()
+    }
+
+    /// An empty buffer committing through `sink`.
+    pub fn with_sink(sink: Box<dyn Sink + Send>) -> Buffer {
+        Buffer {
+            sink,
+            pending: Vec::new(),
+            rows: 0,
+            failing_since: None,
+            last_failure_notice: None,
+            committed: Status::default(),
+            metrics: Arc::default(),
+        }
     }
 
     /// Holds `chunk`, read from followed file `follower` whose record is `record`, to be
@@ -108,11 +128,7 @@ impl Buffer {
     /// Commits everything in one transaction.
     /// Pushes a notice when commits start failing (then at most once a minute) and when they
     /// work again.
-    pub fn commit(
-        &mut self,
-        conn: &mut Connection,
-        notices: &mut Vec<Notice>,
-    ) -> Result<(), Refused> {
+    pub fn commit(&mut self, store: &mut Store, notices: &mut Vec<Notice>) -> Result<(), Refused> {
         if self.pending.is_empty() {
             return Ok(());
         }
@@ -130,7 +146,7 @@ impl Buffer {
             })
             .collect();
         let started = Instant::now();
-        match self.writer.commit_all(conn, &items) {
+        match self.sink.commit(store, &items) {
             Ok(()) => {
                 let took = started.elapsed();
                 let oldest = self.pending.iter().map(|p| p.read_at).min();
@@ -158,7 +174,7 @@ impl Buffer {
                 self.metrics.commit_failed(self.rows);
                 self.failing_since.get_or_insert_with(Instant::now);
                 let reread = if matches!(error, CommitError::Moved { .. }) {
-                    self.drop_moved(conn)
+                    self.drop_moved(store.conn())
                 } else {
                     HashMap::new()
                 };
@@ -255,13 +271,67 @@ mod tests {
         );
 
         let mut notices = vec![];
-        buffer.commit(store.conn_mut(), &mut notices).unwrap();
+        buffer.commit(&mut store, &mut notices).unwrap();
         let after = files::get(store.conn(), record.id).unwrap().unwrap();
         assert_eq!((after.offset, after.lines), (LINE.len() as u64 * 5, 5));
         assert_eq!(events(store.conn()), 5);
         assert!(buffer.is_empty() && notices.is_empty());
         let status = buffer.status(1);
         assert_eq!((status.lines, status.rows, status.pending_rows), (5, 5, 0));
+    }
+
+    /// A store that refuses its first batch (a remote one not answering), then takes them.
+    struct RefusesOnce {
+        refused: bool,
+        writer: Writer,
+        batches: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl Sink for RefusesOnce {
+        fn commit(
+            &mut self,
+            store: &mut Store,
+            chunks: &[(&ParsedChunk, Progress<'_>)],
+        ) -> Result<(), CommitError> {
+            if !self.refused {
+                self.refused = true;
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_IOERR),
+                    Some("the store did not answer".into()),
+                )
+                .into());
+            }
+            self.batches
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Sink::commit(&mut self.writer, store, chunks)
+        }
+    }
+
+    #[test]
+    fn a_sink_that_refuses_a_batch_leaves_the_offset_and_gets_the_batch_again() {
+        let mut store = Store::open_in_memory().unwrap();
+        let parser = ChunkParser::for_tests(Arc::new(Salts::default()));
+        let record = new_record(store.conn(), "a.log");
+        let batches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut buffer = Buffer::with_sink(Box::new(RefusesOnce {
+            refused: false,
+            writer: Writer::new(),
+            batches: batches.clone(),
+        }));
+        buffer.push(1, record.id, "a.log", parsed(&parser, 0, 1, 3));
+        let mut notices = vec![];
+        assert!(buffer.commit(&mut store, &mut notices).is_err());
+        let kept = files::get(store.conn(), record.id).unwrap().unwrap();
+        assert_eq!(
+            (kept.offset, events(store.conn()), buffer.rows()),
+            (0, 0, 3)
+        );
+        assert_eq!(notices.len(), 1, "the failure is told: {notices:?}");
+        buffer.commit(&mut store, &mut notices).unwrap();
+        let after = files::get(store.conn(), record.id).unwrap().unwrap();
+        assert_eq!((after.offset, after.lines), (LINE.len() as u64 * 3, 3));
+        assert_eq!(events(store.conn()), 3, "the batch once, not twice");
+        assert_eq!(batches.load(std::sync::atomic::Ordering::Relaxed), 1);
     }
 
     #[test]
@@ -282,7 +352,7 @@ mod tests {
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
         let mut notices = vec![];
         for _ in 0..3 {
-            let refused = buffer.commit(store.conn_mut(), &mut notices).unwrap_err();
+            let refused = buffer.commit(&mut store, &mut notices).unwrap_err();
             assert!(refused.reread.is_empty(), "{refused:?}");
         }
         assert_eq!(buffer.rows(), 4, "rows kept");
@@ -302,7 +372,7 @@ mod tests {
 
         other.execute_batch("ROLLBACK").unwrap();
         notices.clear();
-        buffer.commit(store.conn_mut(), &mut notices).unwrap();
+        buffer.commit(&mut store, &mut notices).unwrap();
         assert!(
             matches!(notices[..], [Notice::CommitRecovered { .. }]),
             "{notices:?}"
@@ -329,7 +399,7 @@ mod tests {
         files::skip_to(store.conn(), a.id, "a.log", one, 1, (0, 0)).unwrap();
 
         let mut notices = vec![];
-        let refused = buffer.commit(store.conn_mut(), &mut notices).unwrap_err();
+        let refused = buffer.commit(&mut store, &mut notices).unwrap_err();
         assert!(matches!(refused.error, CommitError::Moved { .. }));
         let reread: Vec<_> = refused.reread.values().map(|r| (r.id, r.offset)).collect();
         assert_eq!(reread, [(a.id, one)]);
@@ -337,7 +407,7 @@ mod tests {
             (buffer.holds(1), buffer.holds(2), buffer.rows()),
             (false, true, 3)
         );
-        buffer.commit(store.conn_mut(), &mut notices).unwrap();
+        buffer.commit(&mut store, &mut notices).unwrap();
         assert_eq!(events(store.conn()), 3, "b.log's lines, once");
     }
 }

@@ -377,7 +377,7 @@ impl<'a> Follow<'a> {
             return Ok(());
         }
         self.forget_old_salts();
-        match self.buffer.commit(self.store.conn_mut(), &mut self.notices) {
+        match self.buffer.commit(self.store, &mut self.notices) {
             Ok(()) => {
                 let _ = self.checkpoint("PASSIVE");
                 self.idle_checkpointed = false;

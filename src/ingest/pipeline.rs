@@ -22,8 +22,9 @@ use crate::parse::{detect, Format, FormatChoice};
 use crate::source::chunks::ChunkReader;
 use crate::source::identity::{self, MARKER_BYTES};
 use crate::source::input::{self, is_stdin};
-use crate::store::batch::{Progress, Writer};
+use crate::store::batch::Progress;
 use crate::store::files::{self, FileRecord};
+use crate::store::sink::Sink;
 use crate::store::Store;
 
 /// Chunks read and not yet committed, per parsing thread, plus [`IN_FLIGHT_EXTRA`]: one being
@@ -303,7 +304,7 @@ fn start_for_stream(
 /// 100,000 committed lines still reports them).
 pub fn import(
     store: &mut Store,
-    writer: &mut Writer,
+    sink: &mut dyn Sink,
     settings: &ParseSettings,
     path: &Path,
     counter: &Arc<Counters>,
@@ -312,13 +313,13 @@ pub fn import(
         file: input::display_path(path).display().to_string(),
         ..Default::default()
     };
-    let result = import_into(store, writer, settings, path, counter, &mut summary);
+    let result = import_into(store, sink, settings, path, counter, &mut summary);
     (summary, result)
 }
 
 fn import_into(
     store: &mut Store,
-    writer: &mut Writer,
+    sink: &mut dyn Sink,
     settings: &ParseSettings,
     path: &Path,
     counter: &Arc<Counters>,
@@ -472,8 +473,7 @@ fn import_into(
         for (seq, parsed) in parsed_rx {
             in_order.push(seq, parsed);
             while let Some(chunk) = in_order.pop() {
-                writer
-                    .commit(store.conn_mut(), &chunk, &progress)
+                sink.commit(store, &[(&chunk, progress.clone())])
                     .map_err(|source| Error::Write {
                         path: display.clone(),
                         committed_line,

@@ -20,6 +20,7 @@ pub mod record;
 pub mod retention;
 pub mod rollups;
 pub mod salts;
+pub mod sink;
 pub mod state;
 pub mod zone;
 
