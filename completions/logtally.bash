@@ -535,7 +535,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__import)
-            opts="-f -h -V --db --format --log-format --site --tz --geoip --bot-agents --json --config --help --version"
+            opts="-f -h -V --db --format --log-format --site --tz --geoip --bot-agents --json --store --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -570,6 +570,10 @@ _logtally() {
                     return 0
                     ;;
                 --bot-agents)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

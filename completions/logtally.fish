@@ -88,6 +88,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand import" -l site -d 'Si
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country; it must be given when the lines are read, since addresses are never stored' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l bot-agents -d 'More user-agent patterns of bots, checked before the built-in ones: lines of `category<TAB>substring` (see `logtally check --bots`)' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand import" -l store -d 'Store the events in ClickHouse (`clickhouse://HOST:8123/DATABASE`, its HTTP port) instead of the SQLite database, which keeps the files\' progress' -r
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l json -d 'Print the summary as JSON'
 complete -c logtally -n "__fish_logtally_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -339,6 +339,7 @@ mod tests {
     fn row(site: u32, kind: Kind, bot: u8) -> Row {
         Row {
             ts: 0,
+            line: 0,
             site,
             path: 0,
             referrer: 0,

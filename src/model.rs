@@ -33,6 +33,9 @@ impl LocalDict {
 pub struct Row {
     /// Unix ms, UTC.
     pub ts: i64,
+    /// The line's number in its file (1-based): with the file, the row's identity, so a store
+    /// that may get a batch twice keeps it once.
+    pub line: u64,
     /// Local site id.
     pub site: u32,
     /// Local path id or [`NONE`].

@@ -149,6 +149,7 @@ mod tests {
         for (ts, visitor, bot) in hits {
             c.rows.push(Row {
                 ts: *ts,
+                line: 0,
                 site,
                 path,
                 referrer: crate::model::NONE,

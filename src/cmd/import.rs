@@ -11,12 +11,14 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::args::IngestArgs;
-use crate::exit::{ExitCode, TempFailError};
+use crate::exit::{ExitCode, TempFailError, UsageError};
 use crate::ingest::pipeline::{self, Counters, Summary};
 use crate::output::{thousands, Output};
 use crate::settings::Settings;
 use crate::store::batch::Writer;
 use crate::store::checkpoint;
+use crate::store::clickhouse::{ClickHouse, ClickHouseSink};
+use crate::store::sink::Sink;
 
 /// Arguments of `logtally import`.
 #[derive(Debug, clap::Args)]
@@ -34,6 +36,10 @@ pub struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// Store the events in ClickHouse (`clickhouse://HOST:8123/DATABASE`, its HTTP port) instead
+    /// of the SQLite database, which keeps the files' progress.
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
     /// Log files (plain or gzip); `-` reads stdin.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -42,6 +48,8 @@ pub struct Args {
 #[derive(Serialize)]
 struct Report<'a> {
     database: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    store: Option<&'a str>,
     files: usize,
     failed_files: usize,
     lines: u64,
@@ -67,8 +75,27 @@ fn progress_bar(output: Output, total: u64) -> Option<ProgressBar> {
     Some(pb)
 }
 
+/// Where the events go: the SQLite database, or the ClickHouse store `--store` names (its
+/// tables created where missing).
+fn sink_of(store: Option<&str>) -> Result<Box<dyn Sink>> {
+    let Some(url) = store else {
+        return Ok(Box::new(Writer::new()));
+    };
+    let clickhouse = ClickHouse::from_url(url).map_err(|e| UsageError(format!("--store: {e}")))?;
+    clickhouse.ensure_schema().map_err(|e| {
+        TempFailError(format!(
+            "cannot prepare the ClickHouse store: {e}; is clickhouse-server running there?"
+        ))
+    })?;
+    Ok(Box::new(ClickHouseSink::new(
+        clickhouse,
+        crate::store::clickhouse::this_host(),
+    )))
+}
+
 /// Runs `logtally import`.
 pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> {
+    let mut sink = sink_of(args.store.as_deref())?;
     let (db, mut store, parse) = super::open_for_ingest(&args.ingest, settings)?;
     // Held while the import runs: cleanup makes no day final meanwhile (`store::imports`).
     let _lease = crate::store::imports::Lease::begin(&db)
@@ -102,7 +129,6 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
     let started = Instant::now();
     // Without it the writer checkpoints by itself, only slower.
     let checkpointer = checkpoint::Background::start(store.conn(), &db).ok();
-    let mut writer = Writer::new();
     let mut summaries = Vec::new();
     let mut errors = Vec::new();
     let mut busy = None;
@@ -119,7 +145,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
             (for_file.choice, for_file.site) = args.ingest.read_as(source)?;
         }
         let (summary, result) =
-            pipeline::import(&mut store, &mut writer, &for_file, path, &counter);
+            pipeline::import(&mut store, sink.as_mut(), &for_file, path, &counter);
         summaries.push(summary);
         match result {
             Ok(()) => {}
@@ -163,6 +189,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
     let lines = sum(|s| s.lines);
     let report = Report {
         database: db.display().to_string(),
+        store: args.store.as_deref(),
         files: args.files.len(),
         failed_files: errors.len(),
         lines,
@@ -217,7 +244,10 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
             thousands(report.rejected),
             thousands(report.already_imported),
             thousands(report.lines_per_second as u64),
-            report.database
+            match report.store {
+                Some(store) => format!("{store} (files' progress in {})", report.database),
+                None => report.database.clone(),
+            }
         )?;
     }
     out.flush()?;

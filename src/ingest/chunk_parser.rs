@@ -432,6 +432,7 @@ impl ChunkParser {
         }
         Row {
             ts: hit.ts_ms,
+            line: 0, // the line's number, which `settle` knows
             site,
             path,
             referrer: referrer.id,
@@ -468,7 +469,10 @@ impl ChunkParser {
         }
         *last_kept = Some(w.hit.ts_ms);
         out.tally.hit(&w.hit);
-        let row = self.row(&w.hit, out, cur);
+        let row = Row {
+            line: w.line_no,
+            ..self.row(&w.hit, out, cur)
+        };
         out.rows.push(row);
     }
 

@@ -468,18 +468,24 @@ fn import_into(
                 unreachable!("chunks are counted in u64")
             })
         });
-        // Chunks come back in any order; commit them in file order.
+        // Chunks come back in any order; commit them in file order, as many at once as the
+        // sink likes its batches (one each for SQLite; ClickHouse wants large inserts).
         let mut in_order = InOrder::default();
-        for (seq, parsed) in parsed_rx {
-            in_order.push(seq, parsed);
-            while let Some(chunk) = in_order.pop() {
-                sink.commit(store, &[(&chunk, progress.clone())])
-                    .map_err(|source| Error::Write {
-                        path: display.clone(),
-                        committed_line,
-                        source,
-                    })?;
-                let _ = permits.recv();
+        let batch_rows = sink.batch_rows();
+        let mut held: Vec<ParsedChunk> = Vec::new();
+        let mut held_rows = 0;
+        let mut commit = |held: &mut Vec<ParsedChunk>| -> Result<(), Error> {
+            if held.is_empty() {
+                return Ok(());
+            }
+            let batch: Vec<(&ParsedChunk, Progress<'_>)> =
+                held.iter().map(|c| (c, progress.clone())).collect();
+            sink.commit(store, &batch).map_err(|source| Error::Write {
+                path: display.clone(),
+                committed_line,
+                source,
+            })?;
+            for chunk in held.drain(..) {
                 committed_line = chunk.last_line;
                 counter.lines.fetch_add(chunk.lines, Ordering::Relaxed);
                 summary.lines += chunk.lines;
@@ -487,7 +493,22 @@ fn import_into(
                 summary.rejected += chunk.tally.rejected;
                 summary.blank += chunk.tally.blank;
             }
+            Ok(())
+        };
+        for (seq, parsed) in parsed_rx {
+            in_order.push(seq, parsed);
+            while let Some(chunk) = in_order.pop() {
+                // Held here now: the reader may read the next one.
+                let _ = permits.recv();
+                held_rows += chunk.rows.len();
+                held.push(chunk);
+                if held_rows >= batch_rows {
+                    commit(&mut held)?;
+                    held_rows = 0;
+                }
+            }
         }
+        commit(&mut held)?;
         producer
             .join()
             .expect("reader thread")

@@ -351,6 +351,7 @@ mod tests {
             let path = c.paths.intern(path);
             c.rows.push(Row {
                 ts: *ts,
+                line: 0,
                 site,
                 path,
                 referrer,

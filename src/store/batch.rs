@@ -139,10 +139,30 @@ impl Writer {
         conn: &mut Connection,
         chunks: &[(&ParsedChunk, Progress<'_>)],
     ) -> Result<(), CommitError> {
+        self.commit_with(conn, chunks, Rows::Here)
+    }
+
+    /// Commits what the SQLite database keeps of `chunks` when their rows went to another
+    /// store (which acknowledged them): the sites, the day facts, the rejects and the files'
+    /// progress, in one `BEGIN IMMEDIATE` transaction.
+    pub fn commit_progress(
+        &mut self,
+        conn: &mut Connection,
+        chunks: &[(&ParsedChunk, Progress<'_>)],
+    ) -> Result<(), CommitError> {
+        self.commit_with(conn, chunks, Rows::Elsewhere)
+    }
+
+    fn commit_with(
+        &mut self,
+        conn: &mut Connection,
+        chunks: &[(&ParsedChunk, Progress<'_>)],
+        rows: Rows,
+    ) -> Result<(), CommitError> {
         if let Some(e) = chunks.iter().find_map(|(c, _)| c.salt_error.as_ref()) {
             return Err(e.clone().into());
         }
-        let result = self.write(conn, chunks);
+        let result = self.write(conn, chunks, rows);
         match &result {
             Ok(()) => self.cache.committed(),
             Err(_) => self.cache.rolled_back(),
@@ -154,6 +174,7 @@ impl Writer {
         &mut self,
         conn: &mut Connection,
         chunks: &[(&ParsedChunk, Progress<'_>)],
+        rows: Rows,
     ) -> Result<(), CommitError> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Cleanup may have deleted dictionary rows since our ids were cached.
@@ -165,19 +186,22 @@ impl Writer {
             self.generation = Some(generation);
         }
         for (chunk, progress) in chunks {
-            self.write_chunk(&tx, chunk, progress)?;
+            let sites = self.resolve(&tx, Table::Sites, &chunk.sites.items)?;
+            if rows == Rows::Here {
+                self.write_rows(&tx, chunk, &sites)?;
+            }
+            record_chunk(&tx, chunk, progress, &sites)?;
         }
         tx.commit()?;
         Ok(())
     }
 
-    fn write_chunk(
+    fn write_rows(
         &mut self,
         tx: &rusqlite::Transaction<'_>,
         chunk: &ParsedChunk,
-        progress: &Progress<'_>,
+        sites: &[i64],
     ) -> Result<(), CommitError> {
-        let sites = self.resolve(tx, Table::Sites, &chunk.sites.items)?;
         let paths = self.resolve(tx, Table::Paths, &chunk.paths.items)?;
         let referrers = self.resolve(tx, Table::Referrers, &chunk.referrers.items)?;
         let agents = self.resolve(tx, Table::Agents, &chunk.agents.items)?;
@@ -245,33 +269,53 @@ impl Writer {
                 ))?;
             }
         }
-        super::facts::add(tx, chunk, &sites)?;
-        for (reason, t) in &chunk.tally.reasons {
-            tx.prepare_cached(
-                "INSERT INTO rejects (file, reason, count) VALUES (?1, ?2, ?3)
+        Ok(())
+    }
+}
+
+/// Where a chunk's rows go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rows {
+    /// Into `events`, with the rest.
+    Here,
+    /// To another store, which has them already.
+    Elsewhere,
+}
+
+/// What the database keeps of a chunk beside its rows: the day facts, the rejects with their
+/// samples, and the file's progress.
+fn record_chunk(
+    tx: &rusqlite::Transaction<'_>,
+    chunk: &ParsedChunk,
+    progress: &Progress<'_>,
+    sites: &[i64],
+) -> Result<(), CommitError> {
+    super::facts::add(tx, chunk, sites)?;
+    for (reason, t) in &chunk.tally.reasons {
+        tx.prepare_cached(
+            "INSERT INTO rejects (file, reason, count) VALUES (?1, ?2, ?3)
                  ON CONFLICT (file, reason) DO UPDATE SET count = count + excluded.count",
-            )?
-            .execute((progress.file_id, reason.code(), t.count as i64))?;
-            for s in &t.samples {
-                tx.prepare_cached(
+        )?
+        .execute((progress.file_id, reason.code(), t.count as i64))?;
+        for s in &t.samples {
+            tx.prepare_cached(
                     "INSERT OR IGNORE INTO reject_samples (file, reason, line, sample)
                      SELECT ?1, ?2, ?3, ?4
                      WHERE (SELECT count(*) FROM reject_samples WHERE file = ?1 AND reason = ?2) < ?5",
                 )?
                 .execute((progress.file_id, reason.code(), s.line as i64, &s.text, SAMPLES_PER_FILE_REASON))?;
-            }
         }
-        files::advance(
-            tx,
-            progress.file_id,
-            progress.path,
-            chunk.start_offset,
-            chunk.end_offset,
-            chunk.last_line,
-            chunk.marker,
-        )?;
-        Ok(())
     }
+    files::advance(
+        tx,
+        progress.file_id,
+        progress.path,
+        chunk.start_offset,
+        chunk.end_offset,
+        chunk.last_line,
+        chunk.marker,
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -285,6 +329,7 @@ mod tests {
         chunk.sites.intern("s");
         let row = |i: i64| Row {
             ts: 1_000_000 + i,
+            line: i as u64,
             site: 0,
             path: NONE,
             referrer: NONE,

@@ -142,7 +142,9 @@ impl AdvanceError {
         match self {
             AdvanceError::Sqlite(e) => e.sqlite_error_code(),
             AdvanceError::Salt(e) if e.busy => Some(rusqlite::ErrorCode::DatabaseBusy),
-            AdvanceError::Salt(_) | AdvanceError::Moved { .. } => None,
+            AdvanceError::Salt(_) | AdvanceError::Moved { .. } | AdvanceError::Remote { .. } => {
+                None
+            }
         }
     }
 }
@@ -162,6 +164,15 @@ pub enum AdvanceError {
     /// SQLite failed.
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
+    /// The store the rows go to (ClickHouse) did not take them; nothing of the batch counts as
+    /// committed and it is sent again.
+    #[error("{store} did not take the batch: {detail}")]
+    Remote {
+        /// The store, as configured (`clickhouse://127.0.0.1:8123/logtally`).
+        store: String,
+        /// What it answered, or why it could not be reached.
+        detail: String,
+    },
 }
 
 /// A record by id.

@@ -8,6 +8,7 @@
 pub mod agents;
 pub mod batch;
 pub mod checkpoint;
+pub mod clickhouse;
 pub mod dict;
 pub mod events;
 pub mod facts;

@@ -16,6 +16,11 @@ pub trait Sink {
         store: &mut Store,
         chunks: &[(&ParsedChunk, Progress<'_>)],
     ) -> Result<(), CommitError>;
+
+    /// Rows it likes a batch of `import` to hold at least (0: every chunk as it comes).
+    fn batch_rows(&self) -> usize {
+        0
+    }
 }
 
 /// SQLite's side: rows and progress in one `BEGIN IMMEDIATE` transaction of the same database.

@@ -1,6 +1,7 @@
 //! Shared test setup: a temp directory with an empty HOME, and the real `logtally` binary.
 #![allow(dead_code)]
 
+pub mod clickhouse;
 pub mod day;
 #[path = "../genlog/mod.rs"]
 pub mod genlog;

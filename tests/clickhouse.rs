@@ -1,0 +1,189 @@
+//! `import --store clickhouse://...` on a real clickhouse-server: every line once, judged as
+//! SQLite's import judges it, a batch sent again counted once, and a refused batch moving no
+//! file's offset.
+
+mod common;
+
+use common::clickhouse::Server;
+use common::{fixture, Env};
+
+/// (bot reason, kind) -> rows, as `sql` lists them (`bot \t kind \t count` lines).
+fn verdicts(lines: &str) -> Vec<(u64, u64, u64)> {
+    let mut v: Vec<(u64, u64, u64)> = lines
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<u64> = l.split(['\t', '|']).map(|x| x.parse().unwrap()).collect();
+            (f[0], f[1], f[2])
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn sqlite(db: &std::path::Path, sql: &str) -> String {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((0..r.as_ref().column_count())
+                .map(|i| r.get::<_, i64>(i).unwrap().to_string())
+                .collect::<Vec<_>>()
+                .join("\t"))
+        })
+        .unwrap();
+    rows.map(Result::unwrap).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn a_log_imported_into_clickhouse_is_each_line_once_with_the_verdicts_of_sqlite() {
+    let env = Env::new();
+    let server = Server::start(&env.path("ch"));
+    let log = fixture("nginx-combined-bots.log");
+    let store = server.url("lt");
+    let out = env
+        .cmd()
+        .args(["import", "--tz", "UTC", "--db"])
+        .arg(env.path("collector.db"))
+        .args(["--store", &store])
+        .arg(&log)
+        .assert()
+        .success();
+    let text = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(
+        text.contains("900 imported") && text.contains(&store),
+        "{text}"
+    );
+    assert_eq!(server.number("SELECT count() FROM lt.events FINAL"), 900);
+    // The collector keeps the files' progress, not the rows.
+    assert_eq!(
+        sqlite(&env.path("collector.db"), "SELECT count(*) FROM events"),
+        "0"
+    );
+    assert_eq!(
+        sqlite(&env.path("collector.db"), "SELECT lines FROM files"),
+        "900"
+    );
+
+    // The same log into SQLite: the same verdicts, line for line.
+    env.cmd()
+        .args(["import", "--tz", "UTC", "--db"])
+        .arg(env.db())
+        .arg(&log)
+        .assert()
+        .success();
+    let in_sqlite = verdicts(&sqlite(
+        &env.db(),
+        "SELECT bot, kind, count(*) FROM events GROUP BY bot, kind",
+    ));
+    let in_clickhouse = verdicts(
+        &server
+            .query("SELECT bot, kind, count() FROM lt.events FINAL GROUP BY bot, kind")
+            .unwrap(),
+    );
+    assert_eq!(in_clickhouse, in_sqlite);
+    assert_eq!(
+        server.number("SELECT uniqExact(visitor) FROM lt.events FINAL WHERE bot = 0"),
+        sqlite(
+            &env.db(),
+            "SELECT count(DISTINCT visitor) FROM events WHERE bot = 0"
+        )
+        .parse::<u64>()
+        .unwrap()
+    );
+
+    // Run again: nothing new is sent.
+    env.cmd()
+        .args(["import", "--tz", "UTC", "--db"])
+        .arg(env.path("collector.db"))
+        .args(["--store", &store])
+        .arg(&log)
+        .assert()
+        .success()
+        .stdout(predicates::str::contains("0 imported"));
+    assert_eq!(server.number("SELECT count() FROM lt.events"), 900);
+
+    // A collector that lost its progress sends every batch again: stored twice, counted once.
+    env.cmd()
+        .args(["import", "--tz", "UTC", "--db"])
+        .arg(env.path("collector-again.db"))
+        .args(["--store", &store])
+        .arg(&log)
+        .assert()
+        .success();
+    assert_eq!(server.number("SELECT count() FROM lt.events FINAL"), 900);
+    assert!(server.number("SELECT count() FROM lt.events") >= 900);
+}
+
+#[test]
+fn a_batch_clickhouse_refuses_moves_no_offset_and_lands_once_it_takes_it() {
+    let env = Env::new();
+    let mut server = Server::start(&env.path("ch"));
+    let store = server.url("lt");
+    let log = env.write(
+        "access.log",
+        std::fs::read(fixture("nginx-combined-bots.log")).unwrap(),
+    );
+    // A table that cannot take the rows (a column missing): the insert is refused.
+    server.query("CREATE DATABASE lt").unwrap();
+    server
+        .query("CREATE TABLE lt.events (date Date, line UInt64) ENGINE = ReplacingMergeTree() PARTITION BY toYYYYMM(date) ORDER BY (date, line)")
+        .unwrap();
+    let collector = env.path("collector.db");
+    let import = || {
+        let mut c = env.cmd();
+        c.args(["import", "--tz", "UTC", "--db"])
+            .arg(&collector)
+            .args(["--store", &store])
+            .arg(&log);
+        c
+    };
+    import()
+        .assert()
+        .failure()
+        .stderr(predicates::str::contains("did not take the batch"))
+        .stderr(predicates::str::contains("the next run resumes there"));
+    assert_eq!(
+        sqlite(&collector, "SELECT offset, lines FROM files"),
+        "0\t0"
+    );
+
+    // The table put right, and the server restarted: the next run sends every line once.
+    server.query("DROP TABLE lt.events").unwrap();
+    server.restart();
+    import().assert().success();
+    assert_eq!(server.number("SELECT count() FROM lt.events FINAL"), 900);
+    assert_eq!(sqlite(&collector, "SELECT lines FROM files"), "900");
+}
+
+#[test]
+fn a_store_that_does_not_answer_is_exit_75_and_a_bad_address_a_usage_error() {
+    let env = Env::new();
+    let log = fixture("nginx-combined-bots.log");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    env.cmd()
+        .args(["import", "--tz", "UTC", "--store"])
+        .arg(format!("clickhouse://127.0.0.1:{closed}/lt"))
+        .arg(&log)
+        .assert()
+        .code(75)
+        .stderr(predicates::str::contains(
+            "is clickhouse-server running there?",
+        ));
+    env.cmd()
+        .args([
+            "import",
+            "--tz",
+            "UTC",
+            "--store",
+            "http://127.0.0.1:8123/lt",
+        ])
+        .arg(&log)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("clickhouse://HOST:PORT/DATABASE"));
+}
