@@ -63,6 +63,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand tail" -l site -d 'Site
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country; it must be given when the lines are read, since addresses are never stored' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l bot-agents -d 'More user-agent patterns of bots, checked before the built-in ones: lines of `category<TAB>substring` (see `logtally check --bots`)' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l store -d 'Store the events in ClickHouse (`clickhouse://HOST:8123/DATABASE`, its HTTP port) instead of the SQLite database, which keeps the files\' progress' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l from -d 'Where a file never seen before starts [default: start, or tail.from]' -r -f -a "start\t'Read its whole history'
 end\t'Skip what is in it at start-up (files appearing later are read whole)'"
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l flush-interval -d 'Commit at least this often (500ms, 5s, 1m; 100ms to 1h) [default: 5s, or tail.flush_interval]' -r

@@ -187,3 +187,91 @@ fn a_store_that_does_not_answer_is_exit_75_and_a_bad_address_a_usage_error() {
         .code(2)
         .stderr(predicates::str::contains("clickhouse://HOST:PORT/DATABASE"));
 }
+
+/// A line of the writer's, each with its own path.
+fn numbered(n: u64) -> String {
+    let now = chrono::Utc::now().format("%d/%b/%Y:%H:%M:%S +0000");
+    format!(
+        "10.2.{}.{} - - [{now}] \"GET /k/{n} HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0\"\n",
+        (n / 250) % 250,
+        n % 250
+    )
+}
+
+#[test]
+fn tail_into_clickhouse_survives_kill_9_and_a_server_restart_with_every_line_once() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+
+    let env = Env::new();
+    let mut server = Server::start(&env.path("ch"));
+    let store = server.url("lt");
+    let log = env.path("access.log");
+    std::fs::write(&log, "").unwrap();
+    let stop_writer = std::sync::Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (log, stop_writer) = (log.clone(), stop_writer.clone());
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+            let mut n = 0u64;
+            while !stop_writer.load(Ordering::Relaxed) {
+                n += 1;
+                f.write_all(numbered(n).as_bytes()).unwrap();
+                if n.is_multiple_of(20) {
+                    std::thread::sleep(Duration::from_millis(3));
+                }
+            }
+            n
+        })
+    };
+    let db = env.db().display().to_string();
+    let path = log.display().to_string();
+    let tail = || {
+        env.spawn(&[
+            "tail",
+            "--db",
+            &db,
+            "--store",
+            &store,
+            "--flush-interval",
+            "200ms",
+            &path,
+        ])
+    };
+    for round in 0..6 {
+        let t = tail();
+        std::thread::sleep(Duration::from_millis(300 + 110 * round));
+        if round == 3 {
+            // The server goes away under a running tail and comes back: its batches wait.
+            server.restart();
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        t.signal(libc::SIGKILL);
+        drop(t);
+    }
+    stop_writer.store(true, Ordering::Relaxed);
+    let total = writer.join().unwrap();
+    let mut t = tail();
+    let until = Instant::now() + Duration::from_secs(60);
+    let count = |sql: &str| {
+        server
+            .query(sql)
+            .ok()
+            .and_then(|a| a.trim().parse::<u64>().ok())
+    };
+    while count("SELECT count() FROM lt.events FINAL") != Some(total) && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        (
+            count("SELECT count() FROM lt.events FINAL"),
+            count("SELECT uniqExact(path) FROM lt.events FINAL")
+        ),
+        (Some(total), Some(total)),
+        "every line once; stderr:\n{}",
+        t.stderr_text()
+    );
+    t.signal(libc::SIGTERM);
+    assert_eq!(t.wait_for_exit(Duration::from_secs(5)), Some(0));
+}

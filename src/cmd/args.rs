@@ -83,6 +83,10 @@ pub struct IngestArgs {
     /// `category<TAB>substring` (see `logtally check --bots`).
     #[arg(long, value_name = "FILE")]
     pub bot_agents: Option<std::path::PathBuf>,
+    /// Store the events in ClickHouse (`clickhouse://HOST:8123/DATABASE`, its HTTP port) instead
+    /// of the SQLite database, which keeps the files' progress.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
 }
 
 impl IngestArgs {

@@ -11,14 +11,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use super::args::IngestArgs;
-use crate::exit::{ExitCode, TempFailError, UsageError};
+use crate::exit::{ExitCode, TempFailError};
 use crate::ingest::pipeline::{self, Counters, Summary};
 use crate::output::{thousands, Output};
 use crate::settings::Settings;
-use crate::store::batch::Writer;
 use crate::store::checkpoint;
-use crate::store::clickhouse::{ClickHouse, ClickHouseSink};
-use crate::store::sink::Sink;
 
 /// Arguments of `logtally import`.
 #[derive(Debug, clap::Args)]
@@ -36,10 +33,6 @@ pub struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
-    /// Store the events in ClickHouse (`clickhouse://HOST:8123/DATABASE`, its HTTP port) instead
-    /// of the SQLite database, which keeps the files' progress.
-    #[arg(long, value_name = "URL")]
-    store: Option<String>,
     /// Log files (plain or gzip); `-` reads stdin.
     #[arg(required = true, value_name = "FILE")]
     files: Vec<PathBuf>,
@@ -75,27 +68,9 @@ fn progress_bar(output: Output, total: u64) -> Option<ProgressBar> {
     Some(pb)
 }
 
-/// Where the events go: the SQLite database, or the ClickHouse store `--store` names (its
-/// tables created where missing).
-fn sink_of(store: Option<&str>) -> Result<Box<dyn Sink>> {
-    let Some(url) = store else {
-        return Ok(Box::new(Writer::new()));
-    };
-    let clickhouse = ClickHouse::from_url(url).map_err(|e| UsageError(format!("--store: {e}")))?;
-    clickhouse.ensure_schema().map_err(|e| {
-        TempFailError(format!(
-            "cannot prepare the ClickHouse store: {e}; is clickhouse-server running there?"
-        ))
-    })?;
-    Ok(Box::new(ClickHouseSink::new(
-        clickhouse,
-        crate::store::clickhouse::this_host(),
-    )))
-}
-
 /// Runs `logtally import`.
 pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> {
-    let mut sink = sink_of(args.store.as_deref())?;
+    let mut sink = super::sink_of(args.ingest.store.as_deref())?;
     let (db, mut store, parse) = super::open_for_ingest(&args.ingest, settings)?;
     // Held while the import runs: cleanup makes no day final meanwhile (`store::imports`).
     let _lease = crate::store::imports::Lease::begin(&db)
@@ -189,7 +164,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
     let lines = sum(|s| s.lines);
     let report = Report {
         database: db.display().to_string(),
-        store: args.store.as_deref(),
+        store: args.ingest.store.as_deref(),
         files: args.files.len(),
         failed_files: errors.len(),
         lines,

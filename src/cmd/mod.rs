@@ -23,6 +23,23 @@ use crate::settings::Settings;
 use crate::store::Store;
 use args::IngestArgs;
 
+/// Where the events go: the SQLite database, or the ClickHouse store `--store` names (its
+/// tables created where missing).
+fn sink_of(store: Option<&str>) -> anyhow::Result<Box<dyn crate::store::sink::Sink + Send>> {
+    use crate::exit::{TempFailError, UsageError};
+    use crate::store::clickhouse::{this_host, ClickHouse, ClickHouseSink};
+    let Some(url) = store else {
+        return Ok(Box::new(crate::store::batch::Writer::new()));
+    };
+    let clickhouse = ClickHouse::from_url(url).map_err(|e| UsageError(format!("--store: {e}")))?;
+    clickhouse.ensure_schema().map_err(|e| {
+        TempFailError(format!(
+            "cannot prepare the ClickHouse store: {e}; is clickhouse-server running there?"
+        ))
+    })?;
+    Ok(Box::new(ClickHouseSink::new(clickhouse, this_host())))
+}
+
 /// Opens the database and resolves what every input is parsed with (`import`, `tail`).
 fn open_for_ingest(
     args: &IngestArgs,

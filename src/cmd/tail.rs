@@ -308,6 +308,7 @@ pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<Exi
     };
     let mut follow = Follow::new(
         &mut store,
+        super::sink_of(args.ingest.store.as_deref())?,
         parse,
         follow_settings,
         sources,

@@ -644,6 +644,21 @@ mod tests {
     }
 
     #[test]
+    fn each_row_carries_the_number_of_its_line_past_blank_and_rejected_ones() {
+        let text = format!(
+            "{}garbage\n\n{}",
+            line("01/Sep/2022:10:00:00", "/a"),
+            line("01/Sep/2022:10:00:01", "/b")
+        );
+        let p = parser(None).parse(&Chunk {
+            first_line: 41,
+            ..chunk(&text)
+        });
+        let lines: Vec<u64> = p.rows.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [41, 44]);
+    }
+
+    #[test]
     fn reject_samples_hold_no_address() {
         let p = parser(None).parse(&chunk(
             "203.0.113.9 - - [bad time] \"GET / HTTP/1.1\" 200 5\n",

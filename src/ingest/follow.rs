@@ -75,10 +75,12 @@ const IDLE_CHECKPOINT: Duration = Duration::from_secs(30);
 const STOP_CHECK: Duration = Duration::from_millis(100);
 
 impl<'a> Follow<'a> {
-    /// A loop over `sources`, writing to `store`, flagging visitors over the request rate with
-    /// `limiter` and showing what it reads in `live`.
+    /// A loop over `sources`, committing through `sink` with its progress in `store`, flagging
+    /// visitors over the request rate with `limiter` and showing what it reads in `live`.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: &'a mut Store,
+        sink: Box<dyn crate::store::sink::Sink + Send>,
         parse: ParseSettings,
         settings: FollowSettings,
         sources: Vec<SourceSpec>,
@@ -93,7 +95,7 @@ impl<'a> Follow<'a> {
             sources,
             followed: Vec::new(),
             next_id: 0,
-            buffer: Buffer::new(),
+            buffer: Buffer::with_sink(sink),
             limiter,
             live,
             notices: Vec::new(),
