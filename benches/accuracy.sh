@@ -14,6 +14,7 @@
 # project (see benches/labels/README.md); the labels hold line numbers only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/labels/logs.sh
 CORPUS=${1:?usage: benches/accuracy.sh CORPUS_DIR [BEFORE_BIN]}
 BEFORE=${2:-}
 command -v goaccess >/dev/null || { apt-get update -qq && apt-get install -y -qq goaccess >/dev/null; }
@@ -29,9 +30,7 @@ echo "| log | truth PV | truth visitors | logtally PV | bots' share | lost | log
 echo "|---|---:|---:|---:|---:|---:|---:|$( [ -n "$BEFORE" ] && echo '---:|---:|')---:|---:|"
 for labels in benches/labels/*.tsv; do
   name=$(basename "$labels" .tsv)
-  log=""
-  IFS=: read -ra dirs <<<"$CORPUS"
-  for d in "${dirs[@]}"; do [ -f "$d/$name.log" ] && log="$d/$name.log"; done
+  log=$(log_of "$name" "$CORPUS")
   [ -n "$log" ] || { echo "skipping $name: no $name.log in $CORPUS" >&2; continue; }
   read -r tpv rpv bots lost tvis rvis < <("$ACC" --summary labels "$log" "$labels")
   before=""

@@ -10,6 +10,7 @@
 # that logtally took for no page at all (a request logged twice, what a page embeds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. benches/labels/logs.sh
 CORPUS=${1:?usage: benches/signs.sh CORPUS_DIR[:MORE_DIRS...] [BIN]}
 BIN=${2:-target/release/logtally}
 cargo build --release --quiet --bin logtally --example accuracy
@@ -19,9 +20,7 @@ mkdir -p "$OUT"
 : >"$OUT/heldout.tsv"
 for labels in benches/labels/*.tsv; do
   name=$(basename "$labels" .tsv)
-  log=""
-  IFS=: read -ra dirs <<<"$CORPUS"
-  for d in "${dirs[@]}"; do [ -f "$d/$name.log" ] && log="$d/$name.log"; done
+  log=$(log_of "$name" "$CORPUS")
   [ -n "$log" ] || { echo "skipping $name: no $name.log in $CORPUS" >&2; continue; }
   group=tuning
   grep -qx "$name" benches/labels/heldout.txt && group=heldout

@@ -7,10 +7,14 @@ mod common;
 use common::day::{browse, people, report};
 use common::Env;
 
-/// The hits of each bot reason.
+/// The hits of each bot reason of a report.
 fn bot_hits(v: &serde_json::Value) -> Vec<(String, u64)> {
-    v["sections"]["bots"]
-        .as_array()
+    reason_hits(&v["sections"]["bots"])
+}
+
+/// (reason, hits) of rows carrying both, as the bots section and `check --bots` give them.
+fn reason_hits(rows: &serde_json::Value) -> Vec<(String, u64)> {
+    rows.as_array()
         .unwrap()
         .iter()
         .map(|r| {
@@ -33,17 +37,7 @@ fn check_agrees(env: &Env, log: &std::path::Path, v: &serde_json::Value) {
     );
     let bots = &c["bots"];
     assert_eq!(bots["human_pageviews"], v["overview"]["pageviews"], "{c:#}");
-    let mut checked: Vec<(String, u64)> = bots["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["reason"].as_str().unwrap().to_string(),
-                r["hits"].as_u64().unwrap(),
-            )
-        })
-        .collect();
+    let mut checked = reason_hits(&bots["reasons"]);
     let mut rolled = bot_hits(v);
     checked.sort();
     rolled.sort();

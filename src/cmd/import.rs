@@ -125,15 +125,17 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         match result {
             Ok(()) => {}
             Err(e) => {
-                let code = match &e {
-                    pipeline::Error::Write { source, .. } => source.sqlite_error_code(),
-                    pipeline::Error::Lookup { source, .. } => source.sqlite_error_code(),
-                    _ => None,
+                // A locked database or a store not taking rows holds for every file: stop.
+                let temporary = match &e {
+                    pipeline::Error::Write { source, .. } => source.is_temporary(),
+                    pipeline::Error::Lookup { source, .. } => matches!(
+                        source.sqlite_error_code(),
+                        Some(
+                            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                        )
+                    ),
+                    _ => false,
                 };
-                let locked = matches!(
-                    code,
-                    Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-                );
                 let msg = e.to_string();
                 if let Some(pb) = &pb {
                     pb.suspend(|| eprintln!("logtally: {msg}"));
@@ -141,7 +143,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
                     eprintln!("logtally: {msg}");
                 }
                 errors.push(msg);
-                if locked {
+                if temporary {
                     busy = Some(errors.last().cloned().unwrap_or_default());
                     break;
                 }
@@ -228,7 +230,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
     out.flush()?;
     if let Some(msg) = busy {
         return Err(TempFailError(format!(
-            "the database stayed locked; run the import again later ({msg})"
+            "the database stayed locked or the store did not take the rows; run the import again later ({msg})"
         ))
         .into());
     }

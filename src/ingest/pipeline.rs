@@ -27,9 +27,10 @@ use crate::store::files::{self, FileRecord};
 use crate::store::sink::Sink;
 use crate::store::Store;
 
-/// Chunks read and not yet committed, per parsing thread, plus [`IN_FLIGHT_EXTRA`]: one being
-/// parsed and one parsed ahead per thread, plus one being read and one being committed. This
-/// bounds memory, whatever the file size.
+/// Chunks read and not yet handed to the writer, per parsing thread, plus [`IN_FLIGHT_EXTRA`]:
+/// one being parsed and one parsed ahead per thread, plus one being read and one waiting for the
+/// writer. The writer holds a batch more (one chunk for SQLite, the sink's `batch_rows` for
+/// ClickHouse). This bounds memory, whatever the file size.
 const IN_FLIGHT_PER_THREAD: usize = 2;
 /// See [`IN_FLIGHT_PER_THREAD`].
 const IN_FLIGHT_EXTRA: usize = 2;

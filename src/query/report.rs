@@ -452,23 +452,6 @@ fn ranked_with<K: Eq + Hash>(
     rows
 }
 
-/// A section as the catalogue describes it, with its rows.
-fn section(
-    described: &catalogue::Described,
-    rows: Vec<Row>,
-    note: Option<&'static str>,
-) -> Section {
-    Section {
-        name: described.name,
-        key: described.key,
-        columns: described.columns.to_vec(),
-        rate: None,
-        rows,
-        note,
-        parts: &[],
-    }
-}
-
 const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 /// One section from the accumulated figures.
@@ -495,7 +478,7 @@ fn one_section(sh: &Shared<'_>, acc: &Acc, name: &str, top: usize) -> Option<Sec
         _ => None,
     };
     if let Some(by) = by {
-        return Some(section(described, rows(by), None));
+        return Some(described.section(rows(by), None));
     }
     Some(match name {
         "campaigns" => {
@@ -512,8 +495,7 @@ fn one_section(sh: &Shared<'_>, acc: &Acc, name: &str, top: usize) -> Option<Sec
                 |k: &(u32, u32, u32)| [k.0, k.1, k.2].map(|id| sh.text(id).to_string()).to_vec();
             Section {
                 parts: &["campaign", "source", "medium"],
-                ..section(
-                    described,
+                ..described.section(
                     ranked_with(acc.campaigns.clone(), key, parts, values, top),
                     Some("visits whose first page carried utm_campaign"),
                 )
@@ -530,8 +512,7 @@ fn one_section(sh: &Shared<'_>, acc: &Acc, name: &str, top: usize) -> Option<Sec
                     parts: Vec::new(),
                 })
                 .collect();
-            section(
-                described,
+            described.section(
                 rows,
                 Some("page views by weekday and clock hour of the database's time zone"),
             )
@@ -555,8 +536,7 @@ fn one_section(sh: &Shared<'_>, acc: &Acc, name: &str, top: usize) -> Option<Sec
                 .collect();
             Section {
                 rate: Some("conversion"),
-                ..section(
-                    described,
+                ..described.section(
                     rows,
                     sh.goals.is_empty().then_some(
                         "no goals: add [[goal]] tables to the configuration, or --goal NAME=PATH",

@@ -83,15 +83,7 @@ fn ranked(conn: &Connection, q: &Query, name: &str) -> rusqlite::Result<Option<S
         "crawlers" => Some("automated clients that name themselves in their user agent"),
         _ => None,
     };
-    Ok(Some(Section {
-        name: described.name,
-        key: described.key,
-        columns: described.columns.to_vec(),
-        rate: None,
-        rows,
-        note,
-        parts: &[],
-    }))
+    Ok(Some(described.section(rows, note)))
 }
 
 /// Reads the report of `q` from the rollups.

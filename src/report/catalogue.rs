@@ -253,6 +253,21 @@ pub const CATALOGUE: &[Described] = &[
     visits("hours", "weekday", HOURS),
 ];
 
+impl Described {
+    /// The section as described here, with its rows and note.
+    pub fn section(&self, rows: Vec<super::Row>, note: Option<&'static str>) -> super::Section {
+        super::Section {
+            name: self.name,
+            key: self.key,
+            columns: self.columns.to_vec(),
+            rate: None,
+            rows,
+            note,
+            parts: &[],
+        }
+    }
+}
+
 /// The section named `name`.
 pub fn described(name: &str) -> Option<&'static Described> {
     CATALOGUE.iter().find(|d| d.name == name)

@@ -1,13 +1,16 @@
 //! A ClickHouse store for the events of sites whose history outgrows one SQLite file, over
 //! ClickHouse's HTTP interface (`--store clickhouse://HOST:8123/DB`).
 //!
-//! Rows go in batches, one `INSERT ... FORMAT JSONEachRow` per commit, never one row at a time.
-//! `events` is a `ReplacingMergeTree` ordered by (site, date, host, file, line): a batch sent
-//! again after a crash or a refused answer replaces itself, so delivery is at least once and the
-//! result exactly once (reads use `FINAL`). Each row carries its strings, not ids, so several
-//! collectors can write to one store. Bots, page kind and visitor are decided before sending,
-//! by the same classifier as for SQLite. The file offsets stay in the collector's SQLite
-//! database and move only after ClickHouse acknowledged the batch ([`ClickHouseSink`]).
+//! Rows go in batches, `INSERT ... FORMAT RowBinary`, never one row at a time. `events` is a
+//! `ReplacingMergeTree` ordered by (site, date, host, file, line): a batch sent again after a
+//! crash or a refused answer replaces itself, so delivery is at least once and the result
+//! exactly once (reads use `FINAL`). The `file` of the key is the collector's own record of the
+//! file (`files.id` in its SQLite database): a collector that lost that database and reads its
+//! files again in another order gives them other ids, and their rows count twice, so keep the
+//! collector's database as you keep the store. Each row carries its strings, not ids, so
+//! several collectors can write to one store. Bots, page kind and visitor are decided before
+//! sending, by the same classifier as for SQLite. The file offsets stay in the collector's
+//! SQLite database and move only after ClickHouse acknowledged the batch ([`ClickHouseSink`]).
 //!
 //! The SQL keeps to what ClickHouse 18.16 (Debian's) understands and current releases too: a
 //! real `date Date` column in the sorting key (`FINAL` refuses an expression there on 18.16),

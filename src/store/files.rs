@@ -137,6 +137,16 @@ pub fn skip_to(
 }
 
 impl AdvanceError {
+    /// Whether a later try may succeed: the database stayed locked, or the store the rows go
+    /// to did not take them.
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, AdvanceError::Remote { .. })
+            || matches!(
+                self.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            )
+    }
+
     /// The SQLite error code, if SQLite failed.
     pub fn sqlite_error_code(&self) -> Option<rusqlite::ErrorCode> {
         match self {
