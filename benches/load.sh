@@ -119,6 +119,34 @@ if [ -n "$BEFORE" ]; then
   kill "$BEFORE_PID" 2>/dev/null || true
 fi
 
+# Every view, cached, at 100 and 300 connections, this binary and BEFORE side by side: the
+# dashboard and each /api endpoint (/api/live.json without a tail answers its "not known").
+VIEWS=("/?period=30d" "/report.json?period=7d" "/api/pages.json?period=7d" "/api/counter.json?page=/pricing" "/api/counter.svg?page=/pricing" "/api/live.json")
+each_view() { # NAME BIN PORT
+  local name=$1 bin=$2 port=$3
+  start "$bin" "$DB" "$port" --public-api
+  local pid=$SERVE_PID
+  for p in "${VIEWS[@]}"; do curl -s -o /dev/null "http://127.0.0.1:$port$p"; done
+  echo
+  echo "### $name: every view at 100 and 300 connections"
+  echo
+  echo "$HEAD"
+  for p in "${VIEWS[@]}"; do
+    for c in 100 300; do row "\`$p\`" "$c" "http://127.0.0.1:$port$p" --timeout 5s; done
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo
+    echo "$name alive after them, memory $(rss "$pid")"
+  else
+    echo
+    echo "$name DIED: $(tail -n 2 "$OUT/serve-$port.err" | tr '\n' ' ')"
+  fi
+  kill "$pid" 2>/dev/null || true
+  SERVE_PID=${PIDS[0]}
+}
+each_view "this binary" "$BIN" 18193
+[ -n "$BEFORE" ] && each_view "before: $BEFORE" "$BEFORE" 18194
+
 # tail ingesting 2,000 lines/s: its commit lag alone, then while /api/* is under load.
 LAG_SOCK="$PWD/$OUT/lag.live.sock"
 lag() { TAIL_ARGS="--live-socket $LAG_SOCK" python3 benches/tail_lag.py "$BIN" 2000 "$1" 2s 2>&1 | grep -i "lag" | head -n 1; }
