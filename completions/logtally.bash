@@ -627,7 +627,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__rollup)
-            opts="-v -h -V --db --tz --since --rebuild --verbose --json --config --help --version"
+            opts="-v -h -V --db --tz --since --rebuild --verbose --json --store --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -645,6 +645,10 @@ _logtally() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -657,7 +661,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__serve)
-            opts="-h -V --listen --db --tz --site --auth --live-socket --top --cache-mib --allow-origin --public-api --workers --queue --timeout --answer-cache-mib --client-timeout --max-connections --config --help --version"
+            opts="-h -V --listen --db --tz --site --auth --live-socket --top --cache-mib --allow-origin --public-api --workers --queue --timeout --answer-cache-mib --client-timeout --max-connections --store --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -723,6 +727,10 @@ _logtally() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -735,7 +743,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__stats)
-            opts="-h -V --db --site --period --since --until --top --format --tz --no-refresh --filter --goal --config --help --version"
+            opts="-h -V --db --site --period --since --until --top --format --tz --no-refresh --store --filter --goal --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -770,6 +778,10 @@ _logtally() {
                     return 0
                     ;;
                 --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -97,6 +97,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand import" -s V -l versio
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l db -d 'Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l since -d 'Only roll up days on or after this date (YYYY-MM-DD)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l store -d 'Roll up the events of this ClickHouse store (`clickhouse://HOST:8123/DATABASE`) into its own rollup tables; --db then only gives the collector\'s site facts, where it exists' -r
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l rebuild -d 'Recompute every day whose raw events are all still in the database'
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -s v -l verbose -d 'Print a summary line'
@@ -130,6 +131,7 @@ json\t'JSON (stable shape, see the README)'
 csv\t'CSV in long form: section,key,metric,value'
 html\t'One self-contained HTML page (styles and chart inline, nothing fetched)'"
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l tz -d 'IANA time zone of days (use the rollup\'s; default: TZ, else the system\'s, else UTC)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -l store -d 'Read the rollups of this ClickHouse store (`clickhouse://HOST:8123/DATABASE`), as `rollup --store` wrote them, instead of the SQLite database (nothing is rolled up first)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l filter -d 'Keep only the visits that match: KEY=VALUE, or KEY!=VALUE for those that do not; `*` in VALUE matches any text. Repeat it: every filter must hold. Keys: page, entry-page, exit-page, source, utm-source, utm-medium, utm-campaign, utm-content, utm-term, browser, os, device, country, goal' -r
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l goal -d 'A goal, besides the configuration\'s [[goal]] tables: NAME=PATH, NAME=METHOD PATH or NAME=METHOD PATH STATUS (`Signup=POST /signup 2xx`; `*` in PATH matches any text)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
@@ -161,6 +163,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand serve" -l timeout -d '
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l answer-cache-mib -d 'Memory for answers kept between requests (each view once per change of the data), in MiB' -r
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l client-timeout -d 'Time a client has to send its request\'s head, to take its answer, and to idle between requests on a kept-alive connection, before its connection is closed' -r
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l max-connections -d 'Connections open at once; one more is answered 503 and closed' -r
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l store -d 'Read the rollups of this ClickHouse store (`clickhouse://HOST:8123/DATABASE`), as `rollup --store` wrote them, instead of the database' -r
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l public-api -d 'Answer /api/* without --auth\'s password, on any address; the dashboard still asks for it'
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -s h -l help -d 'Print help'

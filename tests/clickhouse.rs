@@ -276,3 +276,174 @@ fn tail_into_clickhouse_survives_kill_9_and_a_server_restart_with_every_line_onc
     t.signal(libc::SIGTERM);
     assert_eq!(t.wait_for_exit(Duration::from_secs(5)), Some(0));
 }
+
+/// Imports `logs` into SQLite (`env.db()`) and into ClickHouse store `lt`, and rolls up both.
+fn both_stores(env: &Env, server: &Server, logs: &[std::path::PathBuf]) -> String {
+    let store = server.url("lt");
+    for log in logs {
+        env.cmd()
+            .args(["import", "--tz", "UTC", "--db"])
+            .arg(env.db())
+            .arg(log)
+            .assert()
+            .success();
+        env.cmd()
+            .args(["import", "--tz", "UTC", "--db"])
+            .arg(env.path("collector.db"))
+            .args(["--store", &store])
+            .arg(log)
+            .assert()
+            .success();
+    }
+    env.cmd()
+        .args(["rollup", "--tz", "UTC", "--db"])
+        .arg(env.db())
+        .assert()
+        .success();
+    env.cmd()
+        .args(["rollup", "--tz", "UTC", "--db"])
+        .arg(env.path("collector.db"))
+        .args(["--store", &store])
+        .assert()
+        .success();
+    store
+}
+
+/// `stats --format json ARGS` of the SQLite database, and of the ClickHouse store.
+fn stats_of_both(env: &Env, store: &str, args: &[&str]) -> (serde_json::Value, serde_json::Value) {
+    let run = |extra: Vec<String>| {
+        let mut cmd = env.cmd();
+        cmd.args(["stats", "--tz", "UTC", "--no-refresh", "--format", "json"])
+            .args(extra)
+            .args(args);
+        common::json(&mut cmd, 0)
+    };
+    let db = env.db().to_string_lossy().into_owned();
+    (
+        run(vec!["--db".into(), db]),
+        run(vec!["--store".into(), store.into()]),
+    )
+}
+
+#[test]
+fn reports_of_a_clickhouse_store_are_those_of_sqlite_figure_for_figure() {
+    let env = Env::new();
+    let server = Server::start(&env.path("ch"));
+    let people = env.write("people.log", common::three_days_of_people(7, "/blog/ch"));
+    let logs = [
+        people,
+        fixture("nginx-combined-bots.log"),
+        fixture("apache-combined-ipv6.log"),
+        fixture("nginx-main-forwarded.log"),
+    ];
+    let store = both_stores(&env, &server, &logs);
+    let every_section: Vec<String> = {
+        let (sqlite, _) = stats_of_both(&env, &store, &["--period", "all"]);
+        let pageviews = sqlite["overview"]["pageviews"].as_u64().unwrap();
+        assert!(pageviews > 150, "{pageviews}");
+        vec!["--period".into(), "all".into()]
+    };
+    let every: Vec<&str> = every_section.iter().map(String::as_str).collect();
+    // The store's answers are its own: an empty store beside it has none of them.
+    assert!(server.number("SELECT count() FROM lt.daily_pages") > 10);
+    let (_, empty) = stats_of_both(&env, &server.url("lt_empty"), &every);
+    assert_eq!(empty["overview"]["pageviews"], 0, "{}", empty["overview"]);
+    let sections = [
+        "overview",
+        "pages",
+        "entry-pages",
+        "exit-pages",
+        "sources",
+        "campaigns",
+        "browsers",
+        "os",
+        "devices",
+        "countries",
+        "status",
+        "not-found",
+        "bots",
+        "hours",
+    ];
+    let cases: Vec<Vec<&str>> = vec![
+        every.clone(),
+        [every.clone(), sections.to_vec()].concat(),
+        vec![
+            "--since",
+            "2026-11-03",
+            "--until",
+            "2026-11-04",
+            "overview",
+            "pages",
+            "sources",
+        ],
+        vec![
+            "--period",
+            "all",
+            "--filter",
+            "source=Hacker News",
+            "overview",
+            "pages",
+        ],
+        vec![
+            "--period",
+            "all",
+            "--filter",
+            "page=/pricing",
+            "--goal",
+            "Read=/blog/*",
+        ],
+        vec![
+            "--period",
+            "all",
+            "--filter",
+            "page!=/",
+            "entry-pages",
+            "browsers",
+            "hours",
+        ],
+    ];
+    for args in cases {
+        let (sqlite, clickhouse) = stats_of_both(&env, &store, &args);
+        if clickhouse != sqlite {
+            panic!(
+                "stats {args:?}:\nSQLite:     {}\nClickHouse: {}",
+                sqlite["sections"], clickhouse["sections"]
+            );
+        }
+        assert_eq!(clickhouse, sqlite, "stats {args:?}");
+    }
+
+    // A second rollup finds nothing due; a day with a new line is made again, and reads so.
+    let again = env
+        .cmd()
+        .args(["rollup", "--tz", "UTC", "--json", "--store", &store])
+        .output()
+        .unwrap();
+    let again: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again["days"], serde_json::json!([]), "{again}");
+    let late = env.write(
+        "late.log",
+        "10.9.9.9 - - [03/Nov/2026:12:00:00 +0000] \"GET /late HTTP/1.1\" 200 900 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:145.0) Gecko/20100101 Firefox/145.0\"\n",
+    );
+    let store = both_stores(&env, &server, &[late]);
+    let (sqlite, clickhouse) = stats_of_both(&env, &store, &["--period", "all", "pages"]);
+    assert_eq!(clickhouse, sqlite);
+    assert!(clickhouse.to_string().contains("/late"), "{clickhouse}");
+
+    // The dashboard's JSON too.
+    let (_sqlite_server, a) = common::web::serve(&env, &["--cache-mib", "0"]);
+    let (_ch_server, b) = common::web::serve(&env, &["--store", &store]);
+    for view in [
+        "/report.json?period=all",
+        "/report.json?period=all&filter=source%3DHacker%20News",
+    ] {
+        let (sa, _, ja) = common::web::http(a, "GET", view, &[], "");
+        let (sb, _, jb) = common::web::http(b, "GET", view, &[], "");
+        assert_eq!((sa, sb), (200, 200), "{view}: {ja} / {jb}");
+        let (ja, jb): (serde_json::Value, serde_json::Value) = (
+            serde_json::from_str(&ja).unwrap(),
+            serde_json::from_str(&jb).unwrap(),
+        );
+        assert_eq!(jb, ja, "{view}");
+    }
+}

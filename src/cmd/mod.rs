@@ -26,18 +26,28 @@ use args::IngestArgs;
 /// Where the events go: the SQLite database, or the ClickHouse store `--store` names (its
 /// tables created where missing).
 fn sink_of(store: Option<&str>) -> anyhow::Result<Box<dyn crate::store::sink::Sink + Send>> {
+    use crate::store::clickhouse::{this_host, ClickHouseSink};
+    match store {
+        None => Ok(Box::new(crate::store::batch::Writer::new())),
+        Some(url) => Ok(Box::new(ClickHouseSink::new(
+            clickhouse_of(url)?,
+            this_host(),
+        ))),
+    }
+}
+
+/// The ClickHouse store at `url` (`--store`), its tables created where missing: a bad address
+/// is a usage error, a server that does not answer a temporary failure (exit 75).
+fn clickhouse_of(url: &str) -> anyhow::Result<crate::store::clickhouse::ClickHouse> {
     use crate::exit::{TempFailError, UsageError};
-    use crate::store::clickhouse::{this_host, ClickHouse, ClickHouseSink};
-    let Some(url) = store else {
-        return Ok(Box::new(crate::store::batch::Writer::new()));
-    };
-    let clickhouse = ClickHouse::from_url(url).map_err(|e| UsageError(format!("--store: {e}")))?;
+    let clickhouse = crate::store::clickhouse::ClickHouse::from_url(url)
+        .map_err(|e| UsageError(format!("--store: {e}")))?;
     clickhouse.ensure_schema().map_err(|e| {
         TempFailError(format!(
             "cannot prepare the ClickHouse store: {e}; is clickhouse-server running there?"
         ))
     })?;
-    Ok(Box::new(ClickHouseSink::new(clickhouse, this_host())))
+    Ok(clickhouse)
 }
 
 /// Opens the database and resolves what every input is parsed with (`import`, `tail`).

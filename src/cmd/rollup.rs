@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
-use crate::exit::{ExitCode, UsageError};
+use crate::exit::{ExitCode, TempFailError, UsageError};
 use crate::output::{step_bar, step_callback, thousands, Output};
 use crate::rollup::{self, Options};
 use crate::settings::Settings;
@@ -20,7 +20,8 @@ use crate::store::Store;
     logtally rollup --rebuild            # recompute every day whose raw events are all still held\n\n\
     Cron-friendly: prints nothing on success unless --verbose or --json. Use the same --tz as\n\
     import and tail, so that a day's visitors and its salt agree.\n\n\
-    Exit status: 0 ok, 1 error, 75 the database stayed locked (cron may retry).")]
+    Exit status: 0 ok, 1 error, 75 the database stayed locked or the ClickHouse store did not\n\
+    answer (cron may retry).")]
 pub struct Args {
     /// Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else
     /// $XDG_DATA_HOME/logtally/logtally.db].
@@ -41,6 +42,10 @@ pub struct Args {
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+    /// Roll up the events of this ClickHouse store (`clickhouse://HOST:8123/DATABASE`) into its
+    /// own rollup tables; --db then only gives the collector's site facts, where it exists.
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
 }
 
 /// Parses a `YYYY-MM-DD` flag value.
@@ -58,21 +63,32 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         .map(|s| parse_date("--since", s))
         .transpose()?;
     let db = settings.db_path(args.db.as_deref())?;
-    let mut store = Store::open(&db)?;
-    crate::store::zone::settle(store.conn_mut(), tz)?;
+    let opts = Options {
+        tz,
+        since,
+        rebuild: args.rebuild,
+        thresholds: settings.bots.thresholds.clone(),
+    };
     let bar = step_bar(output, "days");
-    let report = rollup::run(
-        store.conn_mut(),
-        Some(&db),
-        &Options {
-            tz,
-            since,
-            rebuild: args.rebuild,
-            thresholds: settings.bots.thresholds.clone(),
-        },
-        &mut step_callback(&bar),
-    )
-    .with_context(|| format!("rolling up {}", db.display()))?;
+    let report = match args.store.as_deref() {
+        Some(url) => {
+            let clickhouse = super::clickhouse_of(url)?;
+            let facts = Store::open_read_only(&db).ok();
+            rollup::clickhouse::run(
+                &clickhouse,
+                facts.as_ref().map(Store::conn),
+                &opts,
+                &mut step_callback(&bar),
+            )
+            .map_err(|e| TempFailError(format!("rolling up {url}: {e}")))?
+        }
+        None => {
+            let mut store = Store::open(&db)?;
+            crate::store::zone::settle(store.conn_mut(), tz)?;
+            rollup::run(store.conn_mut(), Some(&db), &opts, &mut step_callback(&bar))
+                .with_context(|| format!("rolling up {}", db.display()))?
+        }
+    };
     if let Some(b) = bar {
         b.finish_and_clear();
     }

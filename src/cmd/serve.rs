@@ -12,6 +12,8 @@ use crate::live::socket;
 use crate::query::cache::Cache;
 use crate::serve::{self, Config};
 use crate::settings::Settings;
+use crate::store::clickhouse::ClickHouse;
+use crate::store::reads::Reader;
 use crate::store::Store;
 
 /// Arguments of `logtally serve`.
@@ -86,6 +88,10 @@ pub struct Args {
     /// Connections open at once; one more is answered 503 and closed.
     #[arg(long, value_name = "N", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     max_connections: u32,
+    /// Read the rollups of this ClickHouse store (`clickhouse://HOST:8123/DATABASE`), as
+    /// `rollup --store` wrote them, instead of the database.
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
 }
 
 /// A wait of 100 ms to 10 minutes.
@@ -96,11 +102,16 @@ fn wait_flag(s: &str) -> Result<Duration, String> {
 
 /// Fills the cache with the newest days in the background, so the first views are as quick as
 /// the rest; a failure only costs speed (views read what is not held).
-fn warm(cache: Arc<Cache>, db: PathBuf) {
+fn warm(cache: Arc<Cache>, db: PathBuf, clickhouse: Option<ClickHouse>) {
     std::thread::spawn(move || {
-        let warmed = Store::open_read_only(&db)
-            .map_err(anyhow::Error::from)
-            .and_then(|store| Ok(cache.warm(store.conn())?));
+        let warmed = match &clickhouse {
+            Some(ch) => cache
+                .warm(Reader::ClickHouse(ch))
+                .map_err(anyhow::Error::from),
+            None => Store::open_read_only(&db)
+                .map_err(anyhow::Error::from)
+                .and_then(|store| Ok(cache.warm(Reader::Sqlite(store.conn()))?)),
+        };
         if let Err(e) = warmed {
             eprintln!("logtally: warning: could not read days ahead of the first view: {e:#}");
         }
@@ -134,10 +145,16 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitCode> {
     };
     let tz = settings.time_zone(args.tz.as_deref())?;
     let db = settings.db_path(args.db.as_deref())?;
-    // Refuse now what every page would: no database, another zone.
-    let store = Store::open_read_only(&db)?;
-    crate::store::zone::check(store.conn(), tz)?;
-    drop(store);
+    let clickhouse = args
+        .store
+        .as_deref()
+        .map(super::clickhouse_of)
+        .transpose()?;
+    if clickhouse.is_none() {
+        // Refuse now what every page would: no database, another zone.
+        let store = Store::open_read_only(&db)?;
+        crate::store::zone::check(store.conn(), tz)?;
+    }
     let live_socket = args
         .live_socket
         .clone()
@@ -163,8 +180,9 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitCode> {
     cfg.limits.max_connections = args.max_connections as usize;
     cfg.limits.header_timeout = args.client_timeout;
     cfg.limits.write_timeout = args.client_timeout;
+    cfg.clickhouse = clickhouse;
     if let Some(cache) = cfg.cache.clone() {
-        warm(cache, cfg.db.clone());
+        warm(cache, cfg.db.clone(), cfg.clickhouse.clone());
     }
     serve::run(args.listen, cfg, |addr| {
         eprintln!("logtally: dashboard on http://{addr}/");

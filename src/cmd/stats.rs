@@ -17,6 +17,7 @@ use crate::query::rollups;
 use crate::report;
 use crate::rollup;
 use crate::settings::Settings;
+use crate::store::reads::{ReadError, Reader};
 use crate::store::Store;
 
 /// Periods for `--period`.
@@ -98,6 +99,10 @@ pub struct Args {
     /// Do not roll up today's new events first.
     #[arg(long)]
     no_refresh: bool,
+    /// Read the rollups of this ClickHouse store (`clickhouse://HOST:8123/DATABASE`), as
+    /// `rollup --store` wrote them, instead of the SQLite database (nothing is rolled up first).
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
     /// Keep only the visits that match: KEY=VALUE, or KEY!=VALUE for those that do not; `*` in
     /// VALUE matches any text. Repeat it: every filter must hold. Keys: page, entry-page,
     /// exit-page, source, utm-source, utm-medium, utm-campaign, utm-content, utm-term, browser,
@@ -164,6 +169,24 @@ fn filters_and_goals(args: &Args, settings: &Settings) -> Result<(Vec<Filter>, V
         .map_err(|e| UsageError(e).into())
 }
 
+/// A read that failed: a ClickHouse store that did not answer is a temporary failure (exit 75).
+fn read_failed(e: impl Into<anyhow::Error>) -> anyhow::Error {
+    let e: anyhow::Error = e.into();
+    let remote = e.chain().any(|c| {
+        c.downcast_ref::<crate::store::clickhouse::Error>()
+            .is_some()
+            || matches!(
+                c.downcast_ref::<ReadError>(),
+                Some(ReadError::ClickHouse(_))
+            )
+    });
+    if remote {
+        crate::exit::TempFailError(format!("{e:#}")).into()
+    } else {
+        e
+    }
+}
+
 /// Runs `logtally stats`.
 pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> {
     let (filters, goals) = filters_and_goals(&args, settings)?;
@@ -172,23 +195,34 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
     let today = tz
         .from_utc_datetime(&chrono::Utc::now().naive_utc())
         .date_naive();
-    let db = settings.db_path(args.db.as_deref())?;
     // Reports read through a read-only connection: they never wait for a writer, and they work
     // for a user who may only read the database, or on a read-only mount.
-    let store = Store::open_read_only(&db)?;
-    crate::store::zone::check(store.conn(), tz)?;
-    if !args.no_refresh {
-        refresh_today(
-            &db,
-            &rollup::Options {
-                tz,
-                since: Some(today),
-                rebuild: false,
-                thresholds: settings.bots.thresholds.clone(),
-            },
-        );
-    }
-    let range = rollups::data_range(store.conn())?;
+    let (sqlite, clickhouse) = match args.store.as_deref() {
+        Some(url) => (None, Some(super::clickhouse_of(url)?)),
+        None => {
+            let db = settings.db_path(args.db.as_deref())?;
+            let store = Store::open_read_only(&db)?;
+            crate::store::zone::check(store.conn(), tz)?;
+            if !args.no_refresh {
+                refresh_today(
+                    &db,
+                    &rollup::Options {
+                        tz,
+                        since: Some(today),
+                        rebuild: false,
+                        thresholds: settings.bots.thresholds.clone(),
+                    },
+                );
+            }
+            (Some(store), None)
+        }
+    };
+    let reader = match (&sqlite, &clickhouse) {
+        (Some(store), _) => Reader::Sqlite(store.conn()),
+        (None, Some(ch)) => Reader::ClickHouse(ch),
+        (None, None) => unreachable!("one store or the other"),
+    };
+    let range = rollups::data_range(reader).map_err(read_failed)?;
     let (from, until) = match &args.since {
         Some(s) => {
             let from = parse_date("--since", s)?;
@@ -221,7 +255,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         top: args.top.max(1),
         sections,
     };
-    let report = crate::query::read(store.conn(), &q, &filters, &goals, None)?;
+    let report = crate::query::read(reader, &q, &filters, &goals, None).map_err(read_failed)?;
     let mut out = std::io::stdout().lock();
     match args.format {
         Format::Table => {

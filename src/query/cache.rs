@@ -14,8 +14,8 @@ use std::mem::size_of;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
-use rusqlite::Connection;
 
+use crate::store::reads::{ReadError, Reader};
 use crate::store::record::{self, Day, Profile, StoredHit, StoredVisit};
 
 /// Record strings by id, shared by the days decoded with them.
@@ -90,7 +90,7 @@ impl Cache {
     /// The days `from..=until` of the record (days since 1970-01-01), each as the database holds
     /// it now: from memory where the stamp matches, else read and decoded (in parallel), and then
     /// kept. Days are decoded with their requests.
-    pub fn days(&self, conn: &Connection, from: i64, until: i64) -> rusqlite::Result<PeriodDays> {
+    pub fn days(&self, store: Reader<'_>, from: i64, until: i64) -> Result<PeriodDays, ReadError> {
         // A copy of what is held in the range, so the lock is not held across the database.
         let held: BTreeMap<i64, Entry> = self
             .lock()
@@ -98,7 +98,7 @@ impl Cache {
             .range(from..=until)
             .map(|(d, e)| (*d, e.clone()))
             .collect();
-        let stamped = record::load_unless_known(conn, from, until, |day, stamp| {
+        let stamped = store.record_unless_known(from, until, |day, stamp| {
             held.get(&day).is_some_and(|e| e.stamp == stamp)
         })?;
         let decoded: Vec<(i64, i64, Option<Arc<Day>>)> = stamped
@@ -165,8 +165,8 @@ impl Cache {
 
     /// Decodes the newest days of the record, a month at a time, until the budget is reached or
     /// the record read: the first views are then as quick as the rest. Returns the days held.
-    pub fn warm(&self, conn: &Connection) -> rusqlite::Result<usize> {
-        let all = record::days(conn)?;
+    pub fn warm(&self, store: Reader<'_>) -> Result<usize, ReadError> {
+        let all = store.record_days()?;
         let (Some(&first), Some(&last)) = (all.first(), all.last()) else {
             return Ok(0);
         };
@@ -175,7 +175,7 @@ impl Cache {
             let from = until - 30;
             // A month at a time, each through the gate, so views wait for one month at most.
             let _pass = super::gate::fanout().enter();
-            self.days(conn, from, until)?;
+            self.days(store, from, until)?;
             until = from - 1;
         }
         Ok(self.len())
@@ -280,7 +280,7 @@ mod tests {
             filters: &filters,
             goals: &goals,
         };
-        report::read(store.conn(), &ask, cache).unwrap()
+        report::read(Reader::Sqlite(store.conn()), &ask, cache).unwrap()
     }
 
     const VIEWS: &[&[&str]] = &[
@@ -340,13 +340,21 @@ mod tests {
         let store = month();
         let one_day = {
             let all = Cache::new(64 << 20);
-            all.days(store.conn(), day_number(date(1)), day_number(date(20)))
-                .unwrap();
+            all.days(
+                Reader::Sqlite(store.conn()),
+                day_number(date(1)),
+                day_number(date(20)),
+            )
+            .unwrap();
             all.bytes() / all.len()
         };
         let cache = Cache::new(one_day * 5);
         let got = cache
-            .days(store.conn(), day_number(date(1)), day_number(date(20)))
+            .days(
+                Reader::Sqlite(store.conn()),
+                day_number(date(1)),
+                day_number(date(20)),
+            )
             .unwrap();
         assert_eq!(got.days.len(), 20, "a view gets every day, held or not");
         assert!(cache.bytes() <= one_day * 5);
@@ -359,8 +367,12 @@ mod tests {
         );
         assert!(held[0] > day_number(date(10)), "the oldest went");
         let none = Cache::new(0);
-        none.days(store.conn(), day_number(date(1)), day_number(date(20)))
-            .unwrap();
+        none.days(
+            Reader::Sqlite(store.conn()),
+            day_number(date(1)),
+            day_number(date(20)),
+        )
+        .unwrap();
         assert!(none.is_empty(), "a budget of 0 keeps nothing");
     }
 
@@ -401,7 +413,7 @@ mod tests {
                         goals: &[],
                     };
                     let cached = (i % 3 != 0).then_some(cache);
-                    let r = report::read(store.conn(), &ask, cached).unwrap();
+                    let r = report::read(Reader::Sqlite(store.conn()), &ask, cached).unwrap();
                     assert!(r.overview.unwrap().visits > 0);
                 });
             }
@@ -412,8 +424,13 @@ mod tests {
     fn warming_reads_the_newest_days_within_the_budget() {
         let store = month();
         let cache = Cache::new(64 << 20);
-        assert_eq!(cache.warm(store.conn()).unwrap(), 20);
+        assert_eq!(cache.warm(Reader::Sqlite(store.conn())).unwrap(), 20);
         let empty = Store::open_in_memory().unwrap();
-        assert_eq!(Cache::new(64 << 20).warm(empty.conn()).unwrap(), 0);
+        assert_eq!(
+            Cache::new(64 << 20)
+                .warm(Reader::Sqlite(empty.conn()))
+                .unwrap(),
+            0
+        );
     }
 }

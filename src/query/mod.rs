@@ -13,6 +13,7 @@ use anyhow::Context;
 
 use crate::report::catalogue::{self, counts_hits, record_only};
 use crate::report::{self as rendered, Report};
+use crate::store::reads::Reader;
 use filter::Filter;
 use goal::Goal;
 
@@ -68,11 +69,26 @@ pub fn filters_and_goals(
     Ok((filters, goals))
 }
 
+/// A second reader of the same store, for another thread.
+enum Second<'a> {
+    Sqlite(crate::store::Store),
+    ClickHouse(&'a crate::store::clickhouse::ClickHouse),
+}
+
+impl Second<'_> {
+    fn reader(&self) -> Reader<'_> {
+        match self {
+            Second::Sqlite(s) => Reader::Sqlite(s.conn()),
+            Second::ClickHouse(ch) => Reader::ClickHouse(ch),
+        }
+    }
+}
+
 /// The report asked for: unfiltered sections from the rollups, filtered ones and those only the
 /// permanent record answers from the record, in the order asked. Shared by `stats` and `serve`
 /// (which keeps decoded days in a `cache` between views).
 pub fn read(
-    conn: &rusqlite::Connection,
+    store: Reader<'_>,
     q: &rollups::Query,
     filters: &[Filter],
     goals: &[Goal],
@@ -81,9 +97,9 @@ pub fn read(
     let from_record = |s: &String| !filters.is_empty() || record_only(s);
     let (recorded, rolled): (Vec<String>, Vec<String>) =
         q.sections.iter().cloned().partition(from_record);
-    let read_rollups = |conn: &rusqlite::Connection| {
+    let read_rollups = |store: Reader<'_>| {
         rollups::read(
-            conn,
+            store,
             &rollups::Query {
                 sections: rolled.clone(),
                 ..q.clone()
@@ -91,9 +107,9 @@ pub fn read(
         )
         .context("reading rollups")
     };
-    let read_record = |conn: &rusqlite::Connection| {
+    let read_record = |store: Reader<'_>| {
         self::report::read(
-            conn,
+            store,
             &self::report::Ask {
                 site: q.site.as_deref(),
                 from: q.from,
@@ -108,22 +124,27 @@ pub fn read(
         .context("reading the record of visits")
     };
     if recorded.is_empty() {
-        return read_rollups(conn);
+        return read_rollups(store);
     }
-    // Both at once when there is a file to open a second reader on (the record is read by
-    // threads of its own; the rollups meanwhile here).
-    let second = conn
-        .path()
-        .filter(|p| !p.is_empty())
-        .and_then(|p| crate::store::Store::open_read_only(std::path::Path::new(p)).ok());
+    // Both at once when there is a second reader to be had (the record is read by threads of
+    // its own; the rollups meanwhile here): a second connection to a SQLite file, or the same
+    // ClickHouse client.
+    let second = match store {
+        Reader::Sqlite(conn) => conn
+            .path()
+            .filter(|p| !p.is_empty())
+            .and_then(|p| crate::store::Store::open_read_only(std::path::Path::new(p)).ok())
+            .map(Second::Sqlite),
+        Reader::ClickHouse(ch) => Some(Second::ClickHouse(ch)),
+    };
     let (rolled_report, from_rec) = match second {
         Some(reader) => std::thread::scope(|scope| {
             let read_record = &read_record;
-            let record = scope.spawn(move || read_record(reader.conn()));
-            let rolled_report = read_rollups(conn);
+            let record = scope.spawn(move || read_record(reader.reader()));
+            let rolled_report = read_rollups(store);
             (rolled_report, record.join().expect("record reader"))
         }),
-        None => (read_rollups(conn), read_record(conn)),
+        None => (read_rollups(store), read_record(store)),
     };
     let mut out = rolled_report?;
     let from_rec = from_rec?;

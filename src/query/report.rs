@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use foldhash::HashMap;
-use rusqlite::Connection;
 
 use super::cache::Cache;
 use super::filter::{Filter, Key};
 use super::goal::Goal;
 use crate::report::{catalogue, Overview, Report, Row, Section};
 use crate::rollup::days::day_number;
+use crate::store::reads::{ReadError, Reader};
 use crate::store::record::{self, Day, StoredHit, StoredVisit};
 
 use rayon::iter::Either;
@@ -564,18 +564,18 @@ pub fn needs_record(sections: &[String], filters: &[Filter]) -> bool {
 /// (`status`, `not-found`, `bots`, `crawlers`: hits, not visits) are left out. Days are decoded
 /// and added up in parallel, one day at a time, so memory holds a few days at most.
 /// With a `cache`, days come decoded from it (see [`super::cache`]) instead.
-pub fn read(conn: &Connection, ask: &Ask<'_>, cache: Option<&Cache>) -> rusqlite::Result<Report> {
+pub fn read(store: Reader<'_>, ask: &Ask<'_>, cache: Option<&Cache>) -> Result<Report, ReadError> {
     let _pass = super::gate::fanout().enter();
     let len = (ask.until - ask.from).num_days() + 1;
     let prev_from = ask.from - chrono::Duration::days(len);
     let span = (day_number(prev_from), day_number(ask.until));
     let (days, strings) = match cache {
         Some(cache) => {
-            let held = cache.days(conn, span.0, span.1)?;
+            let held = cache.days(store, span.0, span.1)?;
             (Days::Decoded(held.days), held.strings)
         }
         None => {
-            let (blobs, strings) = record::load(conn, span.0, span.1)?;
+            let (blobs, strings) = store.record(span.0, span.1)?;
             (Days::Packed(blobs), Arc::new(strings))
         }
     };

@@ -2,12 +2,11 @@
 //! catalogue describes each section.
 
 use chrono::NaiveDate;
-use rusqlite::Connection;
 
 use crate::classify::bots::Reason;
 use crate::report::catalogue::{self, Origin};
 use crate::report::{Overview, Report, Row, Section, NO_AGENTS_NOTE};
-use crate::store::reads::{self, Span};
+use crate::store::reads::{ReadError, Reader, Span};
 
 /// What to read.
 #[derive(Clone, Debug)]
@@ -34,8 +33,8 @@ impl Query {
     }
 }
 
-fn overview(conn: &Connection, span: Span<'_>) -> rusqlite::Result<Overview> {
-    let s = reads::sums(conn, span)?;
+fn overview(store: Reader<'_>, span: Span<'_>) -> Result<Overview, ReadError> {
+    let s = store.sums(span)?;
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
     Ok(Overview {
         visitors: s.visitors,
@@ -50,7 +49,7 @@ fn overview(conn: &Connection, span: Span<'_>) -> rusqlite::Result<Overview> {
 }
 
 /// Section `name` from its rollup table; `None` for a section the rollups do not hold.
-fn ranked(conn: &Connection, q: &Query, name: &str) -> rusqlite::Result<Option<Section>> {
+fn ranked(store: Reader<'_>, q: &Query, name: &str) -> Result<Option<Section>, ReadError> {
     let Some(described) = catalogue::described(name) else {
         return Ok(None);
     };
@@ -62,7 +61,8 @@ fn ranked(conn: &Connection, q: &Query, name: &str) -> rusqlite::Result<Option<S
     else {
         return Ok(None);
     };
-    let rows: Vec<Row> = reads::ranked(conn, q.span(), table, key, numbers, q.top)?
+    let rows: Vec<Row> = store
+        .ranked(q.span(), table, key, numbers, q.top)?
         .into_iter()
         .map(|(k, values)| Row {
             key: match k {
@@ -87,12 +87,12 @@ fn ranked(conn: &Connection, q: &Query, name: &str) -> rusqlite::Result<Option<S
 }
 
 /// Reads the report of `q` from the rollups.
-pub fn read(conn: &Connection, q: &Query) -> rusqlite::Result<Report> {
+pub fn read(store: Reader<'_>, q: &Query) -> Result<Report, ReadError> {
     let mut report = Report {
         site: q.site.clone(),
         from: q.from,
         until: q.until,
-        days_with_data: reads::days_with_data(conn, q.span())?,
+        days_with_data: store.days_with_data(q.span())?,
         overview: None,
         previous: None,
         sections: Vec::new(),
@@ -106,9 +106,9 @@ pub fn read(conn: &Connection, q: &Query) -> rusqlite::Result<Report> {
                 from: q.from - chrono::Duration::days(len),
                 until: q.from - chrono::Duration::days(1),
             };
-            report.overview = Some(overview(conn, q.span())?);
-            report.previous = Some(overview(conn, previous)?);
-        } else if let Some(section) = ranked(conn, q, name)? {
+            report.overview = Some(overview(store, q.span())?);
+            report.previous = Some(overview(store, previous)?);
+        } else if let Some(section) = ranked(store, q, name)? {
             report.sections.push(section);
             // Bots by reason, then the named ones among them (GPTBot, Googlebot...).
             for extra in catalogue::CATALOGUE
@@ -116,7 +116,7 @@ pub fn read(conn: &Connection, q: &Query) -> rusqlite::Result<Report> {
                 .filter(|d| d.with == Some(name.as_str()))
             {
                 if !q.sections.iter().any(|s| s == extra.name) {
-                    report.sections.extend(ranked(conn, q, extra.name)?);
+                    report.sections.extend(ranked(store, q, extra.name)?);
                 }
             }
         }
@@ -125,6 +125,6 @@ pub fn read(conn: &Connection, q: &Query) -> rusqlite::Result<Report> {
 }
 
 /// The first and last days with rolled-up data.
-pub fn data_range(conn: &Connection) -> rusqlite::Result<Option<(NaiveDate, NaiveDate)>> {
-    reads::data_range(conn)
+pub fn data_range(store: Reader<'_>) -> Result<Option<(NaiveDate, NaiveDate)>, ReadError> {
+    store.data_range()
 }

@@ -8,6 +8,7 @@
 pub mod aggregate;
 pub mod behaviour;
 pub mod bound;
+pub mod clickhouse;
 pub mod days;
 pub mod echoes;
 pub mod internal;
@@ -122,6 +123,39 @@ struct Source {
     details: [String; 4],
 }
 
+/// Whether a referrer's source was named by its query (`utm_source`, `ref`) rather than by its
+/// host.
+fn is_campaign(host: &str, source: &str) -> bool {
+    source != referrer::INTERNAL
+        && source != referrer::DIRECT
+        && (host.is_empty() || source != referrer::source_of_host(host, None))
+}
+
+impl AgentNames {
+    /// The names of an agent classified here and now, as `classify_new_agents` stores them.
+    fn classify(ua: &str) -> AgentNames {
+        let info = agent::classify(ua);
+        AgentNames {
+            browser: info.browser,
+            os: info.os,
+            device: info.device,
+            crawler: bots::AgentPatterns::builtin().crawler_name(ua),
+            stale_from: browser_age::stale_from(&ua.to_ascii_lowercase()),
+        }
+    }
+
+    /// An agent not known.
+    fn other() -> AgentNames {
+        AgentNames {
+            browser: "Other".into(),
+            os: "Other".into(),
+            device: "Other".into(),
+            crawler: None,
+            stale_from: None,
+        }
+    }
+}
+
 /// Names for dictionary ids, loaded as needed and kept for the run.
 #[derive(Default)]
 struct Names {
@@ -152,9 +186,7 @@ impl Names {
             if let Some(rf) = e.referrer.filter(|r| !self.sources.contains_key(r)) {
                 let (host, src, details) = dict::referrer(conn, rf)?
                     .unwrap_or_else(|| (String::new(), "unknown".into(), Default::default()));
-                let campaign = src != referrer::INTERNAL
-                    && src != referrer::DIRECT
-                    && (host.is_empty() || src != referrer::source_of_host(&host, None));
+                let campaign = is_campaign(&host, &src);
                 self.sources.insert(
                     rf,
                     Source {
@@ -173,16 +205,8 @@ impl Names {
                     device: row.device,
                     crawler: row.crawler,
                 });
-                self.agents.insert(
-                    a,
-                    info.unwrap_or_else(|| AgentNames {
-                        browser: "Other".into(),
-                        os: "Other".into(),
-                        device: "Other".into(),
-                        crawler: None,
-                        stale_from: None,
-                    }),
-                );
+                self.agents
+                    .insert(a, info.unwrap_or_else(AgentNames::other));
             }
         }
         Ok(())
@@ -266,25 +290,15 @@ fn compute_day(
             }
         })
         .collect();
-    let mut profiles: foldhash::HashMap<&str, behaviour::SiteProfile> = Default::default();
-    for e in &events {
-        if !profiles.contains_key(e.site) {
-            let window = facts::window(conn, e.site, days::day_number(day))?;
-            profiles.insert(e.site, behaviour::SiteProfile::from_window(&window));
-        }
-    }
-    verdicts::decide(&mut events, thresholds, &profiles);
+    let (sites, record) = settle(&mut events, tz, day, thresholds, |site| {
+        facts::window(conn, site, days::day_number(day))
+    })?;
     let flagged: Vec<(i64, u8, u8)> = raw
         .iter()
         .zip(&events)
         .filter(|(r, e)| r.bot != e.bot || r.kind != e.kind)
         .map(|(r, e)| (r.id, e.bot, e.kind))
         .collect();
-    let sites = aggregate::aggregate(&events, tz);
-    let record = crate::model::RecordDay {
-        day: days::day_number(day),
-        visits: record::visits(&events, tz),
-    };
     Ok(RolledDay {
         day,
         max_id,
@@ -293,6 +307,41 @@ fn compute_day(
         record,
         sites,
     })
+}
+
+/// Decides the verdicts of a day's `events` that only a whole day tells (`verdicts::decide`,
+/// each site judged against its facts over a window of days, as `window` reads them), then adds
+/// the day up: the rollup rows of each site and the day's record of human visits. Both stores'
+/// rollups end here.
+pub fn settle<E>(
+    events: &mut [Event<'_>],
+    tz: Tz,
+    day: NaiveDate,
+    thresholds: &behaviour::Thresholds,
+    mut window: impl FnMut(&str) -> Result<facts::Window, E>,
+) -> Result<
+    (
+        foldhash::HashMap<String, rollups::SiteDay>,
+        crate::model::RecordDay,
+    ),
+    E,
+> {
+    let mut profiles: foldhash::HashMap<&str, behaviour::SiteProfile> = Default::default();
+    for e in events.iter() {
+        if !profiles.contains_key(e.site) {
+            profiles.insert(
+                e.site,
+                behaviour::SiteProfile::from_window(&window(e.site)?),
+            );
+        }
+    }
+    verdicts::decide(events, thresholds, &profiles);
+    let sites = aggregate::aggregate(events, tz);
+    let record = crate::model::RecordDay {
+        day: days::day_number(day),
+        visits: record::visits(events, tz),
+    };
+    Ok((sites, record))
 }
 
 /// Writes one computed day.

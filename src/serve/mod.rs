@@ -86,6 +86,8 @@ pub struct Config {
     pub answer_bytes: usize,
     /// The bounds of every connection.
     pub limits: listen::Limits,
+    /// A ClickHouse store to read instead of the database (`--store`).
+    pub clickhouse: Option<crate::store::clickhouse::ClickHouse>,
 }
 
 impl Config {
@@ -111,6 +113,7 @@ impl Config {
                 header_timeout: Duration::from_secs(10),
                 write_timeout: Duration::from_secs(10),
             },
+            clickhouse: None,
         }
     }
 }
@@ -139,7 +142,13 @@ impl Weigh for Report {
 struct Generation {
     reader: Option<(Store, Instant)>,
     last: i64,
+    /// When a ClickHouse store's generation was last asked.
+    asked: Option<Instant>,
 }
+
+/// How long a ClickHouse store's generation is taken as it was (a request to it, not a read of
+/// one row of a file, so not one per view).
+const REMOTE_GENERATION_TTL: Duration = Duration::from_secs(1);
 
 /// Everything a request handler shares.
 pub struct App {
@@ -178,6 +187,7 @@ impl App {
             generation: Mutex::new(Generation {
                 reader: None,
                 last: i64::MIN,
+                asked: None,
             }),
             metrics,
             registry,
@@ -197,6 +207,15 @@ impl App {
     /// moved, every answer kept from before is dropped.
     fn generation(&self) -> Result<i64, Failure> {
         let mut g = self.generation.lock().expect("generation lock");
+        if let Some(ch) = &self.cfg.clickhouse {
+            if g.asked.is_some_and(|t| t.elapsed() < REMOTE_GENERATION_TTL) {
+                return Ok(g.last);
+            }
+            let value = crate::store::clickhouse::rollups::generation(ch)
+                .map_err(|e| Failure::busy(format!("cannot read the store: {e}")))?;
+            g.asked = Some(Instant::now());
+            return Ok(self.moved_to(g, value));
+        }
         if g.reader
             .as_ref()
             .is_some_and(|(_, opened)| opened.elapsed() > GENERATION_REOPEN)
@@ -217,6 +236,11 @@ impl App {
                 return Err(Failure::busy(format!("cannot read the database: {e}")));
             }
         };
+        Ok(self.moved_to(g, value))
+    }
+
+    /// Takes `value` as the generation now, dropping every answer kept when it moved.
+    fn moved_to(&self, mut g: std::sync::MutexGuard<'_, Generation>, value: i64) -> i64 {
         if value != g.last {
             g.last = value;
             drop(g);
@@ -224,7 +248,7 @@ impl App {
             self.answers.clear();
             self.counts.clear();
         }
-        Ok(value)
+        value
     }
 
     /// Who is on the site now, from a snapshot at most a second old.

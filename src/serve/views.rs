@@ -13,6 +13,7 @@ use super::params::View;
 use super::{authorised, App};
 use crate::query::rollups;
 use crate::report::{catalogue, html, Report};
+use crate::store::reads::{ReadError, Reader};
 use crate::store::Store;
 
 /// The sections of the dashboard, in order.
@@ -52,13 +53,22 @@ pub struct Ask {
 /// Builds the report of `ask` (blocking: runs on a report worker).
 pub fn report_of(app: &App, ask: &Ask) -> Result<Report, Failure> {
     let cfg = &app.cfg;
-    let store = Store::open_read_only(&cfg.db)
-        .map_err(|e| Failure::busy(format!("cannot read the database: {e}")))?;
-    crate::store::zone::check(store.conn(), cfg.tz)
-        .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let internal =
-        |e: rusqlite::Error| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
-    let range = rollups::data_range(store.conn()).map_err(internal)?;
+    let sqlite;
+    let store = match &cfg.clickhouse {
+        Some(ch) => Reader::ClickHouse(ch),
+        None => {
+            sqlite = Store::open_read_only(&cfg.db)
+                .map_err(|e| Failure::busy(format!("cannot read the database: {e}")))?;
+            crate::store::zone::check(sqlite.conn(), cfg.tz)
+                .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+            Reader::Sqlite(sqlite.conn())
+        }
+    };
+    let internal = |e: ReadError| match e {
+        ReadError::ClickHouse(e) => Failure::busy(format!("cannot read the store: {e}")),
+        e => Failure::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    let range = rollups::data_range(store).map_err(internal)?;
     let (from, until) = ask.view.bounds(app.today(), range);
     let (filters, goals) = crate::query::filters_and_goals(&ask.view.filters, &cfg.goals, &[])
         .map_err(|e| Failure::new(StatusCode::BAD_REQUEST, e))?;
@@ -71,7 +81,7 @@ pub fn report_of(app: &App, ask: &Ask) -> Result<Report, Failure> {
     let site = ask.view.site.clone().or_else(|| cfg.site.clone());
     if ask.from_record && filters.is_empty() {
         let read = crate::query::report::read(
-            store.conn(),
+            store,
             &crate::query::report::Ask {
                 site: site.as_deref(),
                 from,
@@ -92,7 +102,7 @@ pub fn report_of(app: &App, ask: &Ask) -> Result<Report, Failure> {
         top: ask.top,
         sections,
     };
-    crate::query::read(store.conn(), &q, &filters, &goals, cfg.cache.as_deref())
+    crate::query::read(store, &q, &filters, &goals, cfg.cache.as_deref())
         .map_err(|e| Failure::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")))
 }
 

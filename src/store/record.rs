@@ -163,13 +163,23 @@ fn status_of(code: u16) -> u16 {
     }
 }
 
+/// Gives record strings their ids ("" is 0), adding those not known yet.
+pub trait Intern {
+    /// Why an id could not be given.
+    type Error;
+    /// The id of `text`.
+    fn id(&mut self, text: &str) -> Result<u32, Self::Error>;
+}
+
 /// Ids of record strings, looked up or added within one transaction.
 struct Strings<'t, 'c> {
     tx: &'t Transaction<'c>,
     ids: HashMap<String, u32>,
 }
 
-impl Strings<'_, '_> {
+impl Intern for Strings<'_, '_> {
+    type Error = rusqlite::Error;
+
     fn id(&mut self, text: &str) -> rusqlite::Result<u32> {
         if text.is_empty() {
             return Ok(0);
@@ -196,8 +206,8 @@ impl Strings<'_, '_> {
     }
 }
 
-/// Packs `visits` (as `rollup::record` makes them).
-fn pack(strings: &mut Strings<'_, '_>, visits: &[RecordVisit]) -> rusqlite::Result<Vec<u8>> {
+/// Packs `visits` (as `rollup::record` makes them), their strings as `strings` numbers them.
+pub fn pack<I: Intern>(strings: &mut I, visits: &[RecordVisit]) -> Result<Vec<u8>, I::Error> {
     let mut profiles: HashMap<Profile, u32> = HashMap::new();
     let mut order: Vec<Profile> = Vec::new();
     let mut body = Vec::with_capacity(visits.len() * 12);
@@ -378,12 +388,15 @@ fn load_in(conn: &Connection, from: i64, until: i64) -> rusqlite::Result<Loaded>
     Ok((blobs, strings_in(conn)?))
 }
 
+/// A day, its stamp, and its packed data unless the reader knew it.
+pub type StampedDay = (i64, i64, Option<Vec<u8>>);
+
 /// The days `from..=until` as [`load_unless_known`] reads them: each day's stamp, and its packed
 /// data unless the reader already holds the day under that stamp.
 #[derive(Debug, Default)]
 pub struct Stamped {
     /// (day, stamp, data: `None` when known), oldest first.
-    pub days: Vec<(i64, i64, Option<Vec<u8>>)>,
+    pub days: Vec<StampedDay>,
     /// Every record string by id, as [`load`] gives them; read only when some day's data was.
     pub strings: Option<Vec<String>>,
 }
@@ -437,15 +450,20 @@ fn strings_in(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     let mut rows = stmt.query([])?;
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
-        let Ok(id) = usize::try_from(id) else {
-            continue;
-        };
-        if id >= strings.len() {
-            strings.resize(id + 1, String::new());
+        if let Ok(id) = u32::try_from(id) {
+            place_string(&mut strings, id, r.get(1)?);
         }
-        strings[id] = r.get(1)?;
     }
     Ok(strings)
+}
+
+/// Puts string `id` at its place in `strings` (by id; "" where no string has the id).
+pub fn place_string(strings: &mut Vec<String>, id: u32, text: String) {
+    let id = id as usize;
+    if id >= strings.len() {
+        strings.resize(id + 1, String::new());
+    }
+    strings[id] = text;
 }
 
 #[cfg(test)]

@@ -16,58 +16,23 @@
 //! real `date Date` column in the sorting key (`FINAL` refuses an expression there on 18.16),
 //! plain `String` columns (no `LowCardinality`).
 
+pub mod events;
+pub mod reads;
+pub mod rollups;
+pub mod wire;
+
 use std::time::Duration;
 
 use super::batch::{CommitError, Progress, Writer};
 use super::sink::Sink;
 use super::Store;
 use crate::model::{split_campaign, ParsedChunk, NONE};
+use wire::Binary;
 
 /// The columns of `events` in the order rows are sent.
 const COLUMNS: &str = "date, ts_ms, site, host, file, line, path, referrer_host, referrer_source, \
     utm_medium, utm_campaign, utm_content, utm_term, agent, visitor, status, bytes, method, kind, \
     bot, duration_us, country, origin, traits";
-
-/// One row being written in `RowBinary`: numbers little-endian at their column's width,
-/// strings as their length (LEB128) and bytes, a `Date` as days since 1970 in two bytes.
-struct Binary<'a>(&'a mut Vec<u8>);
-
-impl Binary<'_> {
-    fn date(&mut self, ts_ms: i64) {
-        let days = ts_ms.div_euclid(86_400_000).clamp(0, i64::from(u16::MAX)) as u16;
-        self.0.extend_from_slice(&days.to_le_bytes());
-    }
-
-    fn i64(&mut self, n: i64) {
-        self.0.extend_from_slice(&n.to_le_bytes());
-    }
-
-    fn u64(&mut self, n: u64) {
-        self.0.extend_from_slice(&n.to_le_bytes());
-    }
-
-    fn u16(&mut self, n: u16) {
-        self.0.extend_from_slice(&n.to_le_bytes());
-    }
-
-    fn u8(&mut self, n: u8) {
-        self.0.push(n);
-    }
-
-    fn text(&mut self, s: &str) {
-        let mut len = s.len() as u64;
-        loop {
-            let byte = (len & 0x7f) as u8;
-            len >>= 7;
-            if len == 0 {
-                self.0.push(byte);
-                break;
-            }
-            self.0.push(byte | 0x80);
-        }
-        self.0.extend_from_slice(s.as_bytes());
-    }
-}
 
 /// The string of a chunk's local id, empty for none.
 fn item(items: &[String], id: u32) -> &str {
@@ -155,31 +120,70 @@ impl ClickHouse {
         &self.url
     }
 
-    /// Runs `sql` with `body` as its data (for `INSERT ... FORMAT`), returning the answer.
-    fn run(&self, sql: &str, body: &[u8]) -> Result<String, Error> {
-        let failed = |detail: String| Error::Request {
-            store: self.url.clone(),
-            detail,
-        };
+    /// Runs `sql` with `body` as its data (for `INSERT ... FORMAT`), returning the answer's bytes.
+    fn run_bytes(&self, sql: &str, body: &[u8]) -> Result<Vec<u8>, Error> {
         let mut answer = self
             .agent
             .post(&self.endpoint)
             .query("query", sql)
             .send(body)
-            .map_err(|e| failed(format!("cannot reach it: {e}")))?;
+            .map_err(|e| self.failed(format!("cannot reach it: {e}")))?;
         let status = answer.status();
-        let text = answer
+        let data = answer
             .body_mut()
-            .read_to_string()
-            .map_err(|e| failed(format!("cannot read its answer: {e}")))?;
+            .with_config()
+            .limit(u64::MAX)
+            .read_to_vec()
+            .map_err(|e| self.failed(format!("cannot read its answer: {e}")))?;
         if !status.is_success() {
-            return Err(failed(format!(
+            return Err(self.failed(format!(
                 "answered {}: {}",
                 status.as_u16(),
-                text.trim()
+                String::from_utf8_lossy(&data).trim()
             )));
         }
-        Ok(text)
+        Ok(data)
+    }
+
+    /// A request to this store that failed for `detail`.
+    fn failed(&self, detail: String) -> Error {
+        Error::Request {
+            store: self.url.clone(),
+            detail,
+        }
+    }
+
+    /// Runs `sql` with `body` as its data, returning the answer as text.
+    fn run(&self, sql: &str, body: &[u8]) -> Result<String, Error> {
+        let data = self.run_bytes(sql, body)?;
+        String::from_utf8(data).map_err(|_| self.failed("answered text that is no UTF-8".into()))
+    }
+
+    /// Answers a query `... FORMAT RowBinary` with its rows' bytes.
+    pub fn select_binary(&self, sql: &str) -> Result<Vec<u8>, Error> {
+        self.run_bytes(&format!("{sql} FORMAT RowBinary"), b"")
+    }
+
+    /// Runs a statement that answers nothing (`CREATE`, `INSERT ... VALUES`).
+    pub fn execute(&self, sql: &str) -> Result<(), Error> {
+        self.run(sql, b"").map(drop)
+    }
+
+    /// Inserts `body`, rows in `RowBinary` of `columns`, into `table` of this database.
+    pub fn insert_binary(&self, table: &str, columns: &str, body: &[u8]) -> Result<(), Error> {
+        self.run(
+            &format!(
+                "INSERT INTO {}.{table} ({columns}) FORMAT RowBinary",
+                self.database
+            ),
+            body,
+        )
+        .map(drop)
+    }
+
+    /// The database's name.
+    pub fn database(&self) -> &str {
+        &self.database
     }
 
     /// Answers a query (`SELECT ...`) as text.
@@ -187,7 +191,7 @@ impl ClickHouse {
         self.run(sql, b"")
     }
 
-    /// Creates the database and its tables where they do not exist.
+    /// Creates the database and its tables (events, rollups, record) where they do not exist.
     pub fn ensure_schema(&self) -> Result<(), Error> {
         let db = &self.database;
         self.run(&format!("CREATE DATABASE IF NOT EXISTS {db}"), b"")?;
@@ -224,7 +228,7 @@ impl ClickHouse {
             ),
             b"",
         )?;
-        Ok(())
+        rollups::ensure_schema(self)
     }
 
     /// Inserts the rows of `chunks` (their files' ids beside them), written by collector
@@ -251,7 +255,7 @@ impl ClickHouse {
                     referrers[r.referrer as usize]
                 };
                 let mut row = Binary(&mut body);
-                row.date(r.ts);
+                row.date_of_ms(r.ts);
                 row.i64(r.ts);
                 row.text(item(&chunk.sites.items, r.site));
                 row.text(host);
