@@ -535,7 +535,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__import)
-            opts="-f -h -V --db --format --log-format --site --tz --geoip --bot-agents --store --json --config --help --version"
+            opts="-f -h -V --db --format --log-format --site --tz --geoip --bot-agents --store --collector --json --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -574,6 +574,10 @@ _logtally() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --collector)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -805,7 +809,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__tail)
-            opts="-f -h -V --db --format --log-format --site --tz --geoip --bot-agents --store --from --flush-interval --batch-size --poll --poll-interval --drain-idle --live-window --live-rate --live-socket --live-http --config --help --version"
+            opts="-f -h -V --db --format --log-format --site --tz --geoip --bot-agents --store --collector --from --flush-interval --batch-size --poll --poll-interval --drain-idle --live-window --live-rate --live-socket --live-http --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -844,6 +848,10 @@ _logtally() {
                     return 0
                     ;;
                 --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --collector)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

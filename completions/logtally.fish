@@ -64,6 +64,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand tail" -l tz -d 'IANA t
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country; it must be given when the lines are read, since addresses are never stored' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l bot-agents -d 'More user-agent patterns of bots, checked before the built-in ones: lines of `category<TAB>substring` (see `logtally check --bots`)' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l store -d 'Store the events in ClickHouse (`clickhouse://HOST:8123/DATABASE`, its HTTP port) instead of the SQLite database, which keeps the files\' progress' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l collector -d 'This collector\'s name in the ClickHouse store\'s rows, unique among the servers that write to it [default: the host name]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l from -d 'Where a file never seen before starts [default: start, or tail.from]' -r -f -a "start\t'Read its whole history'
 end\t'Skip what is in it at start-up (files appearing later are read whole)'"
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l flush-interval -d 'Commit at least this often (500ms, 5s, 1m; 100ms to 1h) [default: 5s, or tail.flush_interval]' -r
@@ -90,6 +91,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand import" -l tz -d 'IANA
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country; it must be given when the lines are read, since addresses are never stored' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l bot-agents -d 'More user-agent patterns of bots, checked before the built-in ones: lines of `category<TAB>substring` (see `logtally check --bots`)' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l store -d 'Store the events in ClickHouse (`clickhouse://HOST:8123/DATABASE`, its HTTP port) instead of the SQLite database, which keeps the files\' progress' -r
+complete -c logtally -n "__fish_logtally_using_subcommand import" -l collector -d 'This collector\'s name in the ClickHouse store\'s rows, unique among the servers that write to it [default: the host name]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l json -d 'Print the summary as JSON'
 complete -c logtally -n "__fish_logtally_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'

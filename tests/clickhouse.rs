@@ -447,3 +447,122 @@ fn reports_of_a_clickhouse_store_are_those_of_sqlite_figure_for_figure() {
         assert_eq!(jb, ja, "{view}");
     }
 }
+
+#[test]
+fn a_person_seen_by_two_web_servers_is_one_visitor_of_the_store() {
+    use common::day::{browse, people, CHROME, FIREFOX};
+    use std::io::Write;
+    use std::time::{Duration, Instant};
+
+    let env = Env::new();
+    let server = Server::start(&env.path("ch"));
+    let store = server.url("lt");
+    // Two web servers' logs, as two folders; a tail on each, started together, so both find the
+    // day without a salt.
+    let mut tails = Vec::new();
+    let mut logs = Vec::new();
+    for host in ["web-a", "web-b"] {
+        std::fs::create_dir_all(env.path(host)).unwrap();
+        let log = env.path(&format!("{host}/access.log"));
+        std::fs::write(&log, "").unwrap();
+        let db = env.path(&format!("{host}.db")).display().to_string();
+        let path = log.display().to_string();
+        tails.push(env.spawn(&[
+            "tail",
+            "--tz",
+            "UTC",
+            "--site",
+            "example.com",
+            "--db",
+            &db,
+            "--store",
+            &store,
+            "--collector",
+            host,
+            "--flush-interval",
+            "200ms",
+            &path,
+        ]));
+        logs.push(log);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    // The same person reads the front page on one server and the pricing on the other; one
+    // person more on each, and the usual day on the first.
+    let a = [
+        people(),
+        browse(300, "10.1.1.1", "/", "-", FIREFOX),
+        browse(320, "10.2.2.2", "/docs", "-", CHROME),
+    ]
+    .concat();
+    let b = [
+        browse(302, "10.1.1.1", "/pricing", "https://example.com/", FIREFOX),
+        browse(330, "10.3.3.3", "/blog", "-", CHROME),
+    ]
+    .concat();
+    let lines = a.lines().count() + b.lines().count();
+    for (log, text) in logs.iter().zip([&a, &b]) {
+        let mut f = std::fs::OpenOptions::new().append(true).open(log).unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+    let until = Instant::now() + Duration::from_secs(60);
+    while server
+        .query("SELECT count() FROM lt.events FINAL")
+        .ok()
+        .map(|s| s.trim().to_string())
+        != Some(lines.to_string())
+        && Instant::now() < until
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for t in &tails {
+        t.signal(libc::SIGTERM);
+    }
+    for mut t in tails {
+        assert_eq!(
+            t.wait_for_exit(Duration::from_secs(10)),
+            Some(0),
+            "{}",
+            t.stderr_text()
+        );
+    }
+    assert_eq!(
+        server.number("SELECT count() FROM lt.events FINAL"),
+        lines as u64
+    );
+    // Both collectors took one salt for the day.
+    assert_eq!(
+        server.number(
+            "SELECT uniqExact(visitor) FROM lt.events FINAL WHERE path IN ('/pricing', '/') AND agent LIKE '%Firefox%'"
+        ),
+        1
+    );
+    env.cmd()
+        .args(["rollup", "--tz", "UTC", "--store", &store, "--db"])
+        .arg(env.path("web-a.db"))
+        .assert()
+        .success();
+    let mut cmd = env.cmd();
+    cmd.args([
+        "stats",
+        "--tz",
+        "UTC",
+        "--format",
+        "json",
+        "--since",
+        "2024-10-14",
+        "--until",
+        "2024-10-14",
+        "--store",
+        &store,
+        "overview",
+        "pages",
+    ]);
+    let report = common::json(&mut cmd, 0);
+    let o = &report["overview"];
+    // people() is five people of one page each.
+    assert_eq!(
+        (o["visitors"].as_u64(), o["pageviews"].as_u64()),
+        (Some(5 + 3), Some(5 + 4)),
+        "{o}"
+    );
+}

@@ -87,6 +87,10 @@ pub struct IngestArgs {
     /// of the SQLite database, which keeps the files' progress.
     #[arg(long, value_name = "URL")]
     pub store: Option<String>,
+    /// This collector's name in the ClickHouse store's rows, unique among the servers that write
+    /// to it [default: the host name].
+    #[arg(long, value_name = "NAME", requires = "store")]
+    pub collector: Option<String>,
 }
 
 impl IngestArgs {

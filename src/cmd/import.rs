@@ -70,8 +70,7 @@ fn progress_bar(output: Output, total: u64) -> Option<ProgressBar> {
 
 /// Runs `logtally import`.
 pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> {
-    let mut sink = super::sink_of(args.ingest.store.as_deref())?;
-    let (db, mut store, parse) = super::open_for_ingest(&args.ingest, settings)?;
+    let (db, mut store, parse, mut sink) = super::open_for_ingest(&args.ingest, settings)?;
     // Held while the import runs: cleanup makes no day final meanwhile (`store::imports`).
     let _lease = crate::store::imports::Lease::begin(&db)
         .with_context(|| format!("recording the import in {}", db.display()))?;

@@ -23,16 +23,31 @@ use crate::settings::Settings;
 use crate::store::Store;
 use args::IngestArgs;
 
-/// Where the events go: the SQLite database, or the ClickHouse store `--store` names (its
-/// tables created where missing).
-fn sink_of(store: Option<&str>) -> anyhow::Result<Box<dyn crate::store::sink::Sink + Send>> {
-    use crate::store::clickhouse::{this_host, ClickHouseSink};
-    match store {
-        None => Ok(Box::new(crate::store::batch::Writer::new())),
-        Some(url) => Ok(Box::new(ClickHouseSink::new(
-            clickhouse_of(url)?,
-            this_host(),
-        ))),
+/// Where ingest commits.
+type BoxedSink = Box<dyn crate::store::sink::Sink + Send>;
+
+/// Where the events go, and the day salts they are hashed with: the SQLite database's, or those
+/// of the ClickHouse store `--store` names (its tables created where missing), shared by every
+/// collector that writes to it.
+fn sink_of(
+    args: &IngestArgs,
+    store: &Store,
+) -> anyhow::Result<(BoxedSink, crate::classify::Salts)> {
+    use crate::store::clickhouse::{salts, this_host, ClickHouseSink};
+    match args.store.as_deref() {
+        None => Ok((
+            Box::new(crate::store::batch::Writer::new()),
+            store.salts().context("reading day salts")?,
+        )),
+        Some(url) => {
+            let clickhouse = clickhouse_of(url)?;
+            let collector = args.collector.clone().unwrap_or_else(this_host);
+            let book = salts::Book::new(clickhouse.clone(), collector.clone());
+            Ok((
+                Box::new(ClickHouseSink::new(clickhouse, collector)),
+                crate::classify::Salts::from_saved([], Some(Box::new(book))),
+            ))
+        }
     }
 }
 
@@ -54,7 +69,7 @@ fn clickhouse_of(url: &str) -> anyhow::Result<crate::store::clickhouse::ClickHou
 fn open_for_ingest(
     args: &IngestArgs,
     settings: &Settings,
-) -> anyhow::Result<(PathBuf, Store, ParseSettings)> {
+) -> anyhow::Result<(PathBuf, Store, ParseSettings, BoxedSink)> {
     let choice = args.format.choice()?;
     let tz = settings.time_zone(args.tz.as_deref())?;
     let db = settings.db_path(args.db.as_deref())?;
@@ -64,13 +79,14 @@ fn open_for_ingest(
         Some(path) => Some(Arc::new(GeoIp::open(path)?)),
         None => None,
     };
+    let (sink, salts) = sink_of(args, &store)?;
     let parse = ParseSettings {
         choice,
         site: args.site.clone(),
         tz,
-        salts: Arc::new(store.salts().context("reading day salts")?),
+        salts: Arc::new(salts),
         geoip,
         rules: Arc::new(settings.rules(args.bot_agents.as_deref())?),
     };
-    Ok((db, store, parse))
+    Ok((db, store, parse, sink))
 }

@@ -265,7 +265,7 @@ pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<Exi
     let log = Log::new();
     let sources = resolve_sources(&args, settings)?;
     discover::refuse_pipes(&sources).map_err(|e| UsageError(e.to_string()))?;
-    let (db, mut store, parse) = super::open_for_ingest(&args.ingest, settings)?;
+    let (db, mut store, parse, sink) = super::open_for_ingest(&args.ingest, settings)?;
     // Short waits keep the loop answering signals; a busy database is retried, not fatal.
     store.conn().busy_timeout(Duration::from_millis(1000))?;
     // A long-running process: a small page cache (import's 32 MB buys nothing at tail rates).
@@ -308,7 +308,7 @@ pub fn run(args: Args, settings: &Settings, config: Option<&Path>) -> Result<Exi
     };
     let mut follow = Follow::new(
         &mut store,
-        super::sink_of(args.ingest.store.as_deref())?,
+        sink,
         parse,
         follow_settings,
         sources,

@@ -19,6 +19,7 @@
 pub mod events;
 pub mod reads;
 pub mod rollups;
+pub mod salts;
 pub mod wire;
 
 use std::time::Duration;
@@ -228,7 +229,8 @@ impl ClickHouse {
             ),
             b"",
         )?;
-        rollups::ensure_schema(self)
+        rollups::ensure_schema(self)?;
+        salts::ensure_schema(self)
     }
 
     /// Inserts the rows of `chunks` (their files' ids beside them), written by collector
