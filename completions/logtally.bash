@@ -37,6 +37,9 @@ _logtally() {
             logtally,live)
                 cmd="logtally__subcmd__live"
                 ;;
+            logtally,migrate)
+                cmd="logtally__subcmd__migrate"
+                ;;
             logtally,rollup)
                 cmd="logtally__subcmd__rollup"
                 ;;
@@ -88,6 +91,9 @@ _logtally() {
             logtally__subcmd__help,live)
                 cmd="logtally__subcmd__help__subcmd__live"
                 ;;
+            logtally__subcmd__help,migrate)
+                cmd="logtally__subcmd__help__subcmd__migrate"
+                ;;
             logtally__subcmd__help,rollup)
                 cmd="logtally__subcmd__help__subcmd__rollup"
                 ;;
@@ -113,7 +119,7 @@ _logtally() {
 
     case "${cmd}" in
         logtally)
-            opts="-h -V --config --help --version check tail import rollup cleanup stats live serve config generate help"
+            opts="-h -V --config --help --version check tail import rollup cleanup stats live serve migrate config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -339,7 +345,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__help)
-            opts="check tail import rollup cleanup stats live serve config generate help"
+            opts="check tail import rollup cleanup stats live serve migrate config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -465,6 +471,20 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__help__subcmd__live)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__help__subcmd__migrate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -616,6 +636,32 @@ _logtally() {
                     return 0
                     ;;
                 --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__migrate)
+            opts="-h -V --db --to --json --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

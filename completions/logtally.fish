@@ -35,6 +35,7 @@ complete -c logtally -n "__fish_logtally_needs_command" -f -a "cleanup" -d 'Dele
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "stats" -d 'Show visitors, page views, sources, pages, browsers... from the rollups'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "live" -d 'Show who is on the site now, from the running tail\'s memory'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "serve" -d 'Serve the dashboard over HTTP, read-only (put it behind nginx)'
+complete -c logtally -n "__fish_logtally_needs_command" -f -a "migrate" -d 'Copy the database\'s history (rollups and record) into a ClickHouse store, once'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "config" -d 'Check the configuration file and show the settings in effect, or print an example'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "generate" -d 'Write man pages and shell completions from this command line\'s definition'
 complete -c logtally -n "__fish_logtally_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -59,7 +60,7 @@ common\t'NCSA/Apache common log format'
 vcombined\t'combined with the virtual host first (%v:%p / $host)'
 caddy\t'Caddy v2 JSON access log'"
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l log-format -d 'An nginx log_format string (as in nginx.conf); overrides --format' -r
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l site -d 'Site name for every hit (default: the host field of the log, else "default")' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l site -d 'Site name for every hit (default: the host field of the log, else "default"); `{dir}`: the name of the folder that holds each file (a collector\'s `remote/HOST/access.log`)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country; it must be given when the lines are read, since addresses are never stored' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l bot-agents -d 'More user-agent patterns of bots, checked before the built-in ones: lines of `category<TAB>substring` (see `logtally check --bots`)' -r -F
@@ -86,7 +87,7 @@ common\t'NCSA/Apache common log format'
 vcombined\t'combined with the virtual host first (%v:%p / $host)'
 caddy\t'Caddy v2 JSON access log'"
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l log-format -d 'An nginx log_format string (as in nginx.conf); overrides --format' -r
-complete -c logtally -n "__fish_logtally_using_subcommand import" -l site -d 'Site name for every hit (default: the host field of the log, else "default")' -r
+complete -c logtally -n "__fish_logtally_using_subcommand import" -l site -d 'Site name for every hit (default: the host field of the log, else "default"); `{dir}`: the name of the folder that holds each file (a collector\'s `remote/HOST/access.log`)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country; it must be given when the lines are read, since addresses are never stored' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l bot-agents -d 'More user-agent patterns of bots, checked before the built-in ones: lines of `category<TAB>substring` (see `logtally check --bots`)' -r -F
@@ -170,6 +171,12 @@ complete -c logtally -n "__fish_logtally_using_subcommand serve" -l config -d 'C
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l public-api -d 'Answer /api/* without --auth\'s password, on any address; the dashboard still asks for it'
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -s V -l version -d 'Print version'
+complete -c logtally -n "__fish_logtally_using_subcommand migrate" -l db -d 'Database file to copy [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand migrate" -l to -d 'The ClickHouse store to copy into (`clickhouse://HOST:8123/DATABASE`)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand migrate" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
+complete -c logtally -n "__fish_logtally_using_subcommand migrate" -l json -d 'Print what was copied as JSON'
+complete -c logtally -n "__fish_logtally_using_subcommand migrate" -s h -l help -d 'Print help'
+complete -c logtally -n "__fish_logtally_using_subcommand migrate" -s V -l version -d 'Print version'
 complete -c logtally -n "__fish_logtally_using_subcommand config; and not __fish_seen_subcommand_from check example help" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand config; and not __fish_seen_subcommand_from check example help" -s h -l help -d 'Print help'
 complete -c logtally -n "__fish_logtally_using_subcommand config; and not __fish_seen_subcommand_from check example help" -s V -l version -d 'Print version'
@@ -190,16 +197,17 @@ complete -c logtally -n "__fish_logtally_using_subcommand generate" -l out -d 'F
 complete -c logtally -n "__fish_logtally_using_subcommand generate" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c logtally -n "__fish_logtally_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "check" -d 'Parse log files and report formats, rejects and time range, writing nothing'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "tail" -d 'Follow access logs as they are written (run it under systemd), exactly once across rotation, crashes and restarts'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "import" -d 'Load historical or rotated logs (plain, .gz or stdin) into the database, exactly once'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "rollup" -d 'Compute daily rollups (visitors, page views, sources...) from raw events; run from cron'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "cleanup" -d 'Delete raw events past retention, never a day that is not rolled up; run from cron'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "stats" -d 'Show visitors, page views, sources, pages, browsers... from the rollups'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "live" -d 'Show who is on the site now, from the running tail\'s memory'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "serve" -d 'Serve the dashboard over HTTP, read-only (put it behind nginx)'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "config" -d 'Check the configuration file and show the settings in effect, or print an example'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "generate" -d 'Write man pages and shell completions from this command line\'s definition'
-complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve migrate config generate help" -f -a "check" -d 'Parse log files and report formats, rejects and time range, writing nothing'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve migrate config generate help" -f -a "tail" -d 'Follow access logs as they are written (run it under systemd), exactly once across rotation, crashes and restarts'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve migrate config generate help" -f -a "import" -d 'Load historical or rotated logs (plain, .gz or stdin) into the database, exactly once'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve migrate config generate help" -f -a "rollup" -d 'Compute daily rollups (visitors, page views, sources...) from raw events; run from cron'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve migrate config generate help" -f -a "cleanup" -d 'Delete raw events past retention, never a day that is not rolled up; run from cron'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve migrate config generate help" -f -a "stats" -d 'Show visitors, page views, sources, pages, browsers... from the rollups'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve migrate config generate help" -f -a "live" -d 'Show who is on the site now, from the running tail\'s memory'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve migrate config generate help" -f -a "serve" -d 'Serve the dashboard over HTTP, read-only (put it behind nginx)'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve migrate config generate help" -f -a "migrate" -d 'Copy the database\'s history (rollups and record) into a ClickHouse store, once'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve migrate config generate help" -f -a "config" -d 'Check the configuration file and show the settings in effect, or print an example'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve migrate config generate help" -f -a "generate" -d 'Write man pages and shell completions from this command line\'s definition'
+complete -c logtally -n "__fish_logtally_using_subcommand help; and not __fish_seen_subcommand_from check tail import rollup cleanup stats live serve migrate config generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c logtally -n "__fish_logtally_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate a configuration file and print the effective settings with where each comes from'
 complete -c logtally -n "__fish_logtally_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "example" -d 'Print a commented example configuration with every setting and its default'

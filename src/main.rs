@@ -26,6 +26,7 @@ fn main() {
                 Command::Stats(args) => cmd::stats::run(args, output, &settings),
                 Command::Live(args) => cmd::live::run(args, &settings),
                 Command::Serve(args) => cmd::serve::run(args, &settings),
+                Command::Migrate(args) => cmd::migrate::run(args, output, &settings),
                 Command::Config(_) | Command::Generate(_) => unreachable!("handled above"),
             },
         },

@@ -566,3 +566,65 @@ fn a_person_seen_by_two_web_servers_is_one_visitor_of_the_store() {
         "{o}"
     );
 }
+
+#[test]
+fn a_sqlite_history_migrated_into_clickhouse_reads_the_same_and_is_copied_once() {
+    let env = Env::new();
+    let server = Server::start(&env.path("ch"));
+    let people = env.write("people.log", common::three_days_of_people(3, "/blog/m"));
+    for log in [
+        people,
+        fixture("nginx-combined-bots.log"),
+        fixture("apache-combined-ipv6.log"),
+    ] {
+        env.import_and_rollup(&log, &[]);
+    }
+    let store = server.url("copy");
+    let migrate = |expect_days: usize| {
+        let mut cmd = env.cmd();
+        cmd.args(["migrate", "--json", "--to", &store, "--db"])
+            .arg(env.db());
+        let out = common::json(&mut cmd, 0);
+        assert_eq!(out["days"].as_array().unwrap().len(), expect_days, "{out}");
+        out
+    };
+    let first = migrate(6);
+    assert_eq!(first["kept"], 0);
+    for args in [
+        vec!["--period", "all"],
+        vec![
+            "--period",
+            "all",
+            "pages",
+            "sources",
+            "browsers",
+            "status",
+            "bots",
+            "hours",
+            "exit-pages",
+        ],
+        vec![
+            "--period",
+            "all",
+            "--filter",
+            "page=/pricing",
+            "overview",
+            "sources",
+            "campaigns",
+        ],
+    ] {
+        let (sqlite, clickhouse) = stats_of_both(&env, &store, &args);
+        assert_eq!(clickhouse, sqlite, "stats {args:?}");
+    }
+    // Again: every day is there already.
+    let again = migrate(0);
+    assert_eq!(again["kept"], 6);
+    let (sqlite, clickhouse) = stats_of_both(&env, &store, &["--period", "all"]);
+    assert_eq!(clickhouse, sqlite);
+    // A store that does not answer is a temporary failure.
+    env.cmd()
+        .args(["migrate", "--to", "clickhouse://127.0.0.1:1/x", "--db"])
+        .arg(env.db())
+        .assert()
+        .code(75);
+}

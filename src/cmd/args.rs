@@ -69,7 +69,8 @@ pub struct IngestArgs {
     /// `--format` and `--log-format`.
     #[command(flatten)]
     pub format: FormatArgs,
-    /// Site name for every hit (default: the host field of the log, else "default").
+    /// Site name for every hit (default: the host field of the log, else "default"); `{dir}`:
+    /// the name of the folder that holds each file (a collector's `remote/HOST/access.log`).
     #[arg(long, value_name = "NAME")]
     pub site: Option<String>,
     /// IANA time zone of day boundaries (default: TZ, else the system's, else UTC).

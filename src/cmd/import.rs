@@ -118,6 +118,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         if let Some(source) = source {
             (for_file.choice, for_file.site) = args.ingest.read_as(source)?;
         }
+        for_file.site = crate::source::paths::site_of(for_file.site.as_deref(), path);
         let (summary, result) =
             pipeline::import(&mut store, sink.as_mut(), &for_file, path, &counter);
         summaries.push(summary);

@@ -7,6 +7,7 @@ pub mod config;
 pub mod generate;
 pub mod import;
 pub mod live;
+pub mod migrate;
 pub mod rollup;
 pub mod serve;
 pub mod stats;

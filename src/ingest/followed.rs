@@ -5,6 +5,7 @@
 //! rotated-away file is drained.
 
 use std::io;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
@@ -155,7 +156,10 @@ impl Followed {
             match resolve_format(&source.choice, &head) {
                 Ok(format) => {
                     let parse = ParseSettings {
-                        site: source.site.clone().or_else(|| parse.site.clone()),
+                        site: crate::source::paths::site_of(
+                            source.site.as_deref().or(parse.site.as_deref()),
+                            Path::new(&self.display),
+                        ),
                         ..parse.clone()
                     };
                     self.parser = Some(parse.parser(format));

@@ -167,3 +167,36 @@ mod tests {
         assert_eq!(deep.folders(), [dir.path().join("site")]);
     }
 }
+
+/// A site named `{dir}` in a source or `--site`: each file's site is the name of the folder that
+/// holds it (`/var/log/remote/www.example.com/access.log` is site `www.example.com`), as a log
+/// collector files each sender's lines under its name.
+pub const SITE_FROM_FOLDER: &str = "{dir}";
+
+/// The site of the hits of file `path`, given the site configured for it (see
+/// [`SITE_FROM_FOLDER`]).
+pub fn site_of(site: Option<&str>, path: &Path) -> Option<String> {
+    match site {
+        Some(SITE_FROM_FOLDER) => path
+            .parent()
+            .and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned()),
+        other => other.map(str::to_string),
+    }
+}
+
+#[cfg(test)]
+mod site_tests {
+    use super::*;
+
+    #[test]
+    fn a_site_of_dir_is_the_folder_of_each_file() {
+        let p = Path::new("/var/log/remote/web-a/access.log");
+        assert_eq!(site_of(Some("{dir}"), p).as_deref(), Some("web-a"));
+        assert_eq!(
+            site_of(Some("example.com"), p).as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(site_of(None, p), None);
+    }
+}

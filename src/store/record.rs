@@ -330,6 +330,47 @@ pub fn unpack_with(day: i64, data: &[u8], hits: bool) -> Day {
     }
 }
 
+/// The visits of a decoded day (with its requests), their strings looked up in `strings` (as
+/// [`load`] gives them): what [`pack`] packed.
+pub fn visits_of(day: &Day, strings: &[String]) -> Vec<RecordVisit> {
+    let text = |id: u32| strings.get(id as usize).cloned().unwrap_or_default();
+    day.visits
+        .iter()
+        .map(|v| {
+            let p = day
+                .profiles
+                .get(v.profile as usize)
+                .copied()
+                .unwrap_or_default();
+            let hits = &day.hits[v.hits.0 as usize..v.hits.1 as usize];
+            RecordVisit {
+                site: text(p.site),
+                visitor: v.visitor,
+                entry: text(v.entry),
+                exit: text(v.exit),
+                source: text(p.source),
+                utm: p.utm.map(text),
+                browser: text(p.browser),
+                os: text(p.os),
+                device: text(p.device),
+                country: Some(text(p.country)).filter(|c| !c.is_empty()),
+                pageviews: v.pageviews,
+                duration_s: v.duration_s,
+                hits: hits
+                    .iter()
+                    .map(|h| crate::model::RecordHit {
+                        path: text(h.path),
+                        method: h.method,
+                        status: h.status,
+                        page: h.page(),
+                        hour: h.hour(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
 /// Replaces the record of `day` (days since 1970-01-01) with `visits`, inside `tx`.
 pub fn replace_day(tx: &Transaction<'_>, day: i64, visits: &[RecordVisit]) -> rusqlite::Result<()> {
     let mut strings = Strings {
@@ -444,6 +485,18 @@ fn load_unless_known_in(
     Ok(out)
 }
 
+/// Every record string by id (`strings[id]`, "" for 0 and ids not in use).
+pub fn strings(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    strings_in(conn)
+}
+
+/// The packed data of `day`, if the record holds it.
+pub fn day_data(conn: &Connection, day: i64) -> rusqlite::Result<Option<Vec<u8>>> {
+    conn.prepare_cached("SELECT data FROM record_days WHERE day = ?1")?
+        .query_row([day], |r| r.get(0))
+        .optional()
+}
+
 fn strings_in(conn: &Connection) -> rusqlite::Result<Vec<String>> {
     let mut strings = vec![String::new()];
     let mut stmt = conn.prepare_cached("SELECT id, text FROM record_strings ORDER BY id")?;
@@ -537,6 +590,11 @@ mod tests {
         assert_eq!(p.utm[2], 0, "absent campaign field");
         assert_eq!(p.country, 0);
         assert_eq!(days(store.conn()).unwrap(), vec![10, 11]);
+        // Decoded back, the visits are those packed.
+        assert_eq!(
+            visits_of(d, &strings),
+            vec![visit("/d", &["/d", "/e", "/f"]), visit("/g", &["/g"])]
+        );
     }
 
     #[test]

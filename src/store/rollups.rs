@@ -103,6 +103,161 @@ pub struct SiteDay {
     pub hourly: HashMap<u32, (u64, u64, u64)>,
 }
 
+/// The rows of `day` (`YYYY-MM-DD`), by site, as [`replace_day`] wrote them.
+pub fn read_day(conn: &Connection, day: &str) -> rusqlite::Result<HashMap<String, SiteDay>> {
+    let mut out: HashMap<String, SiteDay> = HashMap::default();
+    let mut stmt = conn.prepare_cached(
+        "SELECT site, pageviews, visitors, visits, bounces, duration_s, hits, bytes, bot_hits, status_4xx, status_5xx
+         FROM daily_totals WHERE day = ?1",
+    )?;
+    let mut rows = stmt.query([day])?;
+    while let Some(r) = rows.next()? {
+        let site: String = r.get(0)?;
+        out.entry(site).or_default().totals = Totals {
+            pageviews: r.get(1)?,
+            visitors: r.get(2)?,
+            visits: r.get(3)?,
+            bounces: r.get(4)?,
+            duration_s: r.get(5)?,
+            hits: r.get(6)?,
+            bytes: r.get(7)?,
+            bot_hits: r.get(8)?,
+            status_4xx: r.get(9)?,
+            status_5xx: r.get(10)?,
+        };
+    }
+    /// Each row of `sql` (site, key, numbers...) into the site's day.
+    fn each<K: rusqlite::types::FromSql>(
+        conn: &Connection,
+        sql: &str,
+        day: &str,
+        out: &mut HashMap<String, SiteDay>,
+        numbers: usize,
+        mut put: impl FnMut(&mut SiteDay, K, &[u64]),
+    ) -> rusqlite::Result<()> {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rows = stmt.query([day])?;
+        let mut n = vec![0u64; numbers];
+        while let Some(r) = rows.next()? {
+            let site: String = r.get(0)?;
+            for (i, slot) in n.iter_mut().enumerate() {
+                *slot = r.get(i + 2)?;
+            }
+            put(out.entry(site).or_default(), r.get(1)?, &n);
+        }
+        Ok(())
+    }
+    let reach = |n: &[u64]| Reach {
+        visitors: n[0],
+        pageviews: n[1],
+    };
+    for (table, key, pick) in [
+        ("daily_pages", "path", 0),
+        ("daily_browsers", "browser", 1),
+        ("daily_os", "os", 2),
+        ("daily_devices", "device", 3),
+        ("daily_countries", "country", 4),
+    ] {
+        let sql = format!("SELECT site, {key}, visitors, pageviews FROM {table} WHERE day = ?1");
+        each(conn, &sql, day, &mut out, 2, |d, k: String, n| {
+            let map = match pick {
+                0 => &mut d.pages,
+                1 => &mut d.browsers,
+                2 => &mut d.os,
+                3 => &mut d.devices,
+                _ => &mut d.countries,
+            };
+            map.insert(k, reach(n));
+        })?;
+    }
+    each(
+        conn,
+        "SELECT site, path, visits, bounces FROM daily_entry_pages WHERE day = ?1",
+        day,
+        &mut out,
+        2,
+        |d, k: String, n| {
+            d.entry_pages.insert(
+                k,
+                Entries {
+                    visits: n[0],
+                    bounces: n[1],
+                    ..Default::default()
+                },
+            );
+        },
+    )?;
+    each(
+        conn,
+        "SELECT site, source, visits, visitors, pageviews FROM daily_referrers WHERE day = ?1",
+        day,
+        &mut out,
+        3,
+        |d, k: String, n| {
+            d.sources.insert(
+                k,
+                Entries {
+                    visits: n[0],
+                    visitors: n[1],
+                    pageviews: n[2],
+                    bounces: 0,
+                },
+            );
+        },
+    )?;
+    each(
+        conn,
+        "SELECT site, status, hits FROM daily_status WHERE day = ?1",
+        day,
+        &mut out,
+        1,
+        |d, k: u16, n| {
+            d.status.insert(k, n[0]);
+        },
+    )?;
+    each(
+        conn,
+        "SELECT site, path, hits, bot_hits FROM daily_not_found WHERE day = ?1",
+        day,
+        &mut out,
+        2,
+        |d, k: String, n| {
+            d.not_found.insert(k, (n[0], n[1]));
+        },
+    )?;
+    each(
+        conn,
+        "SELECT site, reason, hits, visitors FROM daily_bots WHERE day = ?1",
+        day,
+        &mut out,
+        2,
+        |d, k: u8, n| {
+            d.bots.insert(k, (n[0], n[1]));
+        },
+    )?;
+    each(
+        conn,
+        "SELECT site, name, hits, visitors FROM daily_crawlers WHERE day = ?1",
+        day,
+        &mut out,
+        2,
+        |d, k: String, n| {
+            d.crawlers.insert(k, (n[0], n[1]));
+        },
+    )?;
+    each(
+        conn,
+        "SELECT site, hour, pageviews, visitors, hits FROM hourly_totals WHERE day = ?1",
+        day,
+        &mut out,
+        3,
+        |d, k: u32, n| {
+            d.hourly.insert(k, (n[0], n[1], n[2]));
+        },
+    )?;
+    Ok(out)
+}
+
 /// Writes `rolled` as the whole of `day`, records on the events the behaviour verdicts and kinds
 /// that changed (`flagged`: (id, bot reason or 0 where a day's new lines cleared one, kind: a
 /// page request that is no page view is retyped, `rollup::echoes`)), and records

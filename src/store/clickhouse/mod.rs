@@ -16,6 +16,7 @@
 //! real `date Date` column in the sorting key (`FINAL` refuses an expression there on 18.16),
 //! plain `String` columns (no `LowCardinality`).
 
+pub mod copy;
 pub mod events;
 pub mod reads;
 pub mod rollups;
