@@ -305,7 +305,7 @@ fn start_for_stream(
 /// 100,000 committed lines still reports them).
 pub fn import(
     store: &mut Store,
-    sink: &mut dyn Sink,
+    sink: &mut (dyn Sink + Send),
     settings: &ParseSettings,
     path: &Path,
     counter: &Arc<Counters>,
@@ -318,9 +318,9 @@ pub fn import(
     (summary, result)
 }
 
-fn import_into(
-    store: &mut Store,
-    sink: &mut dyn Sink,
+fn import_into<'w>(
+    store: &'w mut Store,
+    sink: &'w mut (dyn Sink + Send),
     settings: &ParseSettings,
     path: &Path,
     counter: &Arc<Counters>,
@@ -475,27 +475,46 @@ fn import_into(
         let batch_rows = sink.batch_rows();
         let mut held: Vec<ParsedChunk> = Vec::new();
         let mut held_rows = 0;
-        let mut commit = |held: &mut Vec<ParsedChunk>| -> Result<(), Error> {
-            if held.is_empty() {
-                return Ok(());
-            }
+        // What a commit of `held` gives back: its result, the chunks, and the writer's halves.
+        type Committed<'s> = (
+            Result<(), crate::store::batch::CommitError>,
+            Vec<ParsedChunk>,
+            &'s mut (dyn Sink + Send),
+            &'s mut Store,
+        );
+        let run = |sink: &'w mut (dyn Sink + Send),
+                   store: &'w mut Store,
+                   held: Vec<ParsedChunk>|
+         -> Committed<'w> {
             let batch: Vec<(&ParsedChunk, Progress<'_>)> =
                 held.iter().map(|c| (c, progress.clone())).collect();
-            sink.commit(store, &batch).map_err(|source| Error::Write {
-                path: display.clone(),
-                committed_line,
-                source,
-            })?;
-            for chunk in held.drain(..) {
-                committed_line = chunk.last_line;
-                counter.lines.fetch_add(chunk.lines, Ordering::Relaxed);
-                summary.lines += chunk.lines;
-                summary.imported += chunk.rows.len() as u64;
-                summary.rejected += chunk.tally.rejected;
-                summary.blank += chunk.tally.blank;
-            }
-            Ok(())
+            let result = sink.commit(store, &batch);
+            drop(batch);
+            (result, held, sink, store)
         };
+        // Counts a committed batch, or turns its failure into the import's error.
+        let mut settle =
+            |done: Committed<'w>| -> Result<(&'w mut (dyn Sink + Send), &'w mut Store), Error> {
+                let (result, held, sink, store) = done;
+                result.map_err(|source| Error::Write {
+                    path: display.clone(),
+                    committed_line,
+                    source,
+                })?;
+                for chunk in held {
+                    committed_line = chunk.last_line;
+                    counter.lines.fetch_add(chunk.lines, Ordering::Relaxed);
+                    summary.lines += chunk.lines;
+                    summary.imported += chunk.rows.len() as u64;
+                    summary.rejected += chunk.tally.rejected;
+                    summary.blank += chunk.tally.blank;
+                }
+                Ok((sink, store))
+            };
+        // A sink that likes large batches (ClickHouse) sends one while the next is parsed: one
+        // batch in flight at most, and the next sent only once it is acknowledged.
+        let mut writer = Some((sink, store));
+        let mut in_flight: Option<std::thread::ScopedJoinHandle<'_, Committed<'w>>> = None;
         for (seq, parsed) in parsed_rx {
             in_order.push(seq, parsed);
             while let Some(chunk) = in_order.pop() {
@@ -504,12 +523,27 @@ fn import_into(
                 held_rows += chunk.rows.len();
                 held.push(chunk);
                 if held_rows >= batch_rows {
-                    commit(&mut held)?;
+                    if let Some(sent) = in_flight.take() {
+                        writer = Some(settle(sent.join().expect("commit thread"))?);
+                    }
+                    let (sink, store) = writer.take().expect("the writer is back");
+                    let batch = std::mem::take(&mut held);
                     held_rows = 0;
+                    if batch_rows == 0 {
+                        writer = Some(settle(run(sink, store, batch))?);
+                    } else {
+                        in_flight = Some(scope.spawn(move || run(sink, store, batch)));
+                    }
                 }
             }
         }
-        commit(&mut held)?;
+        if let Some(sent) = in_flight.take() {
+            writer = Some(settle(sent.join().expect("commit thread"))?);
+        }
+        if !held.is_empty() {
+            let (sink, store) = writer.take().expect("the writer is back");
+            settle(run(sink, store, held))?;
+        }
         producer
             .join()
             .expect("reader thread")

@@ -140,7 +140,7 @@ impl Book {
             if !open {
                 return Ok(out);
             }
-            std::thread::sleep(Duration::from_millis(500));
+            std::thread::sleep(Duration::from_millis(100));
             rows = read(ch, first_day, last_day).map_err(|e| e.to_string())?;
         }
     }
