@@ -55,3 +55,38 @@ before=$(cpu)
 measure clickhouse "$BIN" import --db "$OUT/collector.db" --tz UTC --store "clickhouse://127.0.0.1:$HTTP/bench" "$LOG"
 after=$(cpu)
 echo "  rows $(q 'SELECT count() FROM bench.events FINAL'), server CPU $(echo "($after - $before) / 100" | bc -l | xargs printf '%.2f') s"
+
+# Reports: a year of PER_DAY page views a day (record_year), copied into ClickHouse with
+# `migrate`, and the same filtered year report (two filters, every section filters apply to)
+# read from each store, five times each: min / median / max.
+PER_DAY=${PER_DAY:-20000}
+cargo build --release --quiet --example record_year
+YEAR="bench-out/year-$PER_DAY.db"
+if [ -s "$YEAR" ] && ! "$BIN" stats --tz UTC --db "$YEAR" --no-refresh --period today overview >/dev/null 2>&1; then
+  rm -f "$YEAR" "$YEAR"-wal "$YEAR"-shm
+fi
+[ -s "$YEAR" ] || target/release/examples/record_year "$YEAR" "$PER_DAY" >/dev/null
+q "DROP DATABASE IF EXISTS year" || true
+start=$(date +%s.%N)
+"$BIN" migrate --db "$YEAR" --to "clickhouse://127.0.0.1:$HTTP/year" > /dev/null
+echo "migrate      $(echo "$(date +%s.%N) - $start" | bc -l | xargs printf '%.2f') s for $(sqlite3 "$YEAR" 'SELECT sum(pageviews) FROM daily_totals') page views"
+SECTIONS="overview pages entry-pages exit-pages sources campaigns utm-sources utm-mediums browsers os devices countries hours"
+report() { # STORE-ARGS...
+  "$BIN" stats --tz UTC --no-refresh --format json --period all \
+    --filter page=/pricing --filter source=Google "$@" $SECTIONS
+}
+timed() { # NAME STORE-ARGS...
+  local name=$1; shift
+  local times=()
+  for _ in 1 2 3 4 5; do
+    local s e
+    s=$(date +%s%N); report "$@" > "$OUT/$name.json"; e=$(date +%s%N)
+    times+=("$(( (e - s) / 1000000 ))")
+  done
+  sorted=$(printf '%s\n' "${times[@]}" | sort -n | tr '\n' ' ')
+  read -r a _ c _ e <<< "$sorted"
+  printf '%-12s filtered year report: min %s ms, median %s ms, max %s ms\n' "$name" "$a" "$c" "$e"
+}
+timed sqlite-year --db "$YEAR"
+timed ch-year --store "clickhouse://127.0.0.1:$HTTP/year"
+cmp -s "$OUT/sqlite-year.json" "$OUT/ch-year.json" && echo "same report from both stores" || echo "REPORTS DIFFER"
