@@ -13,7 +13,7 @@ use crate::query::cache::Cache;
 use crate::serve::{self, Config};
 use crate::settings::Settings;
 use crate::store::clickhouse::ClickHouse;
-use crate::store::reads::Reader;
+use crate::store::reader::Reader;
 use crate::store::Store;
 
 /// Arguments of `logtally serve`.

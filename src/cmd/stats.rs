@@ -17,7 +17,7 @@ use crate::query::rollups;
 use crate::report;
 use crate::rollup;
 use crate::settings::Settings;
-use crate::store::reads::{ReadError, Reader};
+use crate::store::reader::{ReadError, Reader};
 use crate::store::Store;
 
 /// Periods for `--period`.

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rayon::prelude::*;
 
-use crate::store::reads::{ReadError, Reader};
+use crate::store::reader::{ReadError, Reader};
 use crate::store::record::{self, Day, Profile, StoredHit, StoredVisit};
 
 /// Record strings by id, shared by the days decoded with them.

@@ -13,7 +13,7 @@ use anyhow::Context;
 
 use crate::report::catalogue::{self, counts_hits, record_only};
 use crate::report::{self as rendered, Report};
-use crate::store::reads::Reader;
+use crate::store::reader::Reader;
 use filter::Filter;
 use goal::Goal;
 

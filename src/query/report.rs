@@ -14,7 +14,7 @@ use super::filter::{Filter, Key};
 use super::goal::Goal;
 use crate::report::{catalogue, Overview, Report, Row, Section};
 use crate::rollup::days::day_number;
-use crate::store::reads::{ReadError, Reader};
+use crate::store::reader::{ReadError, Reader};
 use crate::store::record::{self, Day, StoredHit, StoredVisit};
 
 use rayon::iter::Either;

@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use crate::classify::bots::Reason;
 use crate::report::catalogue::{self, Origin};
 use crate::report::{Overview, Report, Row, Section, NO_AGENTS_NOTE};
-use crate::store::reads::{ReadError, Reader, Span};
+use crate::store::reader::{ReadError, Reader};
+use crate::store::reads::Span;
 
 /// What to read.
 #[derive(Clone, Debug)]

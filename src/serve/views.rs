@@ -13,7 +13,7 @@ use super::params::View;
 use super::{authorised, App};
 use crate::query::rollups;
 use crate::report::{catalogue, html, Report};
-use crate::store::reads::{ReadError, Reader};
+use crate::store::reader::{ReadError, Reader};
 use crate::store::Store;
 
 /// The sections of the dashboard, in order.

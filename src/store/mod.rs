@@ -16,6 +16,7 @@ pub mod files;
 pub mod generation;
 pub mod imports;
 pub mod migrate;
+pub mod reader;
 pub mod reads;
 pub mod record;
 pub mod retention;

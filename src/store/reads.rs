@@ -1,116 +1,11 @@
-//! What reports read: the rollup tables and the permanent record, of SQLite or of ClickHouse
-//! ([`Reader`]). In SQLite every read is a range over the `(day, site, key)` primary keys of the
-//! `daily_*` tables; `events` is never read.
+//! What reports read of the rollup tables of SQLite, and the shapes of its answers (which
+//! `clickhouse::reads` gives too; `super::reader` asks either). Every read is a range over the
+//! `(day, site, key)` primary keys of the `daily_*` tables; `events` is never read.
 
 use chrono::NaiveDate;
 use rusqlite::{params, Connection};
 
-use super::clickhouse::{self, ClickHouse};
-use super::record::{self, Loaded, Stamped};
 use super::rollups::TABLES;
-
-/// The store reports read.
-#[derive(Clone, Copy, Debug)]
-pub enum Reader<'a> {
-    /// The SQLite database (the default).
-    Sqlite(&'a Connection),
-    /// A ClickHouse store (`--store clickhouse://...`).
-    ClickHouse(&'a ClickHouse),
-}
-
-/// A read failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    /// SQLite failed.
-    #[error(transparent)]
-    Sqlite(#[from] rusqlite::Error),
-    /// ClickHouse failed or could not be reached.
-    #[error(transparent)]
-    ClickHouse(#[from] clickhouse::Error),
-}
-
-impl<'a> Reader<'a> {
-    /// The totals of `span`.
-    pub fn sums(self, span: Span<'_>) -> Result<Sums, ReadError> {
-        match self {
-            Reader::Sqlite(c) => Ok(sqlite_sums(c, span)?),
-            Reader::ClickHouse(ch) => Ok(clickhouse::reads::sums(ch, span)?),
-        }
-    }
-
-    /// The `top` keys of a rollup table over `span` (see [`ranked`]).
-    pub fn ranked(
-        self,
-        span: Span<'_>,
-        table: &str,
-        key: &str,
-        numbers: &[&str],
-        top: usize,
-    ) -> Result<Vec<(Key, Vec<u64>)>, ReadError> {
-        match self {
-            Reader::Sqlite(c) => Ok(sqlite_ranked(c, span, table, key, numbers, top)?),
-            Reader::ClickHouse(ch) => Ok(clickhouse::reads::ranked(
-                ch, span, table, key, numbers, top,
-            )?),
-        }
-    }
-
-    /// Days of `span` with rolled-up data.
-    pub fn days_with_data(self, span: Span<'_>) -> Result<u64, ReadError> {
-        match self {
-            Reader::Sqlite(c) => Ok(sqlite_days_with_data(c, span)?),
-            Reader::ClickHouse(ch) => Ok(clickhouse::reads::days_with_data(ch, span)?),
-        }
-    }
-
-    /// The first and last days with rolled-up data.
-    pub fn data_range(self) -> Result<Option<(NaiveDate, NaiveDate)>, ReadError> {
-        match self {
-            Reader::Sqlite(c) => Ok(sqlite_data_range(c)?),
-            Reader::ClickHouse(ch) => Ok(clickhouse::reads::data_range(ch)?),
-        }
-    }
-
-    /// The record's packed days `from..=until` and its strings (`record::load`).
-    pub fn record(self, from: i64, until: i64) -> Result<Loaded, ReadError> {
-        match self {
-            Reader::Sqlite(c) => Ok(record::load(c, from, until)?),
-            Reader::ClickHouse(ch) => Ok(clickhouse::reads::load(ch, from, until)?),
-        }
-    }
-
-    /// The record's days `from..=until`, the data only of those not `known` under their stamp
-    /// (`record::load_unless_known`).
-    pub fn record_unless_known(
-        self,
-        from: i64,
-        until: i64,
-        known: impl Fn(i64, i64) -> bool,
-    ) -> Result<Stamped, ReadError> {
-        match self {
-            Reader::Sqlite(c) => Ok(record::load_unless_known(c, from, until, known)?),
-            Reader::ClickHouse(ch) => Ok(clickhouse::reads::load_unless_known(
-                ch, from, until, known,
-            )?),
-        }
-    }
-
-    /// Days whose record is held, oldest first.
-    pub fn record_days(self) -> Result<Vec<i64>, ReadError> {
-        match self {
-            Reader::Sqlite(c) => Ok(record::days(c)?),
-            Reader::ClickHouse(ch) => Ok(clickhouse::reads::days(ch)?),
-        }
-    }
-
-    /// The SQLite connection, when it is SQLite.
-    pub fn sqlite(self) -> Option<&'a Connection> {
-        match self {
-            Reader::Sqlite(c) => Some(c),
-            Reader::ClickHouse(_) => None,
-        }
-    }
-}
 
 /// A day as the rollup tables store it (`2026-03-01`).
 fn day_key(day: NaiveDate) -> String {
@@ -160,7 +55,7 @@ fn site_clause(site: Option<&str>) -> &'static str {
 }
 
 /// The totals of `span`.
-fn sqlite_sums(conn: &Connection, span: Span<'_>) -> rusqlite::Result<Sums> {
+pub(super) fn sqlite_sums(conn: &Connection, span: Span<'_>) -> rusqlite::Result<Sums> {
     let bounds = params![day_key(span.from), day_key(span.until), span.site];
     let sql = format!(
         "SELECT coalesce(sum(visitors), 0), coalesce(sum(pageviews), 0), coalesce(sum(visits), 0), coalesce(sum(bounces), 0),
@@ -198,7 +93,7 @@ fn sqlite_sums(conn: &Connection, span: Span<'_>) -> rusqlite::Result<Sums> {
 /// The keys of column `key` of rollup table `table` over `span`, with the sums of its columns
 /// `numbers`: the `top` largest by the first of them, then by key (numbers before text, as
 /// SQLite orders them). `table` must be one of the rollup tables.
-fn sqlite_ranked(
+pub(super) fn sqlite_ranked(
     conn: &Connection,
     span: Span<'_>,
     table: &str,
@@ -251,7 +146,7 @@ fn sqlite_ranked(
 }
 
 /// Days of `span` with rolled-up data.
-fn sqlite_days_with_data(conn: &Connection, span: Span<'_>) -> rusqlite::Result<u64> {
+pub(super) fn sqlite_days_with_data(conn: &Connection, span: Span<'_>) -> rusqlite::Result<u64> {
     conn.prepare_cached(&format!(
         "SELECT count(DISTINCT day) FROM daily_totals WHERE day BETWEEN ?1 AND ?2 AND {}",
         site_clause(span.site)
@@ -263,7 +158,9 @@ fn sqlite_days_with_data(conn: &Connection, span: Span<'_>) -> rusqlite::Result<
 }
 
 /// The first and last days with rolled-up data.
-fn sqlite_data_range(conn: &Connection) -> rusqlite::Result<Option<(NaiveDate, NaiveDate)>> {
+pub(super) fn sqlite_data_range(
+    conn: &Connection,
+) -> rusqlite::Result<Option<(NaiveDate, NaiveDate)>> {
     let (a, b): (Option<String>, Option<String>) =
         conn.query_row("SELECT min(day), max(day) FROM daily_totals", [], |r| {
             Ok((r.get(0)?, r.get(1)?))

@@ -8,9 +8,8 @@ use chrono::NaiveDate;
 use rusqlite::Connection;
 
 use super::rollups::{self, RolledDay, Strings};
-use super::{ClickHouse, Error};
+use super::{day_number, ClickHouse, Error};
 use crate::model::RecordDay;
-use crate::rollup::days::{day_key, day_number};
 use crate::store::record;
 
 /// What a copy did.
@@ -67,7 +66,7 @@ pub fn copy_history(
     let mut strings = Strings::load(ch)?;
     let texts = record::strings(conn)?;
     for (i, day) in todo.iter().enumerate() {
-        let key = day_key(*day);
+        let key = day.format("%Y-%m-%d").to_string();
         let sites = crate::store::rollups::read_day(conn, &key)?;
         let n = day_number(*day);
         let visits = record::day_data(conn, n)?

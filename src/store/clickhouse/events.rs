@@ -66,9 +66,7 @@ pub fn load_day(ch: &ClickHouse, start: i64, end: i64) -> Result<Vec<StoredEvent
         start.div_euclid(86_400_000),
         (end - 1).div_euclid(86_400_000),
     );
-    let day = |n: i64| {
-        chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(n)
-    };
+    let day = super::date_of;
     let data = ch.select_binary(&format!(
         "SELECT ts_ms, site, path, referrer_host, referrer_source, utm_medium, utm_campaign,
                 utm_content, utm_term, agent, visitor, status, bytes, method, kind, bot, country,

@@ -36,6 +36,16 @@ const COLUMNS: &str = "date, ts_ms, site, host, file, line, path, referrer_host,
     utm_medium, utm_campaign, utm_content, utm_term, agent, visitor, status, bytes, method, kind, \
     bot, duration_us, country, origin, traits";
 
+/// Days since 1970-01-01 of a date (a `Date` column's number).
+pub fn day_number(day: chrono::NaiveDate) -> i64 {
+    (day - chrono::NaiveDate::default()).num_days()
+}
+
+/// The date `days` after 1970-01-01.
+pub fn date_of(days: i64) -> chrono::NaiveDate {
+    chrono::NaiveDate::default() + chrono::Duration::days(days)
+}
+
 /// The string of a chunk's local id, empty for none.
 fn item(items: &[String], id: u32) -> &str {
     if id == NONE {

@@ -10,12 +10,10 @@ use crate::store::reads::{Key, Span, Sums};
 use crate::store::record::{place_string, Loaded, Stamped, StampedDay};
 
 fn date_of(days: u16) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch") + chrono::Duration::days(i64::from(days))
+    super::date_of(i64::from(days))
 }
 
-fn day_number(d: NaiveDate) -> i64 {
-    crate::rollup::days::day_number(d)
-}
+use super::day_number;
 
 /// `WHERE` of a span's rows in a rollup table.
 fn span_clause(ch: &ClickHouse, span: Span<'_>) -> String {

@@ -9,9 +9,8 @@ use chrono::NaiveDate;
 use foldhash::HashMap;
 
 use super::wire::{Binary, Rows};
-use super::{ClickHouse, Error};
+use super::{date_of, day_number, ClickHouse, Error};
 use crate::model::RecordDay;
-use crate::rollup::days::day_number;
 use crate::store::record::{self, Intern};
 use crate::store::rollups::SiteDay;
 
@@ -358,8 +357,7 @@ pub fn rolled_days(ch: &ClickHouse) -> Result<HashMap<NaiveDate, (u64, u64)>, Er
         let day = rows.u16().map_err(bad)?;
         let version = rows.u64().map_err(bad)?;
         let events = rows.u64().map_err(bad)?;
-        let date = NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch")
-            + chrono::Duration::days(i64::from(day));
+        let date = date_of(i64::from(day));
         out.insert(date, (version, events));
     }
     Ok(out)
