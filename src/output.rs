@@ -46,6 +46,15 @@ pub fn step_callback(bar: &Option<indicatif::ProgressBar>) -> impl FnMut(usize, 
     }
 }
 
+/// The first and last of `days` for a summary line: ` (A .. B)`, ` (A)`, or nothing.
+pub fn days_span(days: &[String]) -> String {
+    match (days.first(), days.last()) {
+        (Some(a), Some(b)) if a != b => format!(" ({a} .. {b})"),
+        (Some(a), _) => format!(" ({a})"),
+        _ => String::new(),
+    }
+}
+
 /// `1234567` -> `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::exit::{ExitCode, TempFailError};
-use crate::output::{step_bar, step_callback, Output};
+use crate::output::{days_span, step_bar, step_callback, Output};
 use crate::settings::Settings;
 use crate::store::clickhouse::copy::{self, CopyError};
 use crate::store::Store;
@@ -60,11 +60,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         serde_json::to_writer_pretty(&mut out, &copied)?;
         writeln!(out)?;
     } else {
-        let range = match (copied.days.first(), copied.days.last()) {
-            (Some(a), Some(b)) if a != b => format!(" ({a} .. {b})"),
-            (Some(a), _) => format!(" ({a})"),
-            _ => String::new(),
-        };
+        let range = days_span(&copied.days);
         writeln!(
             out,
             "copied {} days{range} of rollups and record from {} to {}; {} days were there already",

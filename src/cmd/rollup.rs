@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use chrono::NaiveDate;
 
 use crate::exit::{ExitCode, TempFailError, UsageError};
-use crate::output::{step_bar, step_callback, thousands, Output};
+use crate::output::{days_span, step_bar, step_callback, thousands, Output};
 use crate::rollup::{self, Options};
 use crate::settings::Settings;
 use crate::store::Store;
@@ -97,11 +97,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         serde_json::to_writer_pretty(&mut out, &report)?;
         writeln!(out)?;
     } else if args.verbose {
-        let range = match (report.days.first(), report.days.last()) {
-            (Some(a), Some(b)) if a != b => format!(" ({a} .. {b})"),
-            (Some(a), _) => format!(" ({a})"),
-            _ => String::new(),
-        };
+        let range = days_span(&report.days);
         writeln!(
             out,
             "rolled up {} days{range} from {} events in {:.2} s; {} new user agents classified{}",

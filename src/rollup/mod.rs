@@ -74,20 +74,23 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
 }
 
+/// Browser, OS, device and the named crawler of an agent.
+fn agent_class(ua: &str) -> AgentClass {
+    let info = agent::classify(ua);
+    AgentClass {
+        browser: info.browser,
+        os: info.os,
+        device: info.device,
+        crawler: bots::AgentPatterns::builtin().crawler_name(ua),
+    }
+}
+
 /// Decides browser, OS, device and the named crawler of agents seen for the first time (once per
 /// distinct agent).
 fn classify_new_agents(conn: &mut Connection) -> rusqlite::Result<u64> {
     let pending = agent_store::unclassified(conn)?;
     for batch in pending.chunks(2_000) {
-        agent_store::record_classes(conn, batch, |ua| {
-            let info = agent::classify(ua);
-            AgentClass {
-                browser: info.browser,
-                os: info.os,
-                device: info.device,
-                crawler: bots::AgentPatterns::builtin().crawler_name(ua),
-            }
-        })?;
+        agent_store::record_classes(conn, batch, agent_class)?;
     }
     Ok(pending.len() as u64)
 }
@@ -134,12 +137,12 @@ fn is_campaign(host: &str, source: &str) -> bool {
 impl AgentNames {
     /// The names of an agent classified here and now, as `classify_new_agents` stores them.
     fn classify(ua: &str) -> AgentNames {
-        let info = agent::classify(ua);
+        let class = agent_class(ua);
         AgentNames {
-            browser: info.browser,
-            os: info.os,
-            device: info.device,
-            crawler: bots::AgentPatterns::builtin().crawler_name(ua),
+            browser: class.browser,
+            os: class.os,
+            device: class.device,
+            crawler: class.crawler,
             stale_from: browser_age::stale_from(&ua.to_ascii_lowercase()),
         }
     }
