@@ -179,7 +179,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__cleanup)
-            opts="-v -h -V --db --keep-days --record-days --tz --vacuum --verbose --json --config --help --version"
+            opts="-v -h -V --db --keep-days --record-days --tz --vacuum --store --verbose --json --config --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -198,6 +198,10 @@ _logtally() {
                     return 0
                     ;;
                 --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --store)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -64,8 +64,8 @@ complete -c logtally -n "__fish_logtally_using_subcommand tail" -l site -d 'Site
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country; it must be given when the lines are read, since addresses are never stored' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l bot-agents -d 'More user-agent patterns of bots, checked before the built-in ones: lines of `category<TAB>substring` (see `logtally check --bots`)' -r -F
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l store -d 'Store the events in ClickHouse (`clickhouse://HOST:8123/DATABASE`, its HTTP port) instead of the SQLite database, which keeps the files\' progress' -r
-complete -c logtally -n "__fish_logtally_using_subcommand tail" -l collector -d 'This collector\'s name in the ClickHouse store\'s rows, unique among the servers that write to it [default: the host name]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l store -d 'Store the events in ClickHouse (`clickhouse://HOST:8123/DATABASE`, its HTTP port) instead of the SQLite database, which keeps the files\' progress; `sqlite`: the database, whatever clickhouse.url says [default: clickhouse.url]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand tail" -l collector -d 'This collector\'s name in the ClickHouse store\'s rows, unique among the servers that write to it [default: clickhouse.collector, else the host name]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l from -d 'Where a file never seen before starts [default: start, or tail.from]' -r -f -a "start\t'Read its whole history'
 end\t'Skip what is in it at start-up (files appearing later are read whole)'"
 complete -c logtally -n "__fish_logtally_using_subcommand tail" -l flush-interval -d 'Commit at least this often (500ms, 5s, 1m; 100ms to 1h) [default: 5s, or tail.flush_interval]' -r
@@ -91,8 +91,8 @@ complete -c logtally -n "__fish_logtally_using_subcommand import" -l site -d 'Si
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l geoip -d 'A GeoLite2/GeoIP2 Country or DB-IP country database (.mmdb) to record each hit\'s country; it must be given when the lines are read, since addresses are never stored' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l bot-agents -d 'More user-agent patterns of bots, checked before the built-in ones: lines of `category<TAB>substring` (see `logtally check --bots`)' -r -F
-complete -c logtally -n "__fish_logtally_using_subcommand import" -l store -d 'Store the events in ClickHouse (`clickhouse://HOST:8123/DATABASE`, its HTTP port) instead of the SQLite database, which keeps the files\' progress' -r
-complete -c logtally -n "__fish_logtally_using_subcommand import" -l collector -d 'This collector\'s name in the ClickHouse store\'s rows, unique among the servers that write to it [default: the host name]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand import" -l store -d 'Store the events in ClickHouse (`clickhouse://HOST:8123/DATABASE`, its HTTP port) instead of the SQLite database, which keeps the files\' progress; `sqlite`: the database, whatever clickhouse.url says [default: clickhouse.url]' -r
+complete -c logtally -n "__fish_logtally_using_subcommand import" -l collector -d 'This collector\'s name in the ClickHouse store\'s rows, unique among the servers that write to it [default: clickhouse.collector, else the host name]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand import" -l json -d 'Print the summary as JSON'
 complete -c logtally -n "__fish_logtally_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -100,7 +100,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand import" -s V -l versio
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l db -d 'Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l tz -d 'IANA time zone of day boundaries (default: TZ, else the system\'s, else UTC)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l since -d 'Only roll up days on or after this date (YYYY-MM-DD)' -r
-complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l store -d 'Roll up the events of this ClickHouse store (`clickhouse://HOST:8123/DATABASE`) into its own rollup tables; --db then only gives the collector\'s site facts, where it exists' -r
+complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l store -d 'Roll up the events of this ClickHouse store (`clickhouse://HOST:8123/DATABASE`) into its own rollup tables; --db then only gives the collector\'s site facts, where it exists; `sqlite`: the database [default: clickhouse.url]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -l rebuild -d 'Recompute every day whose raw events are all still in the database'
 complete -c logtally -n "__fish_logtally_using_subcommand rollup" -s v -l verbose -d 'Print a summary line'
@@ -111,6 +111,7 @@ complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l db -d 'Dat
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l keep-days -d 'Keep raw events of this many recent days (1 to 36500) [default: 30, or retention.keep_days]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l record-days -d 'Keep the permanent record of visits of this many recent days (0: forever) [default: 0, or retention.record_days]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l tz -d 'IANA time zone of day boundaries (use the rollup\'s; default: TZ, else the system\'s, else UTC)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l store -d 'Clean this ClickHouse store (`clickhouse://HOST:8123/DATABASE`) instead of the database: its raw events, the rollups a later rollup replaced, its record and salts; `sqlite`: the database [default: clickhouse.url]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -l vacuum -d 'Return the freed space to the file system (incremental vacuum, in small steps)'
 complete -c logtally -n "__fish_logtally_using_subcommand cleanup" -s v -l verbose -d 'Print a summary line'
@@ -134,7 +135,7 @@ json\t'JSON (stable shape, see the README)'
 csv\t'CSV in long form: section,key,metric,value'
 html\t'One self-contained HTML page (styles and chart inline, nothing fetched)'"
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l tz -d 'IANA time zone of days (use the rollup\'s; default: TZ, else the system\'s, else UTC)' -r
-complete -c logtally -n "__fish_logtally_using_subcommand stats" -l store -d 'Read the rollups of this ClickHouse store (`clickhouse://HOST:8123/DATABASE`), as `rollup --store` wrote them, instead of the SQLite database (nothing is rolled up first)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand stats" -l store -d 'Read the rollups of this ClickHouse store (`clickhouse://HOST:8123/DATABASE`), as `rollup --store` wrote them, instead of the SQLite database (nothing is rolled up first); `sqlite`: the database [default: clickhouse.url]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l filter -d 'Keep only the visits that match: KEY=VALUE, or KEY!=VALUE for those that do not; `*` in VALUE matches any text. Repeat it: every filter must hold. Keys: page, entry-page, exit-page, source, utm-source, utm-medium, utm-campaign, utm-content, utm-term, browser, os, device, country, goal' -r
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l goal -d 'A goal, besides the configuration\'s [[goal]] tables: NAME=PATH, NAME=METHOD PATH or NAME=METHOD PATH STATUS (`Signup=POST /signup 2xx`; `*` in PATH matches any text)' -r
 complete -c logtally -n "__fish_logtally_using_subcommand stats" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
@@ -166,13 +167,13 @@ complete -c logtally -n "__fish_logtally_using_subcommand serve" -l timeout -d '
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l answer-cache-mib -d 'Memory for answers kept between requests (each view once per change of the data), in MiB' -r
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l client-timeout -d 'Time a client has to send its request\'s head, to take its answer, and to idle between requests on a kept-alive connection, before its connection is closed' -r
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l max-connections -d 'Connections open at once; one more is answered 503 and closed' -r
-complete -c logtally -n "__fish_logtally_using_subcommand serve" -l store -d 'Read the rollups of this ClickHouse store (`clickhouse://HOST:8123/DATABASE`), as `rollup --store` wrote them, instead of the database' -r
+complete -c logtally -n "__fish_logtally_using_subcommand serve" -l store -d 'Read the rollups of this ClickHouse store (`clickhouse://HOST:8123/DATABASE`), as `rollup --store` wrote them, instead of the database; `sqlite`: the database [default: clickhouse.url]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -l public-api -d 'Answer /api/* without --auth\'s password, on any address; the dashboard still asks for it'
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -s h -l help -d 'Print help'
 complete -c logtally -n "__fish_logtally_using_subcommand serve" -s V -l version -d 'Print version'
 complete -c logtally -n "__fish_logtally_using_subcommand migrate" -l db -d 'Database file to copy [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else $XDG_DATA_HOME/logtally/logtally.db]' -r -F
-complete -c logtally -n "__fish_logtally_using_subcommand migrate" -l to -d 'The ClickHouse store to copy into (`clickhouse://HOST:8123/DATABASE`)' -r
+complete -c logtally -n "__fish_logtally_using_subcommand migrate" -l to -d 'The ClickHouse store to copy into (`clickhouse://HOST:8123/DATABASE`) [default: clickhouse.url]' -r
 complete -c logtally -n "__fish_logtally_using_subcommand migrate" -l config -d 'Configuration file [default: /etc/logtally/logtally.toml when it exists]' -r -F
 complete -c logtally -n "__fish_logtally_using_subcommand migrate" -l json -d 'Print what was copied as JSON'
 complete -c logtally -n "__fish_logtally_using_subcommand migrate" -s h -l help -d 'Print help'

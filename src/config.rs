@@ -53,6 +53,10 @@ pub enum Kind {
     From,
     /// A loopback `address:port`.
     Addr,
+    /// A ClickHouse store's address, `clickhouse://HOST[:PORT]/DATABASE`.
+    Store,
+    /// A name of letters, digits, `.`, `-` and `_`.
+    Name,
 }
 
 /// A checked setting value.
@@ -74,6 +78,8 @@ pub enum Value {
     FromEnd(bool),
     /// A loopback address.
     Addr(SocketAddr),
+    /// A store address or a name, checked.
+    Text(String),
 }
 
 /// One setting: the one place that names it, its variable, what it takes and its default.
@@ -136,6 +142,21 @@ impl Key {
                     "{s:?} is not an address:port such as 127.0.0.1:8123"
                 )),
             },
+            Kind::Store => crate::store::clickhouse::Address::parse(s)
+                .map(|_| Value::Text(s.to_string()))
+                .map_err(|e| e.to_string()),
+            Kind::Name => {
+                if !s.is_empty()
+                    && s.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+                {
+                    Ok(Value::Text(s.to_string()))
+                } else {
+                    Err(format!(
+                        "{s:?} is not a name of letters, digits, '.', '-' and '_'"
+                    ))
+                }
+            }
         }
     }
 
@@ -212,6 +233,8 @@ keys! {
     LIVE_WINDOW = "live.window", "LOGTALLY_LIVE__WINDOW", duration(secs(1), secs(86_400)), "5m", "visitors seen within this time are on the site now (1s to 24h)";
     LIVE_SOCKET = "live.socket", "LOGTALLY_LIVE__SOCKET", Kind::Path, "", "tail's live socket (default <db>.live.sock)";
     LIVE_HTTP = "live.http", "LOGTALLY_LIVE__HTTP", Kind::Addr, "", "also serve GET /live.json on this loopback address:port";
+    CLICKHOUSE_URL = "clickhouse.url", "LOGTALLY_CLICKHOUSE__URL", Kind::Store, "", "store events and rollups in this ClickHouse store (clickhouse://HOST:8123/DATABASE) instead of the database, for import, tail, rollup, cleanup, stats and serve";
+    CLICKHOUSE_COLLECTOR = "clickhouse.collector", "LOGTALLY_CLICKHOUSE__COLLECTOR", Kind::Name, "", "this server's name in the ClickHouse store's rows, unique among those writing to it (default the host name)";
 }
 
 /// The setting named `name`.
@@ -710,6 +733,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("not a loopback address"), "{e}");
+        let e = parse_str("[clickhouse]\nurl = \"http://127.0.0.1:8123/x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("toml:2") && e.contains("no ClickHouse address"),
+            "{e}"
+        );
+        let e = parse_str("[clickhouse]\ncollector = \"web 1\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("is not a name"), "{e}");
+        let c = parse_str("[clickhouse]\nurl = \"clickhouse://db:8123/lt\"\n").unwrap();
+        assert_eq!(c.values["clickhouse.url"].text, "clickhouse://db:8123/lt");
         let e = parse_str("db = \n").unwrap_err().to_string();
         assert!(e.contains("line 1"), "{e}");
     }

@@ -92,6 +92,18 @@ pub struct LiveSettings {
 }
 
 /// The configuration file (if any) and the environment, layered and resolved once into typed
+/// `[clickhouse]`: the store used instead of the database's own tables.
+#[derive(Clone, Debug, Default)]
+pub struct ClickHouseSettings {
+    /// `clickhouse.url`.
+    pub url: Option<String>,
+    /// `clickhouse.collector`.
+    pub collector: Option<String>,
+}
+
+/// `--store sqlite`: the database's own tables, whatever `clickhouse.url` says.
+pub const SQLITE_STORE: &str = "sqlite";
+
 /// values; a command takes its flags over these.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -108,6 +120,8 @@ pub struct Settings {
     pub retention: RetentionSettings,
     /// `[live]`.
     pub live: LiveSettings,
+    /// `[clickhouse]`.
+    pub clickhouse: ClickHouseSettings,
 }
 
 impl Default for Settings {
@@ -210,6 +224,10 @@ impl Settings {
                     _ => None,
                 },
             },
+            clickhouse: ClickHouseSettings {
+                url: layers.text(&config::CLICKHOUSE_URL),
+                collector: layers.text(&config::CLICKHOUSE_COLLECTOR),
+            },
             file,
             set,
         })
@@ -248,6 +266,16 @@ impl Settings {
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
             .unwrap_or_else(|| PathBuf::from("."));
         Ok(data.join("logtally").join("logtally.db"))
+    }
+
+    /// The ClickHouse store to use: `--store` (`sqlite` for none), else `clickhouse.url`; `None`
+    /// for the database's own tables.
+    pub fn store(&self, flag: Option<&str>) -> Option<String> {
+        match flag {
+            Some(SQLITE_STORE) => None,
+            Some(url) => Some(url.to_string()),
+            None => self.clickhouse.url.clone(),
+        }
     }
 
     /// The configuration's `[[goal]]` tables.
@@ -374,6 +402,13 @@ impl Layers<'_> {
     fn path(&self, key: &Key) -> Option<PathBuf> {
         match self.get(key) {
             Some(Value::Path(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    fn text(&self, key: &Key) -> Option<String> {
+        match self.get(key) {
+            Some(Value::Text(t)) => Some(t),
             _ => None,
         }
     }

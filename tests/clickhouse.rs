@@ -628,3 +628,118 @@ fn a_sqlite_history_migrated_into_clickhouse_reads_the_same_and_is_copied_once()
         .assert()
         .code(75);
 }
+
+/// Rows of `table` in database `db`, each version of a day counted.
+fn rows(server: &Server, db: &str, table: &str) -> u64 {
+    server.number(&format!("SELECT count() FROM {db}.{table}"))
+}
+
+#[test]
+fn the_configured_store_is_cleaned_of_rolled_up_days_only_and_keeps_its_figures() {
+    let env = Env::new();
+    let server = Server::start(&env.path("ch"));
+    let store = server.url("kept");
+    // The store named once, in the configuration: no command below says --store.
+    let config = env.write(
+        "logtally.toml",
+        format!(
+            "db = \"{}\"\ntz = \"UTC\"\n\n[clickhouse]\nurl = \"{store}\"\ncollector = \"web-1\"\n",
+            env.path("collector.db").display()
+        ),
+    );
+    let run = |args: &[&str]| {
+        let mut cmd = env.cmd();
+        cmd.arg("--config").arg(&config).args(args);
+        cmd
+    };
+    let people = env.write("people.log", common::three_days_of_people(4, "/blog/c"));
+    run(&["import"]).arg(&people).assert().success();
+    assert_eq!(server.number("SELECT count() FROM kept.events FINAL"), 360);
+    assert_eq!(
+        server
+            .query("SELECT DISTINCT host FROM kept.events")
+            .unwrap()
+            .trim(),
+        "web-1"
+    );
+    run(&["rollup"]).assert().success();
+    // Rolled up again from scratch: each day now has a replaced version beside its own.
+    run(&["rollup", "--rebuild"]).assert().success();
+    let totals_before = rows(&server, "kept", "daily_totals");
+    let stats = || {
+        let mut cmd = run(&[
+            "stats", "--format", "json", "--period", "all", "overview", "pages",
+        ]);
+        common::json(&mut cmd, 0)
+    };
+    let before = stats();
+    assert_eq!(before["overview"]["pageviews"], 180, "{before}");
+    // `--store sqlite` reads the database, which keeps the files' progress and none of it.
+    let mut sqlite = run(&[
+        "stats",
+        "--store",
+        "sqlite",
+        "--no-refresh",
+        "--format",
+        "json",
+        "--period",
+        "all",
+    ]);
+    assert_eq!(common::json(&mut sqlite, 0)["overview"]["pageviews"], 0);
+
+    // A fourth day arrives (the three days' people on one) and is not rolled up yet.
+    let fourth = common::three_days_of_people(5, "/blog/c")
+        .lines()
+        .map(|l| {
+            l.replace("02/Nov/2026", "05/Nov/2026")
+                .replace("03/Nov/2026", "05/Nov/2026")
+                .replace("04/Nov/2026", "05/Nov/2026")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let fourth = env.write("fourth.log", fourth + "\n");
+    run(&["import"]).arg(&fourth).assert().success();
+
+    let mut cleanup = run(&["cleanup", "--keep-days", "1", "--json"]);
+    let report = common::json(&mut cleanup, 0);
+    assert_eq!(report["events_deleted"], 360, "{report}");
+    assert_eq!(
+        report["days_cleaned"],
+        serde_json::json!(["2026-11-02", "2026-11-03", "2026-11-04"])
+    );
+    assert_eq!(report["days_kept"][0]["day"], "2026-11-05", "{report}");
+    assert!(report["replaced_versions_deleted"].as_u64().unwrap() > 0);
+    assert!(report["salts_deleted"].as_u64().unwrap() >= 3, "{report}");
+    // Only the day not rolled up keeps its raw events; every figure reads as before.
+    assert_eq!(server.number("SELECT count() FROM kept.events FINAL"), 360);
+    assert_eq!(
+        server.number(
+            "SELECT count() FROM kept.events FINAL WHERE ts_ms < toInt64(toUnixTimestamp(toDateTime('2026-11-05 00:00:00', 'UTC'))) * 1000"
+        ),
+        0
+    );
+    assert!(rows(&server, "kept", "daily_totals") < totals_before);
+    assert_eq!(stats(), before);
+
+    // A late line for a cleaned day: rollup leaves the final day alone, the figures stand.
+    let late = env.write(
+        "late.log",
+        "10.9.9.9 - - [03/Nov/2026:12:00:00 +0000] \"GET /late HTTP/1.1\" 200 900 \"-\" \"Mozilla/5.0 (X11; Linux x86_64; rv:144.0) Gecko/20100101 Firefox/144.0\"\n",
+    );
+    run(&["import"]).arg(&late).assert().success();
+    let mut rollup = run(&["rollup", "--json"]);
+    let rolled = common::json(&mut rollup, 0);
+    assert_eq!(rolled["final_days_skipped"], 1, "{rolled}");
+    assert_eq!(
+        rolled["days"],
+        serde_json::json!(["2026-11-05"]),
+        "{rolled}"
+    );
+    let after = stats();
+    assert_eq!(after["overview"]["pageviews"], 360, "{after}");
+    // The next cleanup takes the late line too.
+    let mut cleanup = run(&["cleanup", "--keep-days", "1", "--json"]);
+    let report = common::json(&mut cleanup, 0);
+    assert_eq!(report["events_deleted"], 1 + 360, "{report}");
+    assert_eq!(stats(), after);
+}

@@ -85,12 +85,13 @@ pub struct IngestArgs {
     #[arg(long, value_name = "FILE")]
     pub bot_agents: Option<std::path::PathBuf>,
     /// Store the events in ClickHouse (`clickhouse://HOST:8123/DATABASE`, its HTTP port) instead
-    /// of the SQLite database, which keeps the files' progress.
+    /// of the SQLite database, which keeps the files' progress; `sqlite`: the database, whatever
+    /// clickhouse.url says [default: clickhouse.url].
     #[arg(long, value_name = "URL")]
     pub store: Option<String>,
     /// This collector's name in the ClickHouse store's rows, unique among the servers that write
-    /// to it [default: the host name].
-    #[arg(long, value_name = "NAME", requires = "store")]
+    /// to it [default: clickhouse.collector, else the host name].
+    #[arg(long, value_name = "NAME")]
     pub collector: Option<String>,
 }
 

@@ -9,7 +9,7 @@ use chrono::TimeZone;
 use super::args::count_flag;
 use crate::cleanup::{self, Options};
 use crate::config;
-use crate::exit::ExitCode;
+use crate::exit::{ExitCode, TempFailError};
 use crate::output::{step_bar, step_callback, thousands, Output};
 use crate::settings::Settings;
 use crate::store::Store;
@@ -21,7 +21,8 @@ use crate::store::Store;
     logtally cleanup --keep-days 7 --vacuum\n\n\
     Rollups are never deleted, nor the record of visits unless --record-days says so. A day that is not fully rolled up\n\
     keeps its raw events, and the run says so on stderr. Otherwise silent unless --verbose/--json.\n\n\
-    Exit status: 0 ok, 1 error, 75 the database stayed locked (cron may retry).")]
+    Exit status: 0 ok, 1 error, 75 the database stayed locked or the ClickHouse store did not answer\n\
+    (cron may retry).")]
 pub struct Args {
     /// Database file [default: $LOGTALLY_DB, else /var/lib/logtally/logtally.db as root, else
     /// $XDG_DATA_HOME/logtally/logtally.db].
@@ -41,6 +42,11 @@ pub struct Args {
     /// Return the freed space to the file system (incremental vacuum, in small steps).
     #[arg(long)]
     vacuum: bool,
+    /// Clean this ClickHouse store (`clickhouse://HOST:8123/DATABASE`) instead of the database:
+    /// its raw events, the rollups a later rollup replaced, its record and salts; `sqlite`: the
+    /// database [default: clickhouse.url].
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
     /// Print a summary line.
     #[arg(long, short)]
     verbose: bool,
@@ -55,26 +61,32 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
     let today = tz
         .from_utc_datetime(&chrono::Utc::now().naive_utc())
         .date_naive();
-    let db = settings.db_path(args.db.as_deref())?;
-    let mut store = Store::open(&db)?;
-    crate::store::zone::settle(store.conn_mut(), tz)?;
+    let opts = Options {
+        keep_days: args
+            .keep_days
+            .map_or(settings.retention.keep_days, |n| n as u32),
+        record_days: args
+            .record_days
+            .map_or(settings.retention.record_days, |n| n as u32),
+        tz,
+        today,
+        vacuum: args.vacuum,
+    };
     let bar = step_bar(output, "days");
-    let report = cleanup::run(
-        store.conn_mut(),
-        &Options {
-            keep_days: args
-                .keep_days
-                .map_or(settings.retention.keep_days, |n| n as u32),
-            record_days: args
-                .record_days
-                .map_or(settings.retention.record_days, |n| n as u32),
-            tz,
-            today,
-            vacuum: args.vacuum,
-        },
-        &mut step_callback(&bar),
-    )
-    .with_context(|| format!("cleaning up {}", db.display()))?;
+    let report = match settings.store(args.store.as_deref()).as_deref() {
+        Some(url) => {
+            let clickhouse = super::clickhouse_of(url)?;
+            cleanup::clickhouse::run(&clickhouse, &opts, &mut step_callback(&bar))
+                .map_err(|e| TempFailError(format!("cleaning up {url}: {e}")))?
+        }
+        None => {
+            let db = settings.db_path(args.db.as_deref())?;
+            let mut store = Store::open(&db)?;
+            crate::store::zone::settle(store.conn_mut(), tz)?;
+            cleanup::run(store.conn_mut(), &opts, &mut step_callback(&bar))
+                .with_context(|| format!("cleaning up {}", db.display()))?
+        }
+    };
     if let Some(b) = bar {
         b.finish_and_clear();
     }

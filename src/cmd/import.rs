@@ -42,7 +42,7 @@ pub struct Args {
 struct Report<'a> {
     database: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    store: Option<&'a str>,
+    store: Option<String>,
     files: usize,
     failed_files: usize,
     lines: u64,
@@ -75,6 +75,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
     let _lease = crate::store::imports::Lease::begin(&db)
         .with_context(|| format!("recording the import in {}", db.display()))?;
     let sources = settings.sources().to_vec();
+    let store_url = settings.store(args.ingest.store.as_deref());
     let settings = parse;
 
     let total: u64 = args
@@ -166,7 +167,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
     let lines = sum(|s| s.lines);
     let report = Report {
         database: db.display().to_string(),
-        store: args.ingest.store.as_deref(),
+        store: store_url,
         files: args.files.len(),
         failed_files: errors.len(),
         lines,

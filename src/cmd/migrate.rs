@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::exit::{ExitCode, TempFailError};
+use crate::exit::{ExitCode, TempFailError, UsageError};
 use crate::output::{days_span, step_bar, step_callback, Output};
 use crate::settings::Settings;
 use crate::store::clickhouse::copy::{self, CopyError};
@@ -28,9 +28,10 @@ pub struct Args {
     /// root, else $XDG_DATA_HOME/logtally/logtally.db].
     #[arg(long, value_name = "PATH")]
     db: Option<PathBuf>,
-    /// The ClickHouse store to copy into (`clickhouse://HOST:8123/DATABASE`).
-    #[arg(long, value_name = "URL", required = true)]
-    to: String,
+    /// The ClickHouse store to copy into (`clickhouse://HOST:8123/DATABASE`) [default:
+    /// clickhouse.url].
+    #[arg(long, value_name = "URL")]
+    to: Option<String>,
     /// Print what was copied as JSON.
     #[arg(long)]
     json: bool,
@@ -38,17 +39,22 @@ pub struct Args {
 
 /// Runs `logtally migrate`.
 pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> {
+    let to = args
+        .to
+        .clone()
+        .or_else(|| settings.clickhouse.url.clone())
+        .ok_or_else(|| {
+            UsageError("name the ClickHouse store: --to clickhouse://HOST:8123/DATABASE".into())
+        })?;
     let db = settings.db_path(args.db.as_deref())?;
     let store = Store::open_read_only(&db)?;
     let zone = crate::store::zone::recorded(store.conn())?.unwrap_or_else(|| "UTC".into());
-    let clickhouse = super::clickhouse_of(&args.to)?;
+    let clickhouse = super::clickhouse_of(&to)?;
     let bar = step_bar(output, "days");
     let copied = copy::copy_history(store.conn(), &clickhouse, &zone, &mut step_callback(&bar))
         .map_err(|e| -> anyhow::Error {
             match e {
-                CopyError::ClickHouse(e) => {
-                    TempFailError(format!("copying into {}: {e}", args.to)).into()
-                }
+                CopyError::ClickHouse(e) => TempFailError(format!("copying into {to}: {e}")).into(),
                 e => anyhow::Error::from(e).context(format!("copying {}", db.display())),
             }
         })?;
@@ -66,7 +72,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
             "copied {} days{range} of rollups and record from {} to {}; {} days were there already",
             copied.days.len(),
             db.display(),
-            args.to,
+            to,
             copied.kept
         )?;
     }

@@ -32,17 +32,22 @@ type BoxedSink = Box<dyn crate::store::sink::Sink + Send>;
 /// collector that writes to it.
 fn sink_of(
     args: &IngestArgs,
+    settings: &Settings,
     store: &Store,
 ) -> anyhow::Result<(BoxedSink, crate::classify::Salts)> {
     use crate::store::clickhouse::{salts, this_host, ClickHouseSink};
-    match args.store.as_deref() {
+    match settings.store(args.store.as_deref()).as_deref() {
         None => Ok((
             Box::new(crate::store::batch::Writer::new()),
             store.salts().context("reading day salts")?,
         )),
         Some(url) => {
             let clickhouse = clickhouse_of(url)?;
-            let collector = args.collector.clone().unwrap_or_else(this_host);
+            let collector = args
+                .collector
+                .clone()
+                .or_else(|| settings.clickhouse.collector.clone())
+                .unwrap_or_else(this_host);
             let book = salts::Book::new(clickhouse.clone(), collector.clone());
             Ok((
                 Box::new(ClickHouseSink::new(clickhouse, collector)),
@@ -80,7 +85,14 @@ fn open_for_ingest(
         Some(path) => Some(Arc::new(GeoIp::open(path)?)),
         None => None,
     };
-    let (sink, salts) = sink_of(args, &store)?;
+    if args.collector.is_some() && settings.store(args.store.as_deref()).is_none() {
+        return Err(crate::exit::UsageError(
+            "--collector names this server in a ClickHouse store: give --store or clickhouse.url"
+                .into(),
+        )
+        .into());
+    }
+    let (sink, salts) = sink_of(args, settings, &store)?;
     let parse = ParseSettings {
         choice,
         site: args.site.clone(),

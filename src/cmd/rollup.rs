@@ -43,7 +43,8 @@ pub struct Args {
     #[arg(long)]
     json: bool,
     /// Roll up the events of this ClickHouse store (`clickhouse://HOST:8123/DATABASE`) into its
-    /// own rollup tables; --db then only gives the collector's site facts, where it exists.
+    /// own rollup tables; --db then only gives the collector's site facts, where it exists;
+    /// `sqlite`: the database [default: clickhouse.url].
     #[arg(long, value_name = "URL")]
     store: Option<String>,
 }
@@ -70,7 +71,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         thresholds: settings.bots.thresholds.clone(),
     };
     let bar = step_bar(output, "days");
-    let report = match args.store.as_deref() {
+    let report = match settings.store(args.store.as_deref()).as_deref() {
         Some(url) => {
             let clickhouse = super::clickhouse_of(url)?;
             let facts = Store::open_read_only(&db).ok();

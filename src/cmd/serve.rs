@@ -89,7 +89,8 @@ pub struct Args {
     #[arg(long, value_name = "N", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     max_connections: u32,
     /// Read the rollups of this ClickHouse store (`clickhouse://HOST:8123/DATABASE`), as
-    /// `rollup --store` wrote them, instead of the database.
+    /// `rollup --store` wrote them, instead of the database; `sqlite`: the database [default:
+    /// clickhouse.url].
     #[arg(long, value_name = "URL")]
     store: Option<String>,
 }
@@ -145,8 +146,8 @@ pub fn run(args: Args, settings: &Settings) -> Result<ExitCode> {
     };
     let tz = settings.time_zone(args.tz.as_deref())?;
     let db = settings.db_path(args.db.as_deref())?;
-    let clickhouse = args
-        .store
+    let clickhouse = settings
+        .store(args.store.as_deref())
         .as_deref()
         .map(super::clickhouse_of)
         .transpose()?;

@@ -100,7 +100,8 @@ pub struct Args {
     #[arg(long)]
     no_refresh: bool,
     /// Read the rollups of this ClickHouse store (`clickhouse://HOST:8123/DATABASE`), as
-    /// `rollup --store` wrote them, instead of the SQLite database (nothing is rolled up first).
+    /// `rollup --store` wrote them, instead of the SQLite database (nothing is rolled up first);
+    /// `sqlite`: the database [default: clickhouse.url].
     #[arg(long, value_name = "URL")]
     store: Option<String>,
     /// Keep only the visits that match: KEY=VALUE, or KEY!=VALUE for those that do not; `*` in
@@ -197,7 +198,7 @@ pub fn run(args: Args, output: Output, settings: &Settings) -> Result<ExitCode> 
         .date_naive();
     // Reports read through a read-only connection: they never wait for a writer, and they work
     // for a user who may only read the database, or on a read-only mount.
-    let (sqlite, clickhouse) = match args.store.as_deref() {
+    let (sqlite, clickhouse) = match settings.store(args.store.as_deref()).as_deref() {
         Some(url) => (None, Some(super::clickhouse_of(url)?)),
         None => {
             let db = settings.db_path(args.db.as_deref())?;

@@ -18,6 +18,7 @@ use super::aggregate::Event;
 use super::{days, is_campaign, settle, AgentNames, Options, Report};
 use crate::classify::{browser_age, geo, referrer, traits};
 use crate::store::clickhouse::events::{self, StoredEvent, QUARTER_MS};
+use crate::store::clickhouse::retention;
 use crate::store::clickhouse::rollups::{self as ch_rollups, Strings};
 use crate::store::clickhouse::{ClickHouse, Error};
 use crate::store::facts;
@@ -115,7 +116,10 @@ impl Known {
 }
 
 /// Events held per local day.
-fn events_per_day(ch: &ClickHouse, tz: chrono_tz::Tz) -> Result<BTreeMap<NaiveDate, u64>, Error> {
+pub fn events_per_day(
+    ch: &ClickHouse,
+    tz: chrono_tz::Tz,
+) -> Result<BTreeMap<NaiveDate, u64>, Error> {
     let mut out = BTreeMap::new();
     for (quarter, n) in events::per_quarter(ch)? {
         *out.entry(days::local_date(tz, quarter * QUARTER_MS))
@@ -153,16 +157,24 @@ pub fn run(
     let zone = opts.tz.name();
     let held = events_per_day(ch, opts.tz)?;
     let rolled = ch_rollups::rolled_days(ch)?;
+    let finals = retention::final_days(ch)?;
+    let mut report = Report::default();
     let due: Vec<(NaiveDate, u64)> = held
         .into_iter()
         .filter(|(day, n)| {
             opts.since.is_none_or(|s| *day >= s)
                 && (opts.rebuild || rolled.get(day).is_none_or(|(_, was)| was != n))
         })
+        .filter(|(day, _)| {
+            // Cleanup deleted this day's raw events: lines that came since are too few to
+            // make it again from, and its rollups are final.
+            let leave = finals.contains(day);
+            report.final_days_skipped += u64::from(leave);
+            !leave
+        })
         .collect();
     let mut known = Known::default();
     let mut strings = Strings::load(ch)?;
-    let mut report = Report::default();
     for (i, (day, _)) in due.iter().enumerate() {
         let (start, end) = days::day_bounds(opts.tz, *day);
         let stored = events::load_day(ch, start, end)?;

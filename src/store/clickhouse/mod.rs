@@ -19,10 +19,12 @@
 pub mod copy;
 pub mod events;
 pub mod reads;
+pub mod retention;
 pub mod rollups;
 pub mod salts;
 pub mod wire;
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::batch::{CommitError, Progress, Writer};
@@ -82,26 +84,18 @@ pub enum Error {
     },
 }
 
-/// A ClickHouse server and database.
-#[derive(Clone)]
-pub struct ClickHouse {
-    /// As given (`clickhouse://127.0.0.1:8123/logtally`).
-    url: String,
-    /// `http://HOST:PORT/`.
-    endpoint: String,
-    database: String,
-    agent: ureq::Agent,
+/// A store's address taken apart: `HOST:PORT` and the database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Address {
+    /// `HOST:PORT`, the port 8123 where none was given.
+    pub authority: String,
+    /// The database's name.
+    pub database: String,
 }
 
-impl std::fmt::Debug for ClickHouse {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.url)
-    }
-}
-
-impl ClickHouse {
-    /// The store at `url`, `clickhouse://HOST[:PORT]/DATABASE` (port 8123 by default).
-    pub fn from_url(url: &str) -> Result<ClickHouse, Error> {
+impl Address {
+    /// Checks `url`, `clickhouse://HOST[:PORT]/DATABASE`, without reaching the server.
+    pub fn parse(url: &str) -> Result<Address, Error> {
         let bad = || Error::Address(url.to_string());
         let rest = url.strip_prefix("clickhouse://").ok_or_else(bad)?;
         let (authority, database) = rest.split_once('/').ok_or_else(bad)?;
@@ -116,6 +110,39 @@ impl ClickHouse {
         } else {
             format!("{authority}:8123")
         };
+        Ok(Address {
+            authority,
+            database: database.to_string(),
+        })
+    }
+}
+
+/// A ClickHouse server and database.
+#[derive(Clone)]
+pub struct ClickHouse {
+    /// As given (`clickhouse://127.0.0.1:8123/logtally`).
+    url: String,
+    /// `http://HOST:PORT/`.
+    endpoint: String,
+    database: String,
+    agent: ureq::Agent,
+    /// The server's (major, minor) version, once [`ClickHouse::ensure_schema`] asked it.
+    version: Arc<OnceLock<(u32, u32)>>,
+}
+
+impl std::fmt::Debug for ClickHouse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+impl ClickHouse {
+    /// The store at `url`, `clickhouse://HOST[:PORT]/DATABASE` (port 8123 by default).
+    pub fn from_url(url: &str) -> Result<ClickHouse, Error> {
+        let Address {
+            authority,
+            database,
+        } = Address::parse(url)?;
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(REQUEST_TIMEOUT))
             .http_status_as_error(false)
@@ -124,8 +151,9 @@ impl ClickHouse {
         Ok(ClickHouse {
             url: url.to_string(),
             endpoint: format!("http://{authority}/"),
-            database: database.to_string(),
+            database,
             agent,
+            version: Arc::default(),
         })
     }
 
@@ -136,16 +164,31 @@ impl ClickHouse {
 
     /// Runs `sql` with `body` as its data (for `INSERT ... FORMAT`), returning the answer's bytes.
     fn run_bytes(&self, sql: &str, body: &[u8]) -> Result<Vec<u8>, Error> {
+        self.run_bytes_with(sql, &[], body)
+    }
+
+    /// Runs `sql` with `settings` (name, value) for this request and `body` as its data.
+    fn run_with(&self, sql: &str, settings: &[(&str, &str)], body: &[u8]) -> Result<(), Error> {
+        self.run_bytes_with(sql, settings, body).map(drop)
+    }
+
+    fn run_bytes_with(
+        &self,
+        sql: &str,
+        settings: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Vec<u8>, Error> {
         // A statement without data goes as the body, where its length has no limit (the
         // server refuses URLs past 16 KiB: a year's days named in one read is longer); with
         // data, the statement goes in the URL and the data as the body.
+        let mut request = self.agent.post(&self.endpoint);
+        for (name, value) in settings {
+            request = request.query(*name, *value);
+        }
         let sent = if body.is_empty() {
-            self.agent.post(&self.endpoint).send(sql.as_bytes())
+            request.send(sql.as_bytes())
         } else {
-            self.agent
-                .post(&self.endpoint)
-                .query("query", sql)
-                .send(body)
+            request.query("query", sql).send(body)
         };
         let mut answer = sent.map_err(|e| self.failed(format!("cannot reach it: {e}")))?;
         let status = answer.status();
@@ -211,9 +254,31 @@ impl ClickHouse {
         self.run(sql, b"")
     }
 
+    /// The server's (major, minor) version; (0, 0) before [`ClickHouse::ensure_schema`].
+    pub fn version(&self) -> (u32, u32) {
+        self.version.get().copied().unwrap_or((0, 0))
+    }
+
+    /// Whether the server takes a deduplication token per insert (22.2 and later), so a batch
+    /// sent twice is stored once, not only counted once.
+    fn takes_dedup_tokens(&self) -> bool {
+        self.version() >= (22, 2)
+    }
+
     /// Creates the database and its tables (events, rollups, record) where they do not exist.
     pub fn ensure_schema(&self) -> Result<(), Error> {
         let db = &self.database;
+        let text = self.query("SELECT version()")?;
+        let version = parse_version(&text)
+            .ok_or_else(|| self.failed(format!("answered {text:?} to version()")))?;
+        let _ = self.version.set(version);
+        // From 22.2 a non-replicated table drops a block inserted again with the same token,
+        // if it keeps a window of recent blocks.
+        let dedup = if self.takes_dedup_tokens() {
+            " SETTINGS non_replicated_deduplication_window = 1000"
+        } else {
+            ""
+        };
         self.run(&format!("CREATE DATABASE IF NOT EXISTS {db}"), b"")?;
         self.run(
             &format!(
@@ -244,11 +309,12 @@ impl ClickHouse {
                     traits UInt8
                 ) ENGINE = ReplacingMergeTree()
                 PARTITION BY toYYYYMM(date)
-                ORDER BY (site, date, host, file, line)"
+                ORDER BY (site, date, host, file, line){dedup}"
             ),
             b"",
         )?;
         rollups::ensure_schema(self)?;
+        retention::ensure_schema(self)?;
         salts::ensure_schema(self)
     }
 
@@ -301,13 +367,16 @@ impl ClickHouse {
                 row.u8(r.traits);
             }
         }
-        self.run(
-            &format!(
-                "INSERT INTO {}.events ({COLUMNS}) FORMAT RowBinary",
-                self.database
-            ),
-            &body,
-        )?;
+        let sql = format!(
+            "INSERT INTO {}.events ({COLUMNS}) FORMAT RowBinary",
+            self.database
+        );
+        if self.takes_dedup_tokens() {
+            let token = dedup_token(host, chunks);
+            self.run_with(&sql, &[("insert_deduplication_token", &token)], &body)?;
+        } else {
+            self.run(&sql, &body)?;
+        }
         Ok(())
     }
 
@@ -371,6 +440,31 @@ impl Sink for ClickHouseSink {
     }
 }
 
+/// (major, minor) of a `version()` answer such as `18.16.1` or `24.8.4.13`.
+fn parse_version(text: &str) -> Option<(u32, u32)> {
+    let mut parts = text.trim().split('.');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// The token of one batch: its collector and each file's first and last line, which a batch
+/// sent again after a crash repeats (the files' progress did not move), and no other batch has;
+/// hashed, so that a batch of many files' chunks still fits a URL.
+fn dedup_token(host: &str, chunks: &[(&ParsedChunk, i64)]) -> String {
+    use siphasher::sip128::Hasher128;
+    use std::hash::Hasher;
+    let mut hasher = siphasher::sip128::SipHasher13::new();
+    for (chunk, file) in chunks {
+        if let (Some(first), Some(last)) = (chunk.rows.first(), chunk.rows.last()) {
+            hasher.write_i64(*file);
+            hasher.write_u64(first.line);
+            hasher.write_u64(last.line);
+        }
+    }
+    format!("{host}-{:032x}", hasher.finish128().as_u128())
+}
+
 /// This machine's name, for the rows it sends.
 pub fn this_host() -> String {
     std::fs::read_to_string("/etc/hostname")
@@ -383,6 +477,14 @@ pub fn this_host() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_are_read_as_major_and_minor() {
+        assert_eq!(parse_version("18.16.1\n"), Some((18, 16)));
+        assert_eq!(parse_version("24.8.4.13"), Some((24, 8)));
+        assert_eq!(parse_version("garbage"), None);
+        assert!((22, 2) <= (24, 8) && (18, 16) < (22, 2));
+    }
 
     #[test]
     fn addresses_name_a_host_and_a_plain_database() {

@@ -2,6 +2,8 @@
 //! in short transactions, but only for days fully rolled up; then salts of rolled-up days (after a
 //! grace period for late lines), and dictionary rows no event references any more.
 
+pub mod clickhouse;
+
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -56,6 +58,9 @@ pub struct Report {
     pub record_days_deleted: u64,
     /// Salts deleted.
     pub salts_deleted: u64,
+    /// A ClickHouse store's rollups of a day that a later rollup of it replaced: the (table,
+    /// day, version) sets deleted.
+    pub replaced_versions_deleted: u64,
     /// Dictionary rows deleted (paths, referrers, agents).
     pub dictionary_rows_deleted: u64,
     /// Rows of per-site facts (`store::facts`) deleted: days no rollup can read any more.
