@@ -34,6 +34,9 @@ _logtally() {
             logtally,import)
                 cmd="logtally__subcmd__import"
                 ;;
+            logtally,import-history)
+                cmd="logtally__subcmd__import__subcmd__history"
+                ;;
             logtally,live)
                 cmd="logtally__subcmd__live"
                 ;;
@@ -88,6 +91,9 @@ _logtally() {
             logtally__subcmd__help,import)
                 cmd="logtally__subcmd__help__subcmd__import"
                 ;;
+            logtally__subcmd__help,import-history)
+                cmd="logtally__subcmd__help__subcmd__import__subcmd__history"
+                ;;
             logtally__subcmd__help,live)
                 cmd="logtally__subcmd__help__subcmd__live"
                 ;;
@@ -112,6 +118,30 @@ _logtally() {
             logtally__subcmd__help__subcmd__config,example)
                 cmd="logtally__subcmd__help__subcmd__config__subcmd__example"
                 ;;
+            logtally__subcmd__help__subcmd__import__subcmd__history,list)
+                cmd="logtally__subcmd__help__subcmd__import__subcmd__history__subcmd__list"
+                ;;
+            logtally__subcmd__help__subcmd__import__subcmd__history,remove)
+                cmd="logtally__subcmd__help__subcmd__import__subcmd__history__subcmd__remove"
+                ;;
+            logtally__subcmd__import__subcmd__history,help)
+                cmd="logtally__subcmd__import__subcmd__history__subcmd__help"
+                ;;
+            logtally__subcmd__import__subcmd__history,list)
+                cmd="logtally__subcmd__import__subcmd__history__subcmd__list"
+                ;;
+            logtally__subcmd__import__subcmd__history,remove)
+                cmd="logtally__subcmd__import__subcmd__history__subcmd__remove"
+                ;;
+            logtally__subcmd__import__subcmd__history__subcmd__help,help)
+                cmd="logtally__subcmd__import__subcmd__history__subcmd__help__subcmd__help"
+                ;;
+            logtally__subcmd__import__subcmd__history__subcmd__help,list)
+                cmd="logtally__subcmd__import__subcmd__history__subcmd__help__subcmd__list"
+                ;;
+            logtally__subcmd__import__subcmd__history__subcmd__help,remove)
+                cmd="logtally__subcmd__import__subcmd__history__subcmd__help__subcmd__remove"
+                ;;
             *)
                 ;;
         esac
@@ -119,7 +149,7 @@ _logtally() {
 
     case "${cmd}" in
         logtally)
-            opts="-h -V --config --help --version check tail import rollup cleanup stats live serve migrate config generate help"
+            opts="-h -V --config --help --version check tail import rollup cleanup stats live serve import-history migrate config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -349,7 +379,7 @@ _logtally() {
             return 0
             ;;
         logtally__subcmd__help)
-            opts="check tail import rollup cleanup stats live serve migrate config generate help"
+            opts="check tail import rollup cleanup stats live serve import-history migrate config generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -463,6 +493,48 @@ _logtally() {
         logtally__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__help__subcmd__import__subcmd__history)
+            opts="list remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__help__subcmd__import__subcmd__history__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__help__subcmd__import__subcmd__history__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -602,6 +674,140 @@ _logtally() {
                     return 0
                     ;;
                 --collector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__import__subcmd__history)
+            opts="-h -V --from --site --fill-first-day --tz --db --json --config --help --version list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --from)
+                    COMPREPLY=($(compgen -W "plausible fathom goatcounter umami" -- "${cur}"))
+                    return 0
+                    ;;
+                --site)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__import__subcmd__history__subcmd__help)
+            opts="list remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__import__subcmd__history__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__import__subcmd__history__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__import__subcmd__history__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__import__subcmd__history__subcmd__list)
+            opts="-h -V --db --json --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        logtally__subcmd__import__subcmd__history__subcmd__remove)
+            opts="-h -V --db --json --config --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -37,6 +37,8 @@ pub enum Command {
     Live(cmd::live::Args),
     /// Serve the dashboard over HTTP, read-only (put it behind nginx).
     Serve(cmd::serve::Args),
+    /// Import the history of Plausible (an export) beside the logs; list and remove imports.
+    ImportHistory(cmd::import_history::Args),
     /// Copy the database's history (rollups and record) into a ClickHouse store, once.
     Migrate(cmd::migrate::Args),
     /// Check the configuration file and show the settings in effect, or print an example.

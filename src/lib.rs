@@ -16,6 +16,7 @@ pub mod cmd;
 pub mod config;
 pub mod duration;
 pub mod exit;
+pub mod history;
 pub mod ingest;
 pub mod live;
 pub mod metrics;

@@ -27,6 +27,7 @@ fn main() {
                 Command::Live(args) => cmd::live::run(args, &settings),
                 Command::Serve(args) => cmd::serve::run(args, &settings),
                 Command::Migrate(args) => cmd::migrate::run(args, output, &settings),
+                Command::ImportHistory(args) => cmd::import_history::run(args, output, &settings),
                 Command::Config(_) | Command::Generate(_) => unreachable!("handled above"),
             },
         },

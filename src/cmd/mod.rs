@@ -6,6 +6,7 @@ pub mod cleanup;
 pub mod config;
 pub mod generate;
 pub mod import;
+pub mod import_history;
 pub mod live;
 pub mod migrate;
 pub mod rollup;

@@ -124,7 +124,9 @@ pub fn read(
         .context("reading the record of visits")
     };
     if recorded.is_empty() {
-        return read_rollups(store);
+        let mut out = read_rollups(store)?;
+        mark_imported(store, q, &mut out, filters)?;
+        return Ok(out);
     }
     // Both at once when there is a second reader to be had (the record is read by threads of
     // its own; the rollups meanwhile here): a second connection to a SQLite file, or the same
@@ -168,7 +170,59 @@ pub fn read(
         }
     }
     out.filters = filters.iter().map(ToString::to_string).collect();
+    mark_imported(store, q, &mut out, filters)?;
     Ok(out)
+}
+
+/// Says which days of `out` come from imported exports, and marks the sections those days have
+/// nothing of (read from the log days only, never as if the imported days had none).
+fn mark_imported(
+    store: Reader<'_>,
+    q: &rollups::Query,
+    out: &mut Report,
+    filters: &[Filter],
+) -> anyhow::Result<()> {
+    let spans = store
+        .imported(crate::store::reads::Span {
+            site: q.site.as_deref(),
+            from: q.from,
+            until: q.until,
+        })
+        .context("reading imported history")?;
+    let parse = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+    // A section is carried where every import read has figures of its table.
+    let all_carry = |table: &str| spans.iter().all(|s| s.tables.iter().any(|t| t == table));
+    let carried: Vec<&str> = crate::store::history::TABLES
+        .iter()
+        .copied()
+        .filter(|t| all_carry(t))
+        .collect();
+    out.imported = spans
+        .iter()
+        .filter_map(|s| {
+            Some(rendered::Imported {
+                id: s.id,
+                source: crate::history::title_of(&s.source),
+                from: parse(&s.from)?,
+                until: parse(&s.until)?,
+                days: s.days,
+            })
+        })
+        .collect();
+    if out.imported.is_empty() {
+        return Ok(());
+    }
+    for s in &mut out.sections {
+        let carried = filters.is_empty()
+            && catalogue::described(s.name).is_some_and(|d| match d.origin {
+                catalogue::Origin::Rollup { table, .. } => carried.contains(&table),
+                _ => false,
+            });
+        if !carried && s.note.is_none() {
+            s.note = Some(rendered::LOG_DAYS_ONLY_NOTE);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

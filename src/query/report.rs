@@ -659,6 +659,7 @@ pub fn read(store: Reader<'_>, ask: &Ask<'_>, cache: Option<&Cache>) -> Result<R
         previous: None,
         sections: Vec::new(),
         filters: Vec::new(),
+        imported: Vec::new(),
     };
     for name in ask.sections {
         if name == "overview" {

@@ -98,6 +98,7 @@ pub fn read(store: Reader<'_>, q: &Query) -> Result<Report, ReadError> {
         previous: None,
         sections: Vec::new(),
         filters: Vec::new(),
+        imported: Vec::new(),
     };
     for name in &q.sections {
         if name == "overview" {

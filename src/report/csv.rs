@@ -54,6 +54,13 @@ pub fn render(report: &Report) -> String {
     for (i, f) in report.filters.iter().enumerate() {
         out.push_str(&format!("filter,{},applied,{}\n", field(f), i + 1));
     }
+    for i in &report.imported {
+        out.push_str(&format!(
+            "imported,{},days,{}\n",
+            field(&format!("{} {} .. {}", i.source, i.from, i.until)),
+            i.days
+        ));
+    }
     if let Some(o) = &report.overview {
         overview_lines(&mut out, "overview", o, report.from);
     }
@@ -133,6 +140,7 @@ mod tests {
                 parts: &[],
             }],
             filters: Vec::new(),
+            imported: Vec::new(),
         };
         assert_eq!(
             render(&report),

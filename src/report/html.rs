@@ -378,6 +378,12 @@ pub fn render_page(report: &Report, nav: Option<&Nav>) -> String {
                             (cards(now, before))
                             (chart(report, now))
                             @if days > 1 { p.note { (VISITORS_NOTE) } }
+                            @for i in &report.imported { p.note.imported { (i.describe()) } }
+                            @if !report.imported.is_empty() {
+                                p.note {
+                                    (if report.filters.is_empty() { super::IMPORTED_NOTE } else { super::FILTERED_IMPORT_NOTE })
+                                }
+                            }
                         }
                     }
                     div.sections {
@@ -425,6 +431,7 @@ mod tests {
                 parts: &[],
             }],
             filters: vec!["source=\"x\"".into()],
+            imported: Vec::new(),
         }
     }
 

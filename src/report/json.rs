@@ -144,6 +144,32 @@ fn row_object(s: &super::Section, r: &super::Row) -> Value {
     Value::Object(o)
 }
 
+/// `"imported"`: the days read from imported exports, by import, or `null` for none.
+fn imported(report: &Report) -> Value {
+    if report.imported.is_empty() {
+        return Value::Null;
+    }
+    let imports: Vec<Value> = report
+        .imported
+        .iter()
+        .map(|i| {
+            json!({
+                "id": i.id,
+                "source": i.source,
+                "from": i.from.to_string(),
+                "until": i.until.to_string(),
+                "days": i.days,
+                "description": i.describe(),
+            })
+        })
+        .collect();
+    json!({
+        "days": report.imported.iter().map(|i| i.days).sum::<u64>(),
+        "imports": imports,
+        "note": if report.filters.is_empty() { super::IMPORTED_NOTE } else { super::FILTERED_IMPORT_NOTE },
+    })
+}
+
 /// The report as a JSON value.
 pub fn render(report: &Report) -> Value {
     let mut sections = Map::new();
@@ -166,6 +192,7 @@ pub fn render(report: &Report) -> Value {
         "filters": report.filters,
         "filter_note": (!report.filters.is_empty()).then_some(super::FILTER_NOTE),
         "section_notes": notes,
+        "imported": imported(report),
         "overview": report.overview,
         "previous": report.previous,
         "sections": sections,
@@ -202,6 +229,7 @@ mod tests {
                 parts: &[],
             }],
             filters: Vec::new(),
+            imported: Vec::new(),
         };
         let doc = render(&report);
         let text = serde_json::to_string_pretty(&doc).unwrap();

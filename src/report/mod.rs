@@ -91,7 +91,48 @@ pub struct Report {
     pub sections: Vec<Section>,
     /// The filters applied (`page=/pricing`), empty for none.
     pub filters: Vec<String>,
+    /// Days whose figures come from an imported export, by import (empty: the logs' alone).
+    pub imported: Vec<Imported>,
 }
+
+/// Days of a report read from one import of another service's export.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Imported {
+    /// The import's id (`import-history list`).
+    pub id: i64,
+    /// The service, as people write it (`Plausible`).
+    pub source: String,
+    /// The first imported day read.
+    pub from: NaiveDate,
+    /// The last.
+    pub until: NaiveDate,
+    /// Imported days read.
+    pub days: u64,
+}
+
+impl Imported {
+    /// `1 Jan 2024 - 26 Mar 2024 from a Plausible export`.
+    pub fn describe(&self) -> String {
+        let fmt = |d: NaiveDate| d.format("%-d %b %Y").to_string();
+        let range = if self.from == self.until {
+            fmt(self.from)
+        } else {
+            format!("{} - {}", fmt(self.from), fmt(self.until))
+        };
+        format!("{range} from a {} export ({} days)", self.source, self.days)
+    }
+}
+
+/// What an import cannot give, said wherever imported days are in a report.
+pub const IMPORTED_NOTE: &str = "imported days carry what the export has: visitors, page views, visits, bounces and duration, pages, entry pages, sources, browsers, systems, devices and countries; every other figure (filters, hits, bytes, bots, statuses, 404s, hours, exit pages, campaigns, goals) covers the log days only";
+
+/// The note of a section that imported days have nothing of.
+pub const LOG_DAYS_ONLY_NOTE: &str =
+    "covers the log days only: the imported days have no such figures";
+
+/// The note of a filtered report over imported days.
+pub const FILTERED_IMPORT_NOTE: &str =
+    "a filtered report covers the log days only: an export cannot be filtered across dimensions";
 
 /// What a filtered report counts, shown with it.
 pub const FILTER_NOTE: &str = "filters keep whole visits (a page filter: the visits that viewed the page; a goal filter: those that reached it); every figure is of those visits";

@@ -125,6 +125,17 @@ pub fn render(report: &Report, width: usize, color: bool) -> String {
     if days > 1 {
         out.push_str(&format!("note: {VISITORS_NOTE}\n"));
     }
+    for i in &report.imported {
+        out.push_str(&format!("imported: {}\n", i.describe()));
+    }
+    if !report.imported.is_empty() {
+        let note = if report.filters.is_empty() {
+            super::IMPORTED_NOTE
+        } else {
+            super::FILTERED_IMPORT_NOTE
+        };
+        out.push_str(&format!("note: {note}\n"));
+    }
     if let (Some(now), Some(before)) = (&report.overview, &report.previous) {
         out.push_str("\noverview\n");
         out.push_str(&overview_table(
@@ -201,6 +212,7 @@ mod tests {
                 parts: &[],
             }],
             filters: Vec::new(),
+            imported: Vec::new(),
         };
         let text = render(&report, 120, false);
         assert!(

@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_record.sql"),
     include_str!("migrations/0007_record_stamp.sql"),
     include_str!("migrations/0008_generation.sql"),
+    include_str!("migrations/0009_history.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -14,6 +14,7 @@ pub mod events;
 pub mod facts;
 pub mod files;
 pub mod generation;
+pub mod history;
 pub mod imports;
 pub mod migrate;
 pub mod reader;

@@ -104,6 +104,19 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// The imported days a report over `span` reads, by import (a ClickHouse store holds none).
+    pub fn imported(
+        self,
+        span: Span<'_>,
+    ) -> Result<Vec<crate::store::history::ImportedSpan>, ReadError> {
+        match self {
+            Reader::Sqlite(c) => Ok(crate::store::history::spans(
+                c, span.site, span.from, span.until,
+            )?),
+            Reader::ClickHouse(_) => Ok(Vec::new()),
+        }
+    }
+
     /// The SQLite connection, when it is SQLite.
     pub fn sqlite(self) -> Option<&'a Connection> {
         match self {

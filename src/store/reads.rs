@@ -5,6 +5,7 @@
 use chrono::NaiveDate;
 use rusqlite::{params, Connection};
 
+use super::history::{self, Visible};
 use super::rollups::TABLES;
 
 /// A day as the rollup tables store it (`2026-03-01`).
@@ -54,13 +55,59 @@ fn site_clause(site: Option<&str>) -> &'static str {
     }
 }
 
+/// `daily_totals` as reports read it: the logs' days, and the imported days they read
+/// (`history::Visible`) with their figures under the same names (bot hits 0: no export has them).
+fn totals_source(visible: Option<&Visible>) -> String {
+    match visible {
+        None => "daily_totals".into(),
+        Some(v) => format!(
+            "(SELECT day, site, visitors, pageviews, visits, bounces, duration_s, bot_hits FROM daily_totals d WHERE {}
+              UNION ALL
+              SELECT day, site, visitors, pageviews, visits, bounces, duration_s, 0 FROM history_totals h WHERE {})",
+            v.logs_clause("d"),
+            v.history_clause("h")
+        ),
+    }
+}
+
+/// Rollup table `table` as reports read it, with `columns`: the logs' rows and the imported
+/// rows they read, where imports hold figures of that table.
+fn table_source(table: &str, columns: &str, visible: Option<&Visible>) -> String {
+    match visible {
+        Some(v) if history::TABLES.contains(&table) => format!(
+            "(SELECT day, site, {columns} FROM {table} d WHERE {}
+              UNION ALL
+              SELECT day, site, {} FROM history_keyed h WHERE tbl = '{table}' AND {})",
+            v.logs_clause("d"),
+            columns
+                .split(", ")
+                .enumerate()
+                .map(|(i, c)| if i == 0 {
+                    format!("key AS {c}")
+                } else {
+                    c.to_string()
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            v.history_clause("h")
+        ),
+        Some(v) => format!(
+            "(SELECT day, site, {columns} FROM {table} d WHERE {})",
+            v.logs_clause("d")
+        ),
+        None => table.to_string(),
+    }
+}
+
 /// The totals of `span`.
 pub(super) fn sqlite_sums(conn: &Connection, span: Span<'_>) -> rusqlite::Result<Sums> {
     let bounds = params![day_key(span.from), day_key(span.until), span.site];
+    let visible = Visible::of(conn)?;
+    let totals = totals_source(visible.as_ref());
     let sql = format!(
         "SELECT coalesce(sum(visitors), 0), coalesce(sum(pageviews), 0), coalesce(sum(visits), 0), coalesce(sum(bounces), 0),
                 coalesce(sum(duration_s), 0), coalesce(sum(bot_hits), 0)
-         FROM daily_totals WHERE day BETWEEN ?1 AND ?2 AND {}",
+         FROM {totals} WHERE day BETWEEN ?1 AND ?2 AND {}",
         site_clause(span.site)
     );
     let mut sums = conn.prepare_cached(&sql)?.query_row(bounds, |r| {
@@ -76,7 +123,7 @@ pub(super) fn sqlite_sums(conn: &Connection, span: Span<'_>) -> rusqlite::Result
     })?;
     let per_day: std::collections::HashMap<String, u64> = conn
         .prepare_cached(&format!(
-            "SELECT day, sum(pageviews) FROM daily_totals WHERE day BETWEEN ?1 AND ?2 AND {} GROUP BY day",
+            "SELECT day, sum(pageviews) FROM {totals} WHERE day BETWEEN ?1 AND ?2 AND {} GROUP BY day",
             site_clause(span.site)
         ))?
         .query_map(bounds, |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -104,9 +151,14 @@ pub(super) fn sqlite_ranked(
     assert!(TABLES.contains(&table), "{table} is no rollup table");
     // Summed here rather than by SQLite's GROUP BY, whose sorter over a year of text keys is
     // most of a report's time.
+    let columns = std::iter::once(key)
+        .chain(numbers.iter().copied())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let visible = Visible::of(conn)?;
     let sql = format!(
-        "SELECT {key}, {} FROM {table} WHERE day BETWEEN ?1 AND ?2 AND {}",
-        numbers.join(", "),
+        "SELECT {columns} FROM {} WHERE day BETWEEN ?1 AND ?2 AND {}",
+        table_source(table, &columns, visible.as_ref()),
         site_clause(span.site)
     );
     let width = numbers.len();
@@ -147,8 +199,10 @@ pub(super) fn sqlite_ranked(
 
 /// Days of `span` with rolled-up data.
 pub(super) fn sqlite_days_with_data(conn: &Connection, span: Span<'_>) -> rusqlite::Result<u64> {
+    let visible = Visible::of(conn)?;
     conn.prepare_cached(&format!(
-        "SELECT count(DISTINCT day) FROM daily_totals WHERE day BETWEEN ?1 AND ?2 AND {}",
+        "SELECT count(DISTINCT day) FROM {} WHERE day BETWEEN ?1 AND ?2 AND {}",
+        totals_source(visible.as_ref()),
         site_clause(span.site)
     ))?
     .query_row(
@@ -162,9 +216,11 @@ pub(super) fn sqlite_data_range(
     conn: &Connection,
 ) -> rusqlite::Result<Option<(NaiveDate, NaiveDate)>> {
     let (a, b): (Option<String>, Option<String>) =
-        conn.query_row("SELECT min(day), max(day) FROM daily_totals", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+        conn.query_row(
+            "SELECT min(day), max(day) FROM (SELECT day FROM daily_totals UNION ALL SELECT day FROM history_totals)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
     let parse = |s: Option<String>| s.and_then(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").ok());
     Ok(parse(a).zip(parse(b)))
 }

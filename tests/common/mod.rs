@@ -5,6 +5,7 @@ pub mod clickhouse;
 pub mod day;
 #[path = "../genlog/mod.rs"]
 pub mod genlog;
+pub mod history;
 pub mod mmdb;
 pub mod score;
 pub mod web;
