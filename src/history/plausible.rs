@@ -140,10 +140,50 @@ const COLUMNS: &[&str] = &[
     "visit_duration",
 ];
 
-/// Reads the files of a Plausible export; `progress(done, total)` is called after each file.
-pub fn read(files: &[CsvFile], progress: &mut dyn FnMut(usize, usize)) -> Result<Export, Refused> {
+/// The days and hostname one file of `kind` gives.
+type FileDays = (BTreeMap<NaiveDate, ImportedDay>, Option<String>);
+
+/// Reads one file of `kind`.
+fn read_file(kind: Kind, file: &CsvFile) -> Result<FileDays, Refused> {
     let mut days: BTreeMap<NaiveDate, ImportedDay> = BTreeMap::new();
     let mut hostname: Option<String> = None;
+    let required: &[&'static str] = match kind {
+        Kind::Visitors => &["date", "visitors", "pageviews", "visits"],
+        Kind::Pages => &["date", "page", "visitors", "pageviews"],
+        _ => &["date", "visitors"],
+    };
+    rows(file, COLUMNS, required, |row| {
+        let day = days.entry(row.date("date")?).or_default();
+        if kind == Kind::Visitors {
+            let t = Figures {
+                pageviews: row.count("pageviews")?,
+                visitors: row.count("visitors")?,
+                visits: row.count("visits")?,
+                bounces: row.count("bounces")?,
+                duration_s: row.count("visit_duration")?,
+            };
+            day.totals.get_or_insert_with(Figures::default).add(&t);
+            return Ok(());
+        }
+        if kind == Kind::Pages && hostname.is_none() {
+            hostname = row
+                .text("hostname")
+                .map(str::trim)
+                .filter(|h| !h.is_empty())
+                .map(str::to_string);
+        }
+        if let Some((table, key, f)) = keyed(kind, row)? {
+            day.keyed.entry((table, key)).or_default().add(&f);
+        }
+        Ok(())
+    })?;
+    Ok((days, hostname))
+}
+
+/// Reads the files of a Plausible export, each on a thread of its own (one kind of figures a
+/// file); `progress(done, total)` is called as each is merged.
+pub fn read(files: &[CsvFile], progress: &mut dyn FnMut(usize, usize)) -> Result<Export, Refused> {
+    use rayon::prelude::*;
     let mut seen: Vec<(Kind, &str)> = Vec::new();
     for file in files {
         let kind = kind_of(&file.header).ok_or_else(|| {
@@ -164,37 +204,33 @@ pub fn read(files: &[CsvFile], progress: &mut dyn FnMut(usize, usize)) -> Result
             ));
         }
         seen.push((kind, &file.name));
-        let required: &[&'static str] = match kind {
-            Kind::Visitors => &["date", "visitors", "pageviews", "visits"],
-            Kind::Pages => &["date", "page", "visitors", "pageviews"],
-            _ => &["date", "visitors"],
-        };
-        rows(file, COLUMNS, required, |row| {
-            let day = days.entry(row.date("date")?).or_default();
-            if kind == Kind::Visitors {
-                let t = Figures {
-                    pageviews: row.count("pageviews")?,
-                    visitors: row.count("visitors")?,
-                    visits: row.count("visits")?,
-                    bounces: row.count("bounces")?,
-                    duration_s: row.count("visit_duration")?,
-                };
-                day.totals.get_or_insert_with(Figures::default).add(&t);
-                return Ok(());
+    }
+    let read: Vec<Result<FileDays, Refused>> = files
+        .par_iter()
+        .zip(&seen)
+        .map(|(file, (kind, _))| read_file(*kind, file))
+        .collect();
+    let mut days: BTreeMap<NaiveDate, ImportedDay> = BTreeMap::new();
+    let mut hostname: Option<String> = None;
+    let mut read: Vec<(usize, Result<FileDays, Refused>)> =
+        files.iter().map(|f| f.bytes.len()).zip(read).collect();
+    // The largest first: it is the base the others are merged into.
+    read.sort_by_key(|(len, _)| std::cmp::Reverse(*len));
+    for (i, (_, one)) in read.into_iter().enumerate() {
+        let (file_days, file_host) = one?;
+        hostname = hostname.or(file_host);
+        if days.is_empty() {
+            days = file_days;
+        } else {
+            for (date, day) in file_days {
+                let into = days.entry(date).or_default();
+                if let Some(t) = day.totals {
+                    into.totals.get_or_insert_with(Figures::default).add(&t);
+                }
+                into.keyed.extend(day.keyed);
             }
-            if kind == Kind::Pages && hostname.is_none() {
-                hostname = row
-                    .text("hostname")
-                    .map(str::trim)
-                    .filter(|h| !h.is_empty())
-                    .map(str::to_string);
-            }
-            if let Some((table, key, f)) = keyed(kind, row)? {
-                day.keyed.entry((table, key)).or_default().add(&f);
-            }
-            Ok(())
-        })?;
-        progress(seen.len(), files.len());
+        }
+        progress(i + 1, files.len());
     }
     let tables = seen
         .iter()

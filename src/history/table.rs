@@ -94,6 +94,9 @@ impl Row<'_> {
     pub fn date(&self, name: &str) -> Result<NaiveDate, Refused> {
         let t = self.text(name).unwrap_or("").trim();
         let day = t.get(..10).unwrap_or(t);
+        if let Some(d) = plain_date(day.as_bytes()) {
+            return Ok(d);
+        }
         NaiveDate::parse_from_str(day, "%Y-%m-%d").map_err(|_| {
             Refused::at(
                 &self.file.name,
@@ -142,6 +145,19 @@ impl Row<'_> {
                 )
             })
     }
+}
+
+/// `2024-03-01` read without a format string (an export has a date on each of millions of rows).
+fn plain_date(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
 
 /// Whether header field `h` names column `name`; GoatCounter's first field carries the export's

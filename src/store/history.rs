@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::generation;
@@ -113,6 +113,21 @@ fn day_key(day: NaiveDate) -> String {
     day.format("%Y-%m-%d").to_string()
 }
 
+/// The first day of the month of `day` (`2026-03-14`).
+fn month_of(day: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map(|d| d.with_day(1).expect("day 1"))
+        .unwrap_or_default()
+}
+
+/// The last day of the month that starts on `first`.
+fn month_last(first: NaiveDate) -> NaiveDate {
+    first
+        .checked_add_months(chrono::Months::new(1))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(first)
+}
+
 /// The import of `site` with this `digest`, if there is one.
 pub fn find(conn: &Connection, site: &str, digest: &str) -> rusqlite::Result<Option<i64>> {
     conn.query_row(
@@ -143,6 +158,8 @@ pub fn write(conn: &mut Connection, import: &NewImport<'_>) -> rusqlite::Result<
         .map(|(d, rows)| (day_key(*d), rows))
         .filter(|(d, _)| !held.contains(d))
         .collect();
+    // One transaction of hundreds of MB: keep its pages in memory rather than spill them.
+    tx.pragma_update(None, "cache_size", -512_000)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
@@ -165,60 +182,163 @@ pub fn write(conn: &mut Connection, import: &NewImport<'_>) -> rusqlite::Result<
     )?;
     let id = tx.last_insert_rowid();
     {
-        let mut totals = tx.prepare(
-            "INSERT INTO history_totals (site, day, import, pageviews, visitors, visits, bounces, duration_s)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?;
-        let mut keyed = tx.prepare(
-            "INSERT INTO history_keyed (tbl, site, day, key, import, pageviews, visitors, visits, bounces)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?;
+        let mut totals = Batched::new(
+            &tx,
+            "INSERT INTO history_totals (site, day, import, pageviews, visitors, visits, bounces, duration_s)",
+            8,
+        );
         for (day, rows) in &kept {
             // A day without totals (a dimension file alone) still needs its row: it is what
             // reports find the day by.
             let t = rows.totals.unwrap_or_default();
-            totals.execute(params![
-                import.site,
-                day,
-                id,
-                t.pageviews as i64,
-                t.visitors as i64,
-                t.visits as i64,
-                t.bounces as i64,
-                t.duration_s as i64
+            totals.push(&[
+                Cell::Text(import.site),
+                Cell::Text(day),
+                Cell::Int(id),
+                Cell::Int(t.pageviews as i64),
+                Cell::Int(t.visitors as i64),
+                Cell::Int(t.visits as i64),
+                Cell::Int(t.bounces as i64),
+                Cell::Int(t.duration_s as i64),
             ])?;
         }
+        totals.flush()?;
+        let mut keyed = Batched::new(
+            &tx,
+            "INSERT INTO history_keyed (tbl, site, day, key, import, pageviews, visitors, visits, bounces)",
+            9,
+        );
+        let mut months_written: Vec<(NaiveDate, String, &str, Figures)> = Vec::new();
         // In key order (table, day, key): each row appends to the table's tree.
         for table in import.tables {
+            let mut by_month: BTreeMap<(NaiveDate, &str), Figures> = BTreeMap::new();
             for (day, rows) in &kept {
                 let first = (*table, String::new());
+                let month = month_of(day);
                 for ((_, key), f) in rows
                     .keyed
                     .range(first..)
                     .take_while(|((t, _), _)| t == table)
                 {
-                    keyed.execute(params![
-                        table,
-                        import.site,
-                        day,
-                        key,
-                        id,
-                        f.pageviews as i64,
-                        f.visitors as i64,
-                        f.visits as i64,
-                        f.bounces as i64
+                    by_month.entry((month, key)).or_default().add(f);
+                    keyed.push(&[
+                        Cell::Text(table),
+                        Cell::Text(import.site),
+                        Cell::Text(day),
+                        Cell::Text(key),
+                        Cell::Int(id),
+                        Cell::Int(f.pageviews as i64),
+                        Cell::Int(f.visitors as i64),
+                        Cell::Int(f.visits as i64),
+                        Cell::Int(f.bounces as i64),
                     ])?;
                 }
             }
+            months_written.extend(
+                by_month
+                    .into_iter()
+                    .map(|((month, key), f)| (month, day_key(month), key, f)),
+            );
+            // The table's months, after its days.
+            keyed.flush()?;
+            let mut months = Batched::new(
+                &tx,
+                "INSERT INTO history_months (tbl, site, month, key, month_last, import, pageviews, visitors, visits, bounces)",
+                10,
+            );
+            let lasts: Vec<String> = months_written
+                .iter()
+                .map(|(m, ..)| day_key(month_last(*m)))
+                .collect();
+            for ((_, month, key, f), last) in months_written.iter().zip(&lasts) {
+                months.push(&[
+                    Cell::Text(table),
+                    Cell::Text(import.site),
+                    Cell::Text(month),
+                    Cell::Text(key),
+                    Cell::Text(last),
+                    Cell::Int(id),
+                    Cell::Int(f.pageviews as i64),
+                    Cell::Int(f.visitors as i64),
+                    Cell::Int(f.visits as i64),
+                    Cell::Int(f.bounces as i64),
+                ])?;
+            }
+            months.flush()?;
+            months_written.clear();
         }
+        keyed.flush()?;
     }
     generation::bump(&tx)?;
     tx.commit()?;
+    conn.pragma_update(None, "cache_size", -32_000)?;
     Ok(Written {
         id,
         days: kept.len() as u64,
         days_held_by_other_imports: (import.days.len() - kept.len()) as u64,
     })
+}
+
+/// A value of a row [`Batched`] writes.
+#[derive(Clone, Copy)]
+enum Cell<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
+impl rusqlite::ToSql for Cell<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(match *self {
+            Cell::Text(t) => t.into(),
+            Cell::Int(i) => i.into(),
+        })
+    }
+}
+
+/// Rows inserted many to a statement (`INSERT ... VALUES (...), (...), ...`): an import writes
+/// millions, and one statement a row spends most of its time binding and stepping.
+struct Batched<'t, 'a> {
+    tx: &'t rusqlite::Transaction<'t>,
+    head: &'static str,
+    width: usize,
+    cells: Vec<Cell<'a>>,
+}
+
+/// Rows a statement of [`Batched`] holds.
+const BATCH_ROWS: usize = 256;
+
+impl<'t, 'a> Batched<'t, 'a> {
+    fn new(tx: &'t rusqlite::Transaction<'t>, head: &'static str, width: usize) -> Self {
+        Batched {
+            tx,
+            head,
+            width,
+            cells: Vec::with_capacity(width * BATCH_ROWS),
+        }
+    }
+
+    fn push(&mut self, row: &[Cell<'a>]) -> rusqlite::Result<()> {
+        debug_assert_eq!(row.len(), self.width);
+        self.cells.extend_from_slice(row);
+        if self.cells.len() == self.width * BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> rusqlite::Result<()> {
+        let rows = self.cells.len() / self.width;
+        if rows == 0 {
+            return Ok(());
+        }
+        let one = format!("({})", vec!["?"; self.width].join(","));
+        let sql = format!("{} VALUES {}", self.head, vec![one; rows].join(","));
+        self.tx
+            .prepare_cached(&sql)?
+            .execute(rusqlite::params_from_iter(self.cells.iter()))?;
+        self.cells.clear();
+        Ok(())
+    }
 }
 
 /// Every import, oldest first.
@@ -249,7 +369,10 @@ pub fn list(conn: &Connection) -> rusqlite::Result<Vec<ImportInfo>> {
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let visible = Visible { fills };
+    let visible = Visible {
+        fills,
+        first_log_days: Vec::new(),
+    };
     for info in &mut out {
         info.days_used = conn.query_row(
             &format!(
@@ -269,7 +392,24 @@ pub fn remove(conn: &mut Connection, id: i64) -> rusqlite::Result<Option<ImportI
         return Ok(None);
     };
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute("DELETE FROM history_keyed WHERE import = ?1", [id])?;
+    // By the primary keys' ranges: the import's site and days, table by table.
+    for table in TABLES {
+        for sql in [
+            "DELETE FROM history_keyed WHERE tbl = ?1 AND site = ?2 AND day BETWEEN ?3 AND ?4 AND import = ?5",
+            "DELETE FROM history_months WHERE tbl = ?1 AND site = ?2 AND month BETWEEN ?3 AND ?4 AND import = ?5",
+        ] {
+            tx.execute(
+                sql,
+                params![
+                    table,
+                    info.site,
+                    info.first_day.as_deref().map(|d| day_key(month_of(d))),
+                    info.last_day,
+                    id
+                ],
+            )?;
+        }
+    }
     tx.execute("DELETE FROM history_totals WHERE import = ?1", [id])?;
     tx.execute("DELETE FROM history_imports WHERE id = ?1", [id])?;
     generation::bump(&tx)?;
@@ -293,6 +433,8 @@ fn fills(conn: &Connection) -> rusqlite::Result<Vec<(String, String)>> {
 #[derive(Clone, Debug, Default)]
 pub struct Visible {
     fills: Vec<(String, String)>,
+    /// Each site's first log day.
+    first_log_days: Vec<(String, String)>,
 }
 
 /// A text as an SQL literal.
@@ -311,8 +453,13 @@ impl Visible {
         if !any {
             return Ok(None);
         }
+        let first_log_days = conn
+            .prepare("SELECT site, min(day) FROM daily_totals GROUP BY site")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(Some(Visible {
             fills: fills(conn)?,
+            first_log_days,
         }))
     }
 
@@ -339,6 +486,38 @@ impl Visible {
             Some(list) => format!("NOT ({list})"),
             None => "1".into(),
         }
+    }
+
+    /// The whole months of `from..=until` whose imported figures reads may take from
+    /// `history_months`: months before every log day of `site` (of any site, for all), as
+    /// (first day of the first, last day of the last); `None` when there is none.
+    pub fn whole_months(
+        &self,
+        site: Option<&str>,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Option<(String, String)> {
+        let logs_from = self
+            .first_log_days
+            .iter()
+            .filter(|(s, _)| site.is_none_or(|site| site == s))
+            .filter_map(|(_, d)| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .min();
+        let last = match logs_from {
+            Some(d) => until.min(d.pred_opt()?),
+            None => until,
+        };
+        let first = if from.day() == 1 {
+            from
+        } else {
+            month_last(from.with_day(1)?).succ_opt()?
+        };
+        let last_whole = if month_last(last.with_day(1)?) == last {
+            last
+        } else {
+            last.with_day(1)?.pred_opt()?
+        };
+        (first < last_whole).then(|| (day_key(first), day_key(last_whole)))
     }
 
     /// Holds for the rows (alias `alias`, with `site` and `day`) of an imported day that

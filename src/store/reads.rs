@@ -70,32 +70,56 @@ fn totals_source(visible: Option<&Visible>) -> String {
     }
 }
 
-/// Rollup table `table` as reports read it, with `columns`: the logs' rows and the imported
-/// rows they read, where imports hold figures of that table.
-fn table_source(table: &str, columns: &str, visible: Option<&Visible>) -> String {
-    match visible {
-        Some(v) if history::TABLES.contains(&table) => format!(
-            "(SELECT day, site, {columns} FROM {table} d WHERE {}
-              UNION ALL
-              SELECT day, site, {} FROM history_keyed h WHERE tbl = '{table}' AND {})",
-            v.logs_clause("d"),
-            columns
-                .split(", ")
-                .enumerate()
-                .map(|(i, c)| if i == 0 {
-                    format!("key AS {c}")
-                } else {
-                    c.to_string()
-                })
-                .collect::<Vec<_>>()
-                .join(", "),
+/// Rollup table `table` as reports read it over `span`, with `columns`: the logs' rows and the
+/// imported rows they read, where imports hold figures of that table; whole months before the
+/// logs from `history_months`, the other imported days day by day.
+fn table_source(table: &str, columns: &str, visible: Option<&Visible>, span: Span<'_>) -> String {
+    let Some(v) = visible else {
+        return table.to_string();
+    };
+    let logs = format!(
+        "SELECT day, site, {columns} FROM {table} d WHERE {}",
+        v.logs_clause("d")
+    );
+    if !history::TABLES.contains(&table) {
+        return format!("({logs})");
+    }
+    let imported_columns = columns
+        .split(", ")
+        .enumerate()
+        .map(|(i, c)| {
+            if i == 0 {
+                format!("key AS {c}")
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    // Ranges of the primary keys (tbl, site, day...): the site given, or each imported one.
+    let sites = if span.site.is_some() {
+        "h.site = ?3"
+    } else {
+        "h.site IN (SELECT DISTINCT site FROM history_imports)"
+    };
+    let days = |range: &str| {
+        format!(
+            "SELECT day, site, {imported_columns} FROM history_keyed h
+             WHERE tbl = '{table}' AND {sites} AND {range} AND {}",
             v.history_clause("h")
+        )
+    };
+    match v.whole_months(span.site, span.from, span.until) {
+        None => format!("({logs} UNION ALL {})", days("h.day BETWEEN ?1 AND ?2")),
+        Some((first, last)) => format!(
+            "({logs}
+              UNION ALL {}
+              UNION ALL {}
+              UNION ALL SELECT month AS day, site, {imported_columns} FROM history_months h
+                WHERE tbl = '{table}' AND {sites} AND h.month >= '{first}' AND h.month_last <= '{last}')",
+            days(&format!("h.day >= ?1 AND h.day < '{first}'")),
+            days(&format!("h.day > '{last}' AND h.day <= ?2")),
         ),
-        Some(v) => format!(
-            "(SELECT day, site, {columns} FROM {table} d WHERE {})",
-            v.logs_clause("d")
-        ),
-        None => table.to_string(),
     }
 }
 
@@ -158,7 +182,7 @@ pub(super) fn sqlite_ranked(
     let visible = Visible::of(conn)?;
     let sql = format!(
         "SELECT {columns} FROM {} WHERE day BETWEEN ?1 AND ?2 AND {}",
-        table_source(table, &columns, visible.as_ref()),
+        table_source(table, &columns, visible.as_ref(), span),
         site_clause(span.site)
     );
     let width = numbers.len();

@@ -36,5 +36,15 @@ CREATE TABLE history_keyed (
     bounces INTEGER NOT NULL,
     PRIMARY KEY (tbl, site, day, key)
 ) WITHOUT ROWID;
-CREATE INDEX history_keyed_import ON history_keyed (import);
--- Rows are written in key order (tbl, site, day, key), so an import appends to both.
+-- Rows are written in key order (tbl, site, day, key), so an import appends to the tree.
+
+-- The same figures summed by calendar month (`month` its first day, `month_last` its last), for
+-- reads over whole months the logs do not touch: a report over ten years reads 120 rows a key
+-- instead of 3,650.
+CREATE TABLE history_months (
+    tbl TEXT NOT NULL, site TEXT NOT NULL, month TEXT NOT NULL, key TEXT NOT NULL,
+    month_last TEXT NOT NULL, import INTEGER NOT NULL,
+    pageviews INTEGER NOT NULL, visitors INTEGER NOT NULL, visits INTEGER NOT NULL,
+    bounces INTEGER NOT NULL,
+    PRIMARY KEY (tbl, site, month, key)
+) WITHOUT ROWID;
