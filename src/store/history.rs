@@ -208,7 +208,6 @@ pub fn write(conn: &mut Connection, import: &NewImport<'_>) -> rusqlite::Result<
             "INSERT INTO history_keyed (tbl, site, day, key, import, pageviews, visitors, visits, bounces)",
             9,
         );
-        let mut months_written: Vec<(NaiveDate, String, &str, Figures)> = Vec::new();
         // In key order (table, day, key): each row appends to the table's tree.
         for table in import.tables {
             let mut by_month: BTreeMap<(NaiveDate, &str), Figures> = BTreeMap::new();
@@ -221,51 +220,39 @@ pub fn write(conn: &mut Connection, import: &NewImport<'_>) -> rusqlite::Result<
                     .take_while(|((t, _), _)| t == table)
                 {
                     by_month.entry((month, key)).or_default().add(f);
-                    keyed.push(&[
+                    let head = [
                         Cell::Text(table),
                         Cell::Text(import.site),
                         Cell::Text(day),
                         Cell::Text(key),
                         Cell::Int(id),
-                        Cell::Int(f.pageviews as i64),
-                        Cell::Int(f.visitors as i64),
-                        Cell::Int(f.visits as i64),
-                        Cell::Int(f.bounces as i64),
-                    ])?;
+                    ];
+                    keyed.push(&[&head[..], &counts(f)].concat())?;
                 }
             }
-            months_written.extend(
-                by_month
-                    .into_iter()
-                    .map(|((month, key), f)| (month, day_key(month), key, f)),
-            );
             // The table's months, after its days.
             keyed.flush()?;
+            let sums: Vec<(String, String, &str, Figures)> = by_month
+                .into_iter()
+                .map(|((m, key), f)| (day_key(m), day_key(month_last(m)), key, f))
+                .collect();
             let mut months = Batched::new(
                 &tx,
                 "INSERT INTO history_months (tbl, site, month, key, month_last, import, pageviews, visitors, visits, bounces)",
                 10,
             );
-            let lasts: Vec<String> = months_written
-                .iter()
-                .map(|(m, ..)| day_key(month_last(*m)))
-                .collect();
-            for ((_, month, key, f), last) in months_written.iter().zip(&lasts) {
-                months.push(&[
+            for (month, last, key, f) in &sums {
+                let head = [
                     Cell::Text(table),
                     Cell::Text(import.site),
                     Cell::Text(month),
                     Cell::Text(key),
                     Cell::Text(last),
                     Cell::Int(id),
-                    Cell::Int(f.pageviews as i64),
-                    Cell::Int(f.visitors as i64),
-                    Cell::Int(f.visits as i64),
-                    Cell::Int(f.bounces as i64),
-                ])?;
+                ];
+                months.push(&[&head[..], &counts(f)].concat())?;
             }
             months.flush()?;
-            months_written.clear();
         }
         keyed.flush()?;
     }
@@ -293,6 +280,16 @@ impl rusqlite::ToSql for Cell<'_> {
             Cell::Int(i) => i.into(),
         })
     }
+}
+
+/// The counts of a keyed row, as `history_keyed` and `history_months` hold them.
+fn counts(f: &Figures) -> [Cell<'static>; 4] {
+    [
+        Cell::Int(f.pageviews as i64),
+        Cell::Int(f.visitors as i64),
+        Cell::Int(f.visits as i64),
+        Cell::Int(f.bounces as i64),
+    ]
 }
 
 /// Rows inserted many to a statement (`INSERT ... VALUES (...), (...), ...`): an import writes
